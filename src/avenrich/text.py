@@ -1,0 +1,62 @@
+"""Text clean-up shared by the parsers, the matcher and the writers (pure).
+
+- `clean_markup`: JATS/HTML tags and entities out, whitespace collapsed (for printing a title).
+- `normalise_title`: the comparison form of a title: markup, LaTeX, accents, case, punctuation and
+  hyphenation folded away, so that "Audio-V\\visual", "Audio-Visual" and "audio visual" compare equal.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_TAG = re.compile(r"<[^<>]{0,200}>")
+_WS = re.compile(r"\s+")
+# Formatting commands seen in titles; any other backslash is dropped on its own, which keeps the list's
+# typos ("Audio-V\\visual") one edit away from the real title instead of eating a word.
+_LATEX_CMD = re.compile(r"\\(?:emph|textit|textbf|textsc|texttt|textrm|mathrm|mathbf|mathcal|mathit|it|bf|em)\b\s*")
+_NON_WORD = re.compile(r"[^\w]+")
+
+# Characters that NFKD does not take apart but that should compare as their ASCII look-alikes.
+_FOLD = str.maketrans(
+    {
+        "ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe", "Œ": "oe", "ł": "l", "Ł": "l",
+        "đ": "d", "Đ": "d", "ı": "i", "þ": "th", "°": " deg ",
+        "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
+        "‘": "'", "’": "'", "“": '"', "”": '"',
+    }
+)
+
+
+def clean_markup(text: str) -> str:
+    """The text with HTML/JATS tags removed, entities unescaped and whitespace collapsed."""
+    without_tags = _TAG.sub(" ", text)
+    return _WS.sub(" ", html.unescape(without_tags)).strip()
+
+
+def strip_accents(text: str) -> str:
+    """The text with combining marks removed after NFKD decomposition, and ligatures folded."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalise_title(title: str) -> str:
+    """The comparison form of a title: lowercase ASCII-ish words separated by single spaces.
+
+    Folds markup, LaTeX commands and escapes (`\\&`, `{GAN}`), accents, dashes, case and punctuation.
+    Hyphens become spaces, so "Audio-Visual" and "Audio Visual" are equal; a stray backslash from
+    the list ("Audio-V\\visual") is dropped ("audio vvisual"), one edit away, which the fuzzy title
+    score tolerates. Idempotent.
+    """
+    text = clean_markup(title)
+    text = _LATEX_CMD.sub(" ", text)
+    text = text.replace("\\", "").replace("{", "").replace("}", "")
+    text = strip_accents(text).lower()
+    text = _NON_WORD.sub(" ", text.replace("_", " "))
+    return _WS.sub(" ", text).strip()
+
+
+def squash(title: str) -> str:
+    """The normalised title without any spaces: "Audio-Visual" == "Audiovisual" == "audio visual"."""
+    return normalise_title(title).replace(" ", "")
