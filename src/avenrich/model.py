@@ -140,7 +140,8 @@ class Work:
     """What one source says about one paper, parsed from its payload.
 
     `relations` are (relation-name, doi) pairs from Crossref `relation` (`is-preprint-of`, `has-preprint`, …).
-    `fetched` is the ISO date (YYYY-MM-DD) the payload was fetched; set by the source layer, not the parser.
+    `fetched` is the ISO date (YYYY-MM-DD) the metadata was fetched and `counts_fetched` the date of the
+    citation counts (refreshed more often); both are set by the source layer, not the parser.
     `score` is the search engine's own score (unbounded; never a probability) when the work came from a search.
     `flags` are markers the parser saw: "correction", "retraction", "erratum", "supplementary", "front-matter".
     """
@@ -166,6 +167,7 @@ class Work:
     relations: tuple[tuple[str, str], ...] = ()
     flags: tuple[str, ...] = ()
     fetched: str | None = None
+    counts_fetched: str | None = None
     score: float | None = None
 
     @property
