@@ -1,0 +1,86 @@
+"""Terminal display (edge): rich progress while a run works, a summary table when it ends.
+
+Logs of avenrich go through the same rich console, so they print above the progress bars instead of
+tearing them. Progress and tables go to stderr; stdout stays free for the final one-line result.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from avenrich.progress import reporting
+
+STAGES = {"lookup": "lookups by identifier", "search": "searches verified"}
+
+
+class Display:
+    """Progress bars, log lines and the final summary of one CLI run."""
+
+    def __init__(self, *, quiet: bool, verbose: bool) -> None:
+        self.quiet = quiet
+        self.console = Console(stderr=True)
+        self._tasks: dict[str, Any] = {}
+        handler = RichHandler(console=self.console, show_path=False, show_time=False, markup=False)
+        logger = logging.getLogger("avenrich")
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+        logger.propagate = False
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=self.console, transient=True,
+            disable=quiet or not self.console.is_terminal,
+        )
+
+    def _report(self, stage: str, advance: int) -> None:
+        task = self._tasks.get(stage)
+        if task is None:
+            task = self._tasks[stage] = self._progress.add_task(STAGES.get(stage, stage), total=None)
+        self._progress.advance(task, max(advance, 1) if stage == "search" else advance)
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Show progress for the duration of the run."""
+        with self._progress, reporting(self._report):
+            yield
+
+    def finish(self, summary: Mapping[str, Any], seconds: float) -> None:
+        """Print the summary table (unless quiet) and the degraded sources (always)."""
+        for source, reason in (summary.get("degraded") or {}).items():
+            self.console.print(f"[yellow]avenrich: {source} unavailable, entries it would have resolved stay "
+                               f"unresolved: {reason}[/yellow]", highlight=False)
+        if summary.get("input_note"):
+            self.console.print(f"[yellow]avenrich: {summary['input_note']}[/yellow]", highlight=False)
+        if not self.quiet:
+            self.console.print(_table(summary))
+        outputs = [p for p in summary.get("outputs", []) if p.endswith((".bib", ".json"))]
+        line = (
+            f"{summary['entries']} entries: {summary['resolved']} resolved, {summary['unresolved']} unresolved "
+            f"in {seconds:.1f} s -> {', '.join(outputs)}"
+        )
+        if not self.quiet:
+            print(line, file=sys.stdout)
+
+
+def _table(summary: Mapping[str, Any]) -> Table:
+    table = Table(title=f"avenrich: {summary.get('name', '')}", title_justify="left")
+    table.add_column("link kind")
+    table.add_column("resolved", justify="right")
+    table.add_column("unresolved", justify="right")
+    for host, row in summary["by_host"].items():
+        table.add_row(host, str(row["resolved"]), str(row["unresolved"]))
+    table.add_row("total", str(summary["resolved"]), str(summary["unresolved"]), style="bold")
+    requests = summary.get("requests") or {}
+    for source, endpoints in sorted(requests.items()):
+        sent = sum(c.get("requests", 0) for c in endpoints.values())
+        hits = sum(c.get("cache_hits", 0) for c in endpoints.values())
+        table.caption = (table.caption + "; " if table.caption else "") + f"{source}: {sent} requests, {hits} cache hits"
+    return table

@@ -1,0 +1,112 @@
+"""The Prefect flow (edge): read → parse → identifiers → lookups → search and verify → merge → write.
+
+Tasks are one-line wrappers over pipeline/resolve functions and work at batch granularity. Retrying lives in
+the HTTP layer (tenacity) and caching in diskcache, so tasks have retries=0 and NO_CACHE. Flow parameters
+are plain, non-secret values; the flow builds Settings (with the S2 key) from the environment itself.
+Import this module only after `prefect_env.prepare_prefect_env()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from avenrich import __version__, pipeline, resolve
+from avenrich.cache import DiskJsonCache
+from avenrich.config import Settings
+from avenrich.inputs import InputText
+from avenrich.model import Link, Record
+from avenrich.outputs import read_json_if_exists
+from avenrich.overrides import Overrides
+from avenrich.progress import current_progress
+from avenrich.publish import RunLock, publish, read_input_or_last_good
+from avenrich.resolve import Item, Ledger, Outcome
+from avenrich.sources import Sources, open_sources
+
+TASK = {"retries": 0, "cache_policy": NO_CACHE}
+
+
+@task(name="read", **TASK)
+def read_task(source: str | None, out_dir: str, name: str | None) -> InputText:
+    return read_input_or_last_good(source, Path(out_dir), name)
+
+
+@task(name="parse", **TASK)
+def parse_task(text: InputText) -> list[Link]:
+    return pipeline.parse(text)
+
+
+@task(name="identifiers", **TASK)
+def identify_task(links: Sequence[Link], overrides: Overrides) -> list[Item]:
+    return pipeline.identify(links, overrides)
+
+
+@task(name="lookups", **TASK)
+def lookup_task(items: Sequence[Item], sources: Sources) -> Ledger:
+    return resolve.lookup(items, sources, current_progress())
+
+
+@task(name="search-and-verify", **TASK)
+def search_task(items: Sequence[Item], ledger: Ledger, sources: Sources, overrides: Overrides) -> dict[str, Outcome]:
+    return resolve.search_and_verify(items, ledger, sources, overrides, current_progress())
+
+
+@task(name="merge", **TASK)
+def merge_task(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> list[Record]:
+    return pipeline.build_records(items, outcomes)
+
+
+@task(name="write", **TASK)
+def write_task(
+    records: Sequence[Record], text: InputText, out_dir: str, summary: dict[str, Any], generated_at: str
+) -> dict[str, Any]:
+    return publish(records, text, Path(out_dir), summary, generated_at)
+
+
+@flow(name="avenrich", flow_run_name="enrich-{name}", validate_parameters=False)
+def enrich(
+    input: str | None = None,
+    out_dir: str = "outputs",
+    name: str | None = None,
+    cache_dir: str | None = None,
+    offline: bool = False,
+    overrides: str | None = None,
+    generated_at: str | None = None,
+) -> dict[str, Any]:
+    """Enrich one paper list into NAME.bib, NAME.json, NAME.csl.json and NAME.report.md in out_dir."""
+    settings = Settings.from_env(os.environ)
+    settings = dataclasses.replace(
+        settings, offline=offline, cache_dir=Path(cache_dir) if cache_dir else settings.cache_dir
+    )
+    stamp = generated_at or datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    curated = pipeline.load_overrides(overrides, input)
+    with RunLock(Path(out_dir)), DiskJsonCache(settings.cache_dir) as cache:
+        sources = open_sources(settings, cache)
+        try:
+            text = read_task(input, out_dir, name)
+            links = parse_task(text)
+            items = identify_task(links, curated)
+            ledger = lookup_task(items, sources)
+            outcomes = search_task(items, ledger, sources, curated)
+            records = merge_task(items, outcomes)
+            summary = pipeline.summarise(
+                items, outcomes, requests=sources.stats.as_dict(), degraded=sources.degraded(),
+                overrides=len(curated),
+            )
+            summary["version"] = __version__
+            return write_task(records, text, out_dir, summary, stamp)
+        finally:
+            sources.close()
+
+
+def read_last_summary(out_dir: Path, name: str) -> dict[str, Any] | None:
+    """The summary block of the previous catalogue, if any."""
+    doc = read_json_if_exists(out_dir / f"{name}.json")
+    return doc.get("summary") if isinstance(doc, dict) else None

@@ -1,0 +1,112 @@
+"""The stages behind the flow's tasks, as plain functions (pure except `load_overrides`).
+
+Each Prefect task in flow.py calls exactly one of these, so the whole pipeline is testable without Prefect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from avenrich import bibtex, catalogue, csl, identifiers, keys, listing, merging
+from avenrich.errors import InputError
+from avenrich.inputs import InputText
+from avenrich.model import Link, Record
+from avenrich.overrides import Overrides, parse_overrides
+from avenrich.resolve import Item, Outcome, hosts_summary, prepare
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """The text of every output file (by suffix) and the key registry to keep for the next run."""
+
+    files: Mapping[str, str]
+    registry: Mapping[str, str]
+
+
+def parse(text: InputText) -> list[Link]:
+    """The distinct links of the input, Markdown or BibTeX."""
+    if text.format == "bibtex":
+        return listing.parse_bibtex(text.text)
+    return listing.parse_markdown(text.text)
+
+
+def identify(links: Sequence[Link], overrides: Overrides) -> list[Item]:
+    """Identifiers from every link (curator pins applied)."""
+    return prepare(links, [identifiers.match_link(link.url) for link in links], overrides)
+
+
+def load_overrides(path: str | None, input_source: str | None) -> Overrides:
+    """The curator's overrides: the given file, else `overrides.toml` next to a local input, else none."""
+    if path is None and input_source and "://" not in input_source:
+        beside = Path(input_source).expanduser().parent / "overrides.toml"
+        path = str(beside) if beside.is_file() else None
+    if path is None:
+        return Overrides()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read overrides {path}: {exc.__class__.__name__}") from None
+    return parse_overrides(text, origin=path)
+
+
+def build_records(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> list[Record]:
+    """One merged record per link, in input order, with likely duplicates noted."""
+    duplicates = listing.likely_duplicates([item.link for item in items])
+    records = []
+    for item in items:
+        outcome = outcomes[item.link.url]
+        records.append(
+            merging.merge(
+                item.link,
+                item.match.host,
+                outcome.ids,
+                outcome.choice.resolution,
+                outcome.works,
+                duplicates.get(item.link.url, ()),
+            )
+        )
+    return records
+
+
+def render(
+    records: Sequence[Record],
+    registry: Mapping[str, str],
+    *,
+    source: Mapping[str, Any],
+    generated_at: str,
+    summary: Mapping[str, Any],
+) -> Rendered:
+    """BibTeX, JSON catalogue and CSL-JSON text, with stable keys taken from (and added to) the registry."""
+    by_paper, new_registry = keys.assign_keys(records, registry)
+    doc = catalogue.to_catalogue(records, by_paper, source=source, generated_at=generated_at, summary=summary)
+    files = {
+        "bib": bibtex.to_bibtex(records, by_paper),
+        "json": catalogue.to_json(doc),
+        "csl.json": csl.to_csl_json_text(records, by_paper),
+    }
+    return Rendered(files=files, registry=new_registry)
+
+
+def summarise(
+    items: Sequence[Item],
+    outcomes: Mapping[str, Outcome],
+    *,
+    requests: Mapping[str, Any],
+    degraded: Mapping[str, str],
+    overrides: int,
+) -> dict[str, Any]:
+    """The run's numbers: entries, resolved/unresolved overall and by link kind, requests, degraded sources."""
+    statuses = [outcomes[item.link.url].choice.resolution.status for item in items]
+    return {
+        "entries": len(items),
+        "papers": sum(1 for item in items if item.link.kind == "paper"),
+        "resolved": statuses.count("resolved"),
+        "unresolved": statuses.count("unresolved"),
+        "by_host": hosts_summary(items, outcomes),
+        "requests": dict(requests),
+        "degraded": dict(sorted(degraded.items())),
+        "overrides": overrides,
+    }

@@ -1,0 +1,37 @@
+"""Progress reporting seam (edge): the CLI installs a reporter; stages call it with (stage, advance).
+
+Not a flow parameter, because Prefect records parameters and a display object is not a parameter.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+Reporter = Callable[[str, int], None]
+
+_lock = threading.Lock()
+_current: list[Reporter] = []
+
+
+def _silent(_stage: str, _advance: int) -> None:
+    return None
+
+
+def current_progress() -> Reporter:
+    """The installed reporter, or one that does nothing."""
+    with _lock:
+        return _current[-1] if _current else _silent
+
+
+@contextmanager
+def reporting(reporter: Reporter) -> Iterator[None]:
+    """Install a reporter for the duration of a run."""
+    with _lock:
+        _current.append(reporter)
+    try:
+        yield
+    finally:
+        with _lock:
+            _current.remove(reporter)

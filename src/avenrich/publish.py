@@ -1,0 +1,128 @@
+"""Publishing a run (edge): the output files, the key registry, the report, the history, the run lock.
+
+Everything of one run is rendered in memory first and then written file by file through a temporary file
+and a rename, so readers and a crash never see a partial file; the catalogue is renamed last.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from avenrich import inputs, keys, pipeline, report
+from avenrich.errors import InputError, OutputError
+from avenrich.inputs import InputText
+from avenrich.model import Record
+from avenrich.outputs import read_json_if_exists, write_outputs
+
+LAST_GOOD_SUFFIX = "input.txt"
+
+
+class RunLock:
+    """An exclusive lock on an output directory, so two runs never interleave their writes.
+
+    A second run waits for the first (up to `timeout` seconds), then fails with one clear line.
+    """
+
+    def __init__(self, out_dir: Path, timeout: float = 1800.0) -> None:
+        self.path = out_dir / ".avenrich.lock"
+        self.timeout = timeout
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"cannot use output directory {self.path.parent}: {exc.strerror}") from None
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise OutputError(f"another avenrich run holds {self.path}; gave up waiting") from None
+                time.sleep(0.2)
+        self._fd = fd
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def read_input_or_last_good(source: str | None, out_dir: Path, name: str | None) -> InputText:
+    """The input; for a URL that cannot be fetched, the last good copy kept beside the outputs, said so."""
+    try:
+        text = inputs.read_input(source)
+    except InputError as exc:
+        if source is None or "://" not in source:
+            raise
+        stem = name or inputs.name_for(source)
+        copy = out_dir / f"{stem}.{LAST_GOOD_SUFFIX}"
+        if not copy.is_file():
+            raise
+        kept = copy.read_text(encoding="utf-8")
+        fmt = inputs.detect_format(kept)
+        return InputText(name=stem, text=kept, format=fmt, origin=f"{source} (last good copy: {exc})")
+    if name:
+        text = InputText(name=name, text=text.text, format=text.format, origin=text.origin)
+    return text
+
+
+def publish(
+    records: Sequence[Record], text: InputText, out_dir: Path, summary: dict[str, Any], generated_at: str
+) -> dict[str, Any]:
+    """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl}; returns the summary."""
+    name = text.name
+    summary = {**summary, "name": name, "origin": text.origin}
+    if "last good copy" in text.origin:
+        summary["input_note"] = "the input URL could not be fetched; used the last good copy of the list"
+    registry = keys.read_registry(out_dir / f"{name}.keys.json")
+    previous = read_json_if_exists(out_dir / f"{name}.json")
+    source = {"input": text.origin, "format": text.format, "name": name}
+    # Only what the same inputs and cache reproduce goes into the catalogue; request counts go to the report.
+    stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
+    rendered = pipeline.render(records, registry, source=source, generated_at=generated_at, summary=stable)
+    current = json.loads(rendered.files["json"])
+    changes = report.diff_catalogues(previous if isinstance(previous, dict) else None, current)
+    summary["changes"] = {
+        "added": list(changes.added),
+        "removed": list(changes.removed),
+        "count_changes": len(changes.counts),
+    }
+    history_path = out_dir / f"{name}.history.jsonl"
+    existing = history_path.read_text(encoding="utf-8") if history_path.is_file() else ""
+    date = generated_at[:10]
+    files: dict[str, str] = {
+        "keys.json": json.dumps(dict(sorted(rendered.registry.items())), indent=2, ensure_ascii=False) + "\n",
+        "history.jsonl": report.merge_history(existing, report.history_lines(current, date), date),
+        "report.md": report.to_report_markdown(summary, changes, current),
+        "bib": rendered.files["bib"],
+        "csl.json": rendered.files["csl.json"],
+        "json": rendered.files["json"],
+    }
+    if "://" in text.origin.split(" ")[0] and "last good copy" not in text.origin:
+        files[LAST_GOOD_SUFFIX] = text.text
+    written = write_outputs(out_dir, name, files)
+    summary["outputs"] = [str(p) for p in written]
+    summary["unresolved_rows"] = report.unresolved_rows(current)
+    summary["report_markdown"] = files["report.md"]
+    return summary
+
+
+def outputs_of(out_dir: Path, name: str) -> Mapping[str, Path]:
+    """The paths a run writes, by suffix."""
+    return {s: out_dir / f"{name}.{s}" for s in ("bib", "json", "csl.json", "report.md", "keys.json")}

@@ -1,0 +1,149 @@
+"""The run report and the citation-count history (pure): what changed since the previous catalogue.
+
+Works on catalogue documents (the published JSON), so the previous night's file is all it needs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+COUNT_SOURCES = ("crossref", "semantic_scholar")
+
+
+@dataclass(frozen=True, slots=True)
+class CountChange:
+    """One paper's citation count from one source, before and after."""
+
+    url: str
+    title: str
+    source: str
+    before: int | None
+    after: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """Entries added and removed since the previous catalogue, and citation-count changes."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    counts: tuple[CountChange, ...]
+
+
+def diff_catalogues(previous: Mapping[str, Any] | None, current: Mapping[str, Any]) -> Changes:
+    """What changed between two catalogue documents, in the current (then previous) entry order."""
+    before = {e["url"]: e for e in (previous or {}).get("entries", [])}
+    after = {e["url"]: e for e in current.get("entries", [])}
+    if previous is None:
+        return Changes((), (), ())
+    added = tuple(url for url in after if url not in before)
+    removed = tuple(url for url in before if url not in after)
+    counts = []
+    for url, entry in after.items():
+        old = before.get(url)
+        if old is None:
+            continue
+        for source in COUNT_SOURCES:
+            was = (old.get("citations") or {}).get(source)
+            now = (entry.get("citations") or {}).get(source)
+            if was != now and now is not None:
+                counts.append(CountChange(url, entry.get("title", ""), source, was, now))
+    return Changes(added, removed, tuple(counts))
+
+
+def unresolved_rows(current: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One row per unresolved paper link: title, link, kind of link and the reason."""
+    return [
+        {
+            "title": e.get("title", ""),
+            "url": e["url"],
+            "host": e.get("host", ""),
+            "reason": e["resolution"].get("reason", ""),
+        }
+        for e in current.get("entries", [])
+        if e["resolution"]["status"] == "unresolved" and e.get("kind", "paper") == "paper"
+    ]
+
+
+def to_report_markdown(summary: Mapping[str, Any], changes: Changes, current: Mapping[str, Any]) -> str:
+    """The Markdown run report: totals, per-kind table, changes, degraded sources, requests, unresolved."""
+    name = summary.get("name", "")
+    lines = [f"# avenrich run report: {name}".rstrip(), ""]
+    lines += [
+        f"- generated: {current.get('generated_at', '')}",
+        f"- input: {summary.get('origin', '')}",
+        f"- entries: {summary['entries']} ({summary['papers']} papers)",
+        f"- resolved: {summary['resolved']}, unresolved: {summary['unresolved']}",
+        f"- overrides applied: {summary.get('overrides', 0)}",
+    ]
+    if summary.get("input_note"):
+        lines.append(f"- note: {summary['input_note']}")
+    lines += ["", "## Resolution by link kind", "", "| link kind | resolved | unresolved |", "| --- | ---: | ---: |"]
+    for host, row in summary["by_host"].items():
+        lines.append(f"| {host} | {row['resolved']} | {row['unresolved']} |")
+    lines += ["", "## Sources", ""]
+    degraded = summary.get("degraded") or {}
+    if degraded:
+        lines += [f"- **degraded** {name_}: {reason}" for name_, reason in degraded.items()]
+    else:
+        lines.append("- all sources answered")
+    lines += ["", "| source | endpoint | requests | retries | 429 | errors | cache hits |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for source, endpoints in sorted((summary.get("requests") or {}).items()):
+        for endpoint, c in sorted(endpoints.items()):
+            lines.append(
+                f"| {source} | {endpoint} | {c.get('requests', 0)} | {c.get('retries', 0)} | "
+                f"{c.get('status_429', 0)} | {c.get('errors', 0)} | {c.get('cache_hits', 0)} |"
+            )
+    lines += ["", "## Changes since the previous run", ""]
+    lines += _listing("Added", changes.added) + _listing("Removed", changes.removed)
+    if changes.counts:
+        lines += ["| paper | source | before | after |", "| --- | --- | ---: | ---: |"]
+        for c in changes.counts:
+            lines.append(f"| {_cell(c.title)} | {c.source} | {_num(c.before)} | {_num(c.after)} |")
+    else:
+        lines.append("No citation-count changes.")
+    rows = unresolved_rows(current)
+    lines += ["", f"## Unresolved ({len(rows)})", ""]
+    if rows:
+        lines += ["| title | link | kind | reason |", "| --- | --- | --- | --- |"]
+        lines += [f"| {_cell(r['title'])} | {_cell(r['url'])} | {r['host']} | {_cell(r['reason'])} |" for r in rows]
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+def _listing(label: str, urls: Sequence[str]) -> list[str]:
+    if not urls:
+        return [f"{label}: none.", ""]
+    return [f"{label} ({len(urls)}):", "", *[f"- {u}" for u in urls], ""]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _num(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def history_lines(current: Mapping[str, Any], date: str) -> list[str]:
+    """One JSON line per paper with counts, for the dated citation history."""
+    lines = []
+    for e in current.get("entries", []):
+        counts = e.get("citations") or {}
+        if all(counts.get(s) is None for s in COUNT_SOURCES):
+            continue
+        row = {"date": date, "url": e["url"], "key": e.get("key"), "doi": (e.get("ids") or {}).get("doi")}
+        row.update({s: counts.get(s) for s in COUNT_SOURCES})
+        lines.append(json.dumps(row, ensure_ascii=False, sort_keys=True))
+    return lines
+
+
+def merge_history(existing: str, new_lines: Sequence[str], date: str) -> str:
+    """The history file with today's lines replacing any earlier lines of the same date."""
+    kept = [line for line in existing.splitlines() if line.strip() and f'"date": "{date}"' not in line]
+    return "\n".join([*kept, *new_lines]) + ("\n" if kept or new_lines else "")

@@ -1,0 +1,417 @@
+"""Resolution: every link to a verified paper, spending the scarce requests only where needed (mixed).
+
+Two stages, each running both sources in parallel at their own pace:
+  `lookup`: identifiers from the links go to the batch endpoints (S2 `/paper/batch`, Crossref
+     `filter=doi:`), then the published versions S2 knows for arXiv/ACL/PMC papers go to Crossref;
+  `search_and_verify`: identifier hits are confirmed; links without identifiers are searched on the
+     source that indexes their kind of link best (Crossref for IEEE/CVF/ACM/Springer/ECVA/AAAI/ISCA,
+     S2 for NeurIPS, OpenReview, personal pages and the rest); a link whose first search finds nothing
+     that passes verification is searched on the other source; finally every resolved paper's record
+     from the other source is fetched in batches (both sources' counts, cross-source agreement).
+Every candidate, whatever the route, goes through `matching.check`; nothing is taken on trust.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from avenrich import matching
+from avenrich.errors import SourceError
+from avenrich.identifiers import acl_doi_candidate
+from avenrich.matching import Choice, Expectation
+from avenrich.model import CROSSREF, SEMANTIC_SCHOLAR, Ids, Link, LinkMatch, Resolution, Work
+from avenrich.overrides import Overrides
+from avenrich.sources import SearchQuery, Sources
+
+log = logging.getLogger("avenrich.resolve")
+
+# Which source to search first, by link kind (identifiers.PATTERNS row names). Crossref indexes the
+# publishers' versions of record (IEEE for CVF papers, Springer for ECCV, ACM, AAAI, ISCA) and allows
+# 3 list requests/s; S2 (1 req/s) is the only one that knows NeurIPS and papers on personal pages.
+CROSSREF_FIRST = frozenset({"ieee", "cvf", "ecva", "aaai", "acm", "springer", "wiley", "isca", "doi", "acl", "pmc"})
+
+Progress = Callable[[str, int], None]
+
+
+def _no_progress(_stage: str, _advance: int) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One link on its way through resolution: the link, what its URL says, and its expectation."""
+
+    link: Link
+    match: LinkMatch
+    expect: Expectation
+    pinned: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The resolution of one link plus the works (one per source) the record is merged from."""
+
+    choice: Choice
+    ids: Ids
+    works: tuple[Work, ...] = ()
+
+
+@dataclass(slots=True)
+class Ledger:
+    """Thread-safe record of what each source said, and why a source could not answer."""
+
+    crossref: dict[str, Work | None] = field(default_factory=dict)
+    s2: dict[str, Work | None] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def failed(self, source: str, exc: SourceError) -> None:
+        with self.lock:
+            self.failures.setdefault(source, str(exc))
+
+
+def prepare(links: Sequence[Link], matches: Sequence[LinkMatch], overrides: Overrides) -> list[Item]:
+    """Pair each link with its URL match and expectation; curator pins replace the link's ids."""
+    items: list[Item] = []
+    for link, match in zip(links, matches, strict=True):
+        pin = overrides.pins.get(link.url)
+        if pin is not None:
+            match = replace(match, ids=_union(pin, match.ids))
+        items.append(Item(link, match, matching.expectation_from(link, match), pinned=pin is not None))
+    return items
+
+
+def lookup(items: Sequence[Item], sources: Sources, progress: Progress = _no_progress) -> Ledger:
+    """Fetch every identifier the links carry, in batches, from both sources at once.
+
+    Then the DOIs S2 reports for arXiv/ACL/PMC papers (their published versions) are fetched from Crossref.
+    """
+    ledger = Ledger()
+    with_ids = [item for item in items if item.link.kind == "paper" and _has_lookup_ids(item)]
+    _parallel(
+        lambda: _batch_crossref(sources, ledger, _link_dois(with_ids)),
+        lambda: _batch_s2(sources, ledger, _s2_keys(with_ids)),
+    )
+    _batch_crossref(sources, ledger, _learnt_dois(ledger, with_ids))
+    progress("lookup", len(with_ids))
+    return ledger
+
+
+def search_and_verify(
+    items: Sequence[Item],
+    ledger: Ledger,
+    sources: Sources,
+    overrides: Overrides | None = None,
+    progress: Progress = _no_progress,
+) -> dict[str, Outcome]:
+    """Verify what the identifiers found, search for the rest, and settle every link. Keyed by link url."""
+    overrides = overrides or Overrides()
+    papers = [item for item in items if item.link.kind == "paper"]
+    outcomes = {item.link.url: _by_identifier(item, ledger, sources) for item in papers if _has_lookup_ids(item)}
+    # Links with an identifier that no source knows (an ACL or PMC id) are searched like the others.
+    retry = {url for url, outcome in outcomes.items() if _worth_searching(outcome)}
+    to_search = [item for item in papers if not _has_lookup_ids(item) or item.link.url in retry]
+    candidates: dict[str, list[Work]] = {item.link.url: [] for item in to_search}
+
+    def first(item: Item) -> str:
+        return CROSSREF if item.match.host in CROSSREF_FIRST else SEMANTIC_SCHOLAR
+
+    def on(source: str, chosen: Sequence[Item]) -> list[Item]:
+        return [item for item in chosen if first(item) == source]
+
+    _parallel(
+        lambda: _search(sources, CROSSREF, on(CROSSREF, to_search), candidates, ledger, overrides, progress),
+        lambda: _search(sources, SEMANTIC_SCHOLAR, on(SEMANTIC_SCHOLAR, to_search), candidates, ledger, overrides,
+                        progress),
+    )
+    choices = {item.link.url: _choose(item, candidates[item.link.url]) for item in to_search}
+    # A link whose first search found nothing that passes is searched on the other source.
+    again = [item for item in to_search if choices[item.link.url].work is None]
+    _parallel(
+        lambda: _search(sources, CROSSREF, on(SEMANTIC_SCHOLAR, again), candidates, ledger, overrides, progress),
+        lambda: _search(sources, SEMANTIC_SCHOLAR, on(CROSSREF, again), candidates, ledger, overrides, progress),
+    )
+    for item in to_search:
+        choice = _choose(item, candidates[item.link.url])
+        if choice.work is None and item.link.url in retry:
+            continue
+        if choice.work is None:
+            choice = _with_failures(choice, ledger)
+        found = choice.work.ids if choice.work is not None else Ids()
+        outcomes[item.link.url] = Outcome(choice, _union(item.match.ids, found))
+
+    _complete(outcomes, sources, ledger)
+    for item in items:
+        if item.link.url not in outcomes:
+            outcomes[item.link.url] = Outcome(
+                Choice(Resolution("unresolved", "none", 0.0, "listed as a dataset, not a paper"), None, ()),
+                item.match.ids,
+            )
+    return outcomes
+
+
+# -- identifiers -------------------------------------------------------------------------------------
+
+
+def _has_lookup_ids(item: Item) -> bool:
+    ids = item.match.ids
+    return bool(ids.doi or ids.arxiv or ids.s2 or ids.acl or ids.pmcid or ids.corpus_id is not None)
+
+
+def _link_dois(items: Iterable[Item]) -> list[str]:
+    dois: list[str] = []
+    for item in items:
+        if item.match.ids.doi:
+            dois.append(item.match.ids.doi)
+        if item.match.ids.acl and not item.match.ids.doi:
+            candidate = acl_doi_candidate(item.match.ids.acl)
+            if candidate:
+                dois.append(candidate)
+    return _unique(dois)
+
+
+def _s2_keys(items: Iterable[Item]) -> list[str]:
+    return _unique(key for item in items for key in item.match.ids.s2_keys())
+
+
+def _learnt_dois(ledger: Ledger, items: Iterable[Item]) -> list[str]:
+    """DOIs that S2 knows for papers we looked up by arXiv/ACL/PMC id, not yet asked of Crossref."""
+    learnt = []
+    for item in items:
+        for key in item.match.ids.s2_keys():
+            work = ledger.s2.get(key)
+            if work is not None and work.ids.doi and work.ids.doi not in ledger.crossref:
+                learnt.append(work.ids.doi)
+    return _unique(learnt)
+
+
+def _by_identifier(item: Item, ledger: Ledger, sources: Sources) -> Outcome:
+    """Confirm the paper a link's identifiers point at; follow an arXiv preprint to its published version."""
+    ids = item.match.ids
+    s2_work = next((ledger.s2[k] for k in ids.s2_keys() if ledger.s2.get(k) is not None), None)
+    cr_doi = ids.doi or (acl_doi_candidate(ids.acl) if ids.acl else None)
+    cr_work = ledger.crossref.get(cr_doi) if cr_doi else None
+    via = "override" if item.pinned else "link"
+    published: Work | None = None
+    if cr_work is None and s2_work is not None and s2_work.ids.doi:
+        # An arXiv/ACL/PMC link whose paper has a DOI: the version of record, when Crossref agrees on the title.
+        candidate = ledger.crossref.get(s2_work.ids.doi)
+        if candidate is not None and matching.check(item.expect, candidate).passed:
+            published = candidate
+    primary = cr_work or published or s2_work
+    if primary is None:
+        choice = _unconfirmed(item, ledger, sources)
+        if item.pinned:
+            choice = replace(choice, resolution=replace(choice.resolution, method="override"))
+        return Outcome(choice, ids)
+    choice = matching.confirm(item.expect, primary, via)
+    if item.pinned and choice.work is not None:
+        choice = replace(choice, resolution=replace(choice.resolution, method="override"))
+    works = tuple(w for w in (cr_work or published, s2_work) if w is not None)
+    merged = _union(ids, *(w.ids for w in works)) if choice.work is not None else ids
+    return Outcome(choice, merged, works if choice.work is not None else ())
+
+
+def _unconfirmed(item: Item, ledger: Ledger, sources: Sources) -> Choice:
+    ids = item.match.ids
+    asked_s2 = [k for k in ids.s2_keys() if k in ledger.s2]
+    cr_doi = ids.doi or (acl_doi_candidate(ids.acl) if ids.acl else None)
+    asked_cr = bool(cr_doi and cr_doi in ledger.crossref)
+    if asked_s2 or asked_cr:
+        reason = "the link's identifier is in neither Crossref nor Semantic Scholar"
+        method = "link"
+    else:
+        reason = _failure_text(ledger, sources) or "no source could be asked"
+        method = "offline" if sources.offline else "link-unconfirmed"
+    return Choice(Resolution("unresolved", method, 0.0, reason), None, ())
+
+
+def _worth_searching(outcome: Outcome) -> bool:
+    """Search for a link whose identifier every source said it does not know; not after errors, not for pins."""
+    res = outcome.choice.resolution
+    return outcome.choice.work is None and res.method == "link"
+
+
+# -- searching ---------------------------------------------------------------------------------------
+
+
+def _search(
+    sources: Sources,
+    source: str,
+    items: Sequence[Item],
+    candidates: dict[str, list[Work]],
+    ledger: Ledger,
+    overrides: Overrides,
+    progress: Progress,
+) -> None:
+    """Search each item on one source, within that source's concurrency; candidates are appended."""
+    if not items:
+        return
+    workers = max(1, sources.concurrency(source))
+
+    def one(item: Item) -> None:
+        query = SearchQuery(item.expect.title, item.expect.year, item.expect.authors, item.expect.venue)
+        try:
+            if source == CROSSREF:
+                found = list(sources.crossref.search(query))
+            else:
+                match = sources.semantic_scholar.match(query)
+                found = [match] if match is not None else []
+        except SourceError as exc:
+            ledger.failed(source, exc)
+            found = []
+        kept = [w for w in found if not overrides.is_rejected(item.link.url, w)]
+        with ledger.lock:
+            candidates[item.link.url].extend(kept)
+        progress("search", 0)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"search-{source}") as pool:
+        list(pool.map(one, items))
+
+
+def _choose(item: Item, found: Sequence[Work]) -> Choice:
+    found = [w for w in found if _consistent_with_link(item, w)]
+    if not found:
+        return Choice(Resolution("unresolved", "none", 0.0, "no candidate found"), None, ())
+    return matching.choose(item.expect, found)
+
+
+def _consistent_with_link(item: Item, work: Work) -> bool:
+    """Identifiers the link carries that a candidate contradicts (an AAAI OJS number vs its DOI suffix)."""
+    aaai = item.match.ids.aaai
+    doi = work.ids.doi or ""
+    return not (aaai and doi.startswith("10.1609/aaai.") and not doi.endswith(f".{aaai}"))
+
+
+def _with_failures(choice: Choice, ledger: Ledger) -> Choice:
+    if not ledger.failures or choice.resolution.reason not in ("no candidate found", ""):
+        return choice
+    failures = "; ".join(f"{name}: {text}" for name, text in sorted(ledger.failures.items()))
+    return replace(choice, resolution=replace(choice.resolution, reason=f"no candidate found ({failures})"))
+
+
+def _failure_text(ledger: Ledger, sources: Sources) -> str:
+    if sources.offline:
+        return "offline: not in the cache"
+    degraded = {**sources.degraded(), **ledger.failures}
+    return "; ".join(f"{name}: {text}" for name, text in sorted(degraded.items()))
+
+
+# -- completion --------------------------------------------------------------------------------------
+
+
+def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) -> None:
+    """Fetch the other source's record of every resolved paper in batches; agreement raises confidence."""
+    need_s2 = _unique(
+        key for o in outcomes.values() if o.choice.work is not None and not _has_source(o, SEMANTIC_SCHOLAR)
+        for key in o.ids.s2_keys()[:1]
+    )
+    need_cr = _unique(
+        o.ids.doi for o in outcomes.values()
+        if o.choice.work is not None and o.ids.doi and not _has_source(o, CROSSREF) and o.ids.doi not in ledger.crossref
+    )
+    _parallel(lambda: _batch_crossref(sources, ledger, need_cr), lambda: _batch_s2(sources, ledger, need_s2))
+    for url, outcome in outcomes.items():
+        chosen = outcome.choice.work
+        if chosen is None:
+            continue
+        extra: list[Work] = []
+        if not _has_source(outcome, SEMANTIC_SCHOLAR):
+            extra += [w for k in outcome.ids.s2_keys()[:1] if (w := ledger.s2.get(k)) is not None]
+        if not _has_source(outcome, CROSSREF) and outcome.ids.doi:
+            extra += [w for w in (ledger.crossref.get(outcome.ids.doi),) if w is not None]
+        for work in extra:
+            if _same_paper(chosen, work):
+                outcome.works = (*outcome.works, work)
+                outcome.ids = _union(outcome.ids, work.ids)
+                outcome.choice = _agreed(outcome.choice, work.source)
+        if not outcome.works:
+            outcome.works = (chosen,)
+        outcomes[url] = outcome
+
+
+def _has_source(outcome: Outcome, source: str) -> bool:
+    return any(w.source == source for w in (*outcome.works, *([outcome.choice.work] if outcome.choice.work else [])))
+
+
+def _same_paper(chosen: Work, other: Work) -> bool:
+    """The other source's record for the same DOI/id, with a title that agrees (S2 sometimes merges versions)."""
+    if chosen.title is None or other.title is None:
+        return False
+    return matching.title_score(chosen.title, other.title) >= matching.TITLE_PASS
+
+
+def _agreed(choice: Choice, source: str) -> Choice:
+    res = choice.resolution
+    if res.method.startswith("search:") and res.method != "search:both" and source not in res.method:
+        method = "search:both"
+    else:
+        method = res.method
+    evidence = tuple(e for e in res.evidence if e[0] != "agreement") + (("agreement", 1.0),)
+    confidence = round(min(1.0, res.confidence + (1.0 - res.confidence) / 2), 3)
+    return replace(choice, resolution=replace(res, method=method, confidence=confidence, evidence=evidence))
+
+
+# -- batches -----------------------------------------------------------------------------------------
+
+
+def _batch_crossref(sources: Sources, ledger: Ledger, dois: Sequence[str]) -> None:
+    todo = [d for d in dois if d not in ledger.crossref]
+    if not todo:
+        return
+    try:
+        found = sources.crossref.lookup(todo)
+    except SourceError as exc:
+        ledger.failed(CROSSREF, exc)
+        return
+    with ledger.lock:
+        ledger.crossref.update(found)
+
+
+def _batch_s2(sources: Sources, ledger: Ledger, keys: Sequence[str]) -> None:
+    todo = [k for k in keys if k not in ledger.s2]
+    if not todo:
+        return
+    try:
+        found = sources.semantic_scholar.lookup(todo)
+    except SourceError as exc:
+        ledger.failed(SEMANTIC_SCHOLAR, exc)
+        return
+    with ledger.lock:
+        ledger.s2.update(found)
+
+
+def _parallel(*jobs: Callable[[], object]) -> None:
+    """Run one job per source at the same time; each source paces itself."""
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="source") as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            future.result()
+
+
+def _union(first: Ids, *more: Ids) -> Ids:
+    """Ids with every field taken from the first argument that has it."""
+    values = {}
+    for name in Ids.__slots__:
+        for ids in (first, *more):
+            value = getattr(ids, name)
+            if value is not None:
+                values[name] = value
+                break
+    return Ids(**values)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def hosts_summary(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> dict[str, dict[str, int]]:
+    """Resolved/unresolved counts per link kind."""
+    table: dict[str, dict[str, int]] = {}
+    for item in items:
+        row = table.setdefault(item.match.host, {"resolved": 0, "unresolved": 0})
+        row[outcomes[item.link.url].choice.resolution.status] += 1
+    return dict(sorted(table.items()))
