@@ -15,7 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import re
+
 from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from avenrich import __version__, pipeline, resolve
@@ -23,7 +26,6 @@ from avenrich.cache import DiskJsonCache
 from avenrich.config import Settings
 from avenrich.inputs import InputText
 from avenrich.model import Link, Record
-from avenrich.outputs import read_json_if_exists
 from avenrich.overrides import Overrides
 from avenrich.progress import current_progress
 from avenrich.publish import RunLock, publish, read_input_or_last_good
@@ -101,12 +103,18 @@ def enrich(
                 overrides=len(curated),
             )
             summary["version"] = __version__
-            return write_task(records, text, out_dir, summary, stamp)
+            published = write_task(records, text, out_dir, summary, stamp)
         finally:
             sources.close()
+    publish_artifacts(published)
+    return published
 
 
-def read_last_summary(out_dir: Path, name: str) -> dict[str, Any] | None:
-    """The summary block of the previous catalogue, if any."""
-    doc = read_json_if_exists(out_dir / f"{name}.json")
-    return doc.get("summary") if isinstance(doc, dict) else None
+def publish_artifacts(summary: Mapping[str, Any]) -> None:
+    """The run report as a Markdown artifact and the unresolved entries as a table artifact (Prefect UI)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(summary.get("name", "list")).lower()).strip("-") or "list"
+    create_markdown_artifact(
+        markdown=summary["report_markdown"], key=f"{slug}-report", description="avenrich run report"
+    )
+    rows = summary["unresolved_rows"] or [{"title": "(none)", "url": "", "host": "", "reason": ""}]
+    create_table_artifact(table=list(rows), key=f"{slug}-unresolved", description="Unresolved entries and why")

@@ -1,0 +1,80 @@
+"""The run report: changes between catalogues, unresolved table, history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from avenrich.report import diff_catalogues, history_lines, merge_history, to_report_markdown, unresolved_rows
+
+
+def entry(url: str, cr: int | None = None, s2: int | None = None, status: str = "resolved") -> dict[str, Any]:
+    return {
+        "url": url,
+        "title": f"Paper {url[-1]}",
+        "host": "arxiv",
+        "kind": "paper",
+        "key": f"k{url[-1]}",
+        "ids": {"doi": None},
+        "citations": {"crossref": cr, "semantic_scholar": s2},
+        "resolution": {"status": status, "reason": "" if status == "resolved" else "no candidate passed"},
+    }
+
+
+SUMMARY = {
+    "name": "demo",
+    "origin": "demo.md",
+    "entries": 3,
+    "papers": 3,
+    "resolved": 2,
+    "unresolved": 1,
+    "by_host": {"arxiv": {"resolved": 2, "unresolved": 1}},
+    "requests": {"crossref": {"works": {"requests": 2, "retries": 1, "status_429": 0, "errors": 0, "cache_hits": 5}}},
+    "degraded": {"semantic_scholar": "unreachable (connection refused)"},
+}
+
+
+def test_diff_names_exactly_the_added_removed_and_changed() -> None:
+    """Added and removed links and every count change per source are reported, nothing else."""
+    before = {"entries": [entry("u1", 1, 2), entry("u2", 5, 5), entry("u3")]}
+    after = {"entries": [entry("u1", 1, 3), entry("u2", 5, 5), entry("u4", 1, 1)]}
+    changes = diff_catalogues(before, after)
+    assert changes.added == ("u4",)
+    assert changes.removed == ("u3",)
+    assert [(c.url, c.source, c.before, c.after) for c in changes.counts] == [("u1", "semantic_scholar", 2, 3)]
+
+
+def test_first_run_has_no_changes() -> None:
+    """Without a previous catalogue nothing is 'added': the report says it is the first run's list."""
+    changes = diff_catalogues(None, {"entries": [entry("u1", 1)]})
+    assert changes.added == () and changes.removed == () and changes.counts == ()
+
+
+def test_report_markdown_names_everything() -> None:
+    """The report shows totals, per-kind rows, degraded sources, requests, changes and the unresolved table."""
+    current = {"generated_at": "2026-11-25T03:00:00Z", "entries": [entry("u1", 1), entry("u2", status="unresolved")]}
+    changes = diff_catalogues({"entries": [entry("u1", 0)]}, current)
+    text = to_report_markdown(SUMMARY, changes, current)
+    assert "| arxiv | 2 | 1 |" in text
+    assert "**degraded** semantic_scholar: unreachable" in text
+    assert "| crossref | works | 2 | 1 | 0 | 0 | 5 |" in text
+    assert "Added (1):" in text and "- u2" in text
+    assert "| Paper 1 | crossref | 0 | 1 |" in text
+    assert "| Paper 2 | u2 | arxiv | no candidate passed |" in text
+
+
+def test_unresolved_rows_skip_resolved_and_datasets() -> None:
+    """Only unresolved paper links are listed."""
+    dataset = entry("u3", status="unresolved") | {"kind": "dataset"}
+    rows = unresolved_rows({"entries": [entry("u1"), entry("u2", status="unresolved"), dataset]})
+    assert [r["url"] for r in rows] == ["u2"]
+
+
+def test_history_replaces_the_same_day_and_keeps_older_days() -> None:
+    """A second run on the same day replaces that day's lines; earlier days stay."""
+    doc = {"entries": [entry("u1", 3, 4), entry("u2")]}
+    day1 = merge_history("", history_lines(doc, "2026-11-24"), "2026-11-24")
+    day2 = merge_history(day1, history_lines(doc, "2026-11-25"), "2026-11-25")
+    again = merge_history(day2, history_lines({"entries": [entry("u1", 9, 9)]}, "2026-11-25"), "2026-11-25")
+    rows = [json.loads(line) for line in again.splitlines()]
+    assert [(r["date"], r["crossref"]) for r in rows] == [("2026-11-24", 3), ("2026-11-25", 9)]
