@@ -1,0 +1,593 @@
+"""Semantic Scholar Graph API (mixed): pure request builders and parse_paper(); SemanticScholarSource does
+batched, cached lookups (`POST /paper/batch`, ≤500 ids), count refreshes, title match and search.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from avenrich.cache import (
+    COUNTS_TTL,
+    METADATA_TTL,
+    NO_HIT_SEARCH_TTL,
+    NOT_FOUND_TTL,
+    SEARCH_TTL,
+    JsonCache,
+    key_for,
+)
+from avenrich.errors import SourceError, SourceUnavailable
+from avenrich.model import SEMANTIC_SCHOLAR, Author, Ids, Work
+from avenrich.sources.http import Reply, RequestStats, SourceClient
+from avenrich.text import clean_markup
+
+if TYPE_CHECKING:
+    from avenrich.sources import SearchQuery
+
+log = logging.getLogger("avenrich.sources")
+
+NAME = SEMANTIC_SCHOLAR
+BATCH_SIZE = 500
+SEARCH_LIMIT = 5
+# Lean on purpose: a batch answer must stay under 10 MB (no abstracts, embeddings or citation lists).
+FIELDS = (
+    "paperId,corpusId,externalIds,title,year,venue,publicationVenue,journal,authors,publicationTypes,"
+    "publicationDate,citationCount,influentialCitationCount,url"
+)
+COUNT_FIELDS = "citationCount,influentialCitationCount"
+OFFLINE_REASON = "offline: not in the cache"
+
+# The id prefixes of the Graph API, spelled as its documentation spells them.
+_PREFIXES = {p.lower(): p for p in ("DOI", "ARXIV", "ACL", "PMCID", "PMID", "MAG", "CorpusId", "URL")}
+_ARXIV_VERSION = re.compile(r"v\d+$")
+_ARXIV_NAMES = frozenset({"arxiv", "arxiv.org", "arxiv (cornell university)"})
+_PREPRINT_SERVERS = frozenset(
+    {"biorxiv", "medrxiv", "chemrxiv", "ssrn", "research square", "preprints", "techrxiv", "psyarxiv"}
+)
+# S2 publicationTypes → Crossref's vocabulary, in order of preference (S2 often gives both
+# JournalArticle and Conference for a conference paper).
+_TYPE_ORDER = (
+    ("Conference", "proceedings-article"),
+    ("JournalArticle", "journal-article"),
+    ("BookSection", "book-chapter"),
+    ("Book", "book"),
+    ("Dataset", "dataset"),
+)
+_PARTICLES = frozenset(
+    {
+        "van", "von", "de", "der", "den", "del", "della", "delle", "di", "da", "du", "la", "le", "dos", "das",
+        "do", "ter", "ten", "zu", "af", "av", "bin", "ibn", "al", "el",
+    }
+)  # fmt: skip
+_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+_HYPHENS = re.compile(r"[-‐‑‒–—―]+")
+
+# -- pure builders -----------------------------------------------------------------------------------
+
+
+def normalise_key(key: str) -> str:
+    """The canonical spelling of a paper id: documented prefix case, DOIs and paper ids lowercased."""
+    key = key.strip()
+    prefix, sep, rest = key.partition(":")
+    if sep and prefix.lower() in _PREFIXES:
+        canonical = _PREFIXES[prefix.lower()]
+        rest = rest.strip()
+        if canonical in ("DOI", "ARXIV"):
+            rest = rest.lower()
+        if canonical == "PMCID":
+            rest = re.sub(r"^pmc", "", rest, flags=re.IGNORECASE)
+        return f"{canonical}:{rest}"
+    if re.fullmatch(r"[0-9a-fA-F]{40}", key) or key.startswith("10."):
+        return key.lower()
+    return key
+
+
+def build_batch_request(
+    keys: Sequence[str], fields: str = FIELDS
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(params, body) of one POST /paper/batch; at most 500 ids."""
+    if len(keys) > BATCH_SIZE:
+        raise ValueError(f"a Semantic Scholar batch takes at most {BATCH_SIZE} ids, not {len(keys)}")
+    return {"fields": fields}, {"ids": list(keys)}
+
+
+def match_text(title: str) -> str:
+    """A title as S2's plain-text search wants it: hyphens (which match nothing) turned into spaces."""
+    return " ".join(_HYPHENS.sub(" ", clean_markup(title)).split())
+
+
+def build_match_params(query: SearchQuery) -> dict[str, str | int]:
+    """Params of GET /paper/search/match (one best title match; no year filter: the verifier judges)."""
+    return {"query": match_text(query.title), "fields": FIELDS}
+
+
+def build_search_params(query: SearchQuery, limit: int = SEARCH_LIMIT) -> dict[str, str | int]:
+    """Params of GET /paper/search (relevance-ranked)."""
+    return {"query": match_text(query.title), "fields": FIELDS, "limit": limit}
+
+
+# -- pure parsers -------------------------------------------------------------------------------------
+
+
+def parse_paper(item: Mapping[str, Any]) -> Work:
+    """One S2 paper as a Work (source "semantic_scholar"); ValueError when it has no paperId."""
+    if not isinstance(item, Mapping):
+        raise ValueError("a Semantic Scholar paper must be a JSON object")
+    paper_id = item.get("paperId")
+    if not isinstance(paper_id, str) or not paper_id.strip():
+        raise ValueError("Semantic Scholar paper without a paperId")
+    ids = parse_external_ids(item.get("externalIds"), paper_id.strip(), item.get("corpusId"))
+    journal: Mapping[str, Any] = item["journal"] if isinstance(item.get("journal"), Mapping) else {}
+    venue_obj: Mapping[str, Any] = (
+        item["publicationVenue"] if isinstance(item.get("publicationVenue"), Mapping) else {}
+    )
+    names = [_text(venue_obj.get("name")), _text(item.get("venue")), _text(journal.get("name"))]
+    arxiv_journal = (_text(journal.get("name")) or "").lower() in _ARXIV_NAMES
+    arxiv_only = bool(ids.arxiv) and not ids.doi and not any(n and not _is_arxiv(n) for n in names)
+    types = [t for t in item.get("publicationTypes") or [] if isinstance(t, str)]
+    year = item.get("year")
+    count = item.get("citationCount")
+    influential = item.get("influentialCitationCount")
+    return Work(
+        source=NAME,
+        ids=ids,
+        title=_text(item.get("title")),
+        authors=tuple(a for a in (parse_author(x) for x in item.get("authors") or []) if a),
+        year=year if _is_int(year) else None,
+        month=_month(item.get("publicationDate")),
+        venue=choose_venue(names),
+        type=map_type(types, _text(journal.get("name")), arxiv_only),
+        pages=None if arxiv_journal else _text(journal.get("pages")),
+        volume=None if arxiv_journal else _text(journal.get("volume")),
+        citation_count=count if _is_int(count) else None,
+        influential_citation_count=influential if _is_int(influential) else None,
+        url=_text(item.get("url")),
+    )
+
+
+def parse_external_ids(raw: Any, paper_id: str, corpus_id: Any = None) -> Ids:
+    """Ids from `externalIds`; arXiv's DataCite DOIs (10.48550/…) stay out of `doi` (the arXiv id is kept)."""
+    ext = raw if isinstance(raw, Mapping) else {}
+    doi = _text(ext.get("DOI"))
+    doi = doi.lower() if doi and not doi.lower().startswith("10.48550/") else None
+    arxiv = _text(ext.get("ArXiv"))
+    pmc = _text(ext.get("PubMedCentral"))
+    corpus = ext.get("CorpusId", corpus_id)
+    return Ids(
+        doi=doi,
+        arxiv=_ARXIV_VERSION.sub("", arxiv) if arxiv else None,
+        s2=paper_id,
+        corpus_id=int(corpus) if _is_int(corpus) or (isinstance(corpus, str) and corpus.isdigit()) else None,
+        acl=_text(ext.get("ACL")),
+        pmcid=f"PMC{pmc.upper().removeprefix('PMC')}" if pmc else None,
+        pmid=_text(ext.get("PubMed")),
+        dblp=_text(ext.get("DBLP")),
+    )
+
+
+def parse_author(raw: Any) -> Author | None:
+    """One author from {authorId, name}; None when nameless."""
+    if not isinstance(raw, Mapping):
+        return None
+    name = _text(raw.get("name"))
+    if not name:
+        return None
+    given, family = split_name(name)
+    author_id = raw.get("authorId")
+    return Author(given=given, family=family, s2_id=str(author_id) if author_id else None)
+
+
+def split_name(name: str) -> tuple[str | None, str]:
+    """(given, family) of a display name: the last word is the family name, with its particles
+    ("van", "de la", …) and without a generational suffix (Jr., III); "Family, Given" is understood.
+    """
+    if "," in name:
+        before, _, after = (part.strip() for part in name.partition(","))
+        if before and after and after.lower() not in _SUFFIXES:
+            return after, before
+    tokens = name.replace(",", " ").split()
+    if not tokens:
+        return None, ""
+    if len(tokens) >= 3 and tokens[-1].lower().rstrip(",") in _SUFFIXES:
+        tokens = tokens[:-1]
+    start = len(tokens) - 1
+    while start > 1 and tokens[start - 1] in _PARTICLES:
+        start -= 1
+    return " ".join(tokens[:start]) or None, " ".join(tokens[start:])
+
+
+def choose_venue(names: Sequence[str | None]) -> str | None:
+    """The first of (publicationVenue.name, venue, journal.name) that is not arXiv; a preprint server
+    gives way to a later journal name (S2 merges a preprint with its journal version).
+    """
+    usable = [n for n in names if n and not _is_arxiv(n)]
+    if not usable:
+        return None
+    if usable[0].lower() in _PREPRINT_SERVERS:
+        for name in usable[1:]:
+            if name.lower() not in _PREPRINT_SERVERS:
+                return name
+    return usable[0]
+
+
+def map_type(types: Sequence[str], journal_name: str | None, arxiv_only: bool) -> str | None:
+    """Crossref's type for S2 publicationTypes; posted-content for an arXiv-only record.
+
+    Other S2 types (Review, Editorial, LettersAndComments, …) count as journal-article only when the
+    record names a journal; otherwise the type stays unknown.
+    """
+    if arxiv_only:
+        return "posted-content"
+    for s2_type, crossref_type in _TYPE_ORDER:
+        if s2_type in types:
+            return crossref_type
+    if types and journal_name and not _is_arxiv(journal_name):
+        return "journal-article"
+    return None
+
+
+def parse_batch(payload: Any, expected: int) -> list[Mapping[str, Any] | None]:
+    """The items of a batch answer (None for unknown ids); ValueError unless it is a list of `expected`."""
+    if isinstance(payload, Mapping):
+        raise ValueError(f"semantic_scholar batch error: {_error_text(payload)}")
+    if not isinstance(payload, list) or len(payload) != expected:
+        size = len(payload) if isinstance(payload, list) else type(payload).__name__
+        raise ValueError(f"semantic_scholar batch answer has {size} entries for {expected} ids")
+    return [item if isinstance(item, Mapping) else None for item in payload]
+
+
+def parse_match(payload: Any) -> Mapping[str, Any] | None:
+    """The item of a search/match answer, or None for "no match" (`{"data": []}` or a 404 error body).
+
+    ValueError for any other error body.
+    """
+    if isinstance(payload, Mapping) and "data" in payload:
+        data = payload.get("data") or []
+        if not isinstance(data, list):
+            raise ValueError("semantic_scholar match answer with a non-list `data`")
+        return data[0] if data and isinstance(data[0], Mapping) else None
+    if isinstance(payload, Mapping) and "title match not found" in _error_text(payload).lower():
+        return None
+    raise ValueError(f"semantic_scholar match error: {_error_text(payload)}")
+
+
+def parse_search(payload: Any) -> list[Mapping[str, Any]]:
+    """The items of a search page; `{"total": 0}` without `data` is an empty page. ValueError for errors."""
+    if not isinstance(payload, Mapping) or ("data" not in payload and "total" not in payload):
+        raise ValueError(f"semantic_scholar search error: {_error_text(payload)}")
+    data = payload.get("data") or []
+    if not isinstance(data, list):
+        raise ValueError("semantic_scholar search answer with a non-list `data`")
+    return [item for item in data if isinstance(item, Mapping)]
+
+
+def _error_text(payload: Any) -> str:
+    if isinstance(payload, Mapping):
+        for key in ("error", "message"):
+            if isinstance(payload.get(key), str):
+                return str(payload[key])
+    return repr(payload)[:100]
+
+
+def _is_arxiv(name: str) -> bool:
+    return name.strip().lower() in _ARXIV_NAMES
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return clean_markup(value) or None
+    if _is_int(value):
+        return str(value)
+    return None
+
+
+def _month(date: Any) -> int | None:
+    if isinstance(date, str):
+        match = re.match(r"^\d{4}-(\d{2})", date)
+        if match and 1 <= int(match.group(1)) <= 12:
+            return int(match.group(1))
+    return None
+
+
+# -- the source ---------------------------------------------------------------------------------------
+
+
+class SemanticScholarSource:
+    """Semantic Scholar lookups by id, title match and search, cached; offline reads only the cache.
+
+    Same contract as CrossrefSource: `lookup` never raises SourceError (absent key = unknown, reason in
+    `failures[key]`; None = S2 has no such paper); `match` and `search` raise SourceError /
+    SourceUnavailable. The API key travels only in the x-api-key header set on the client.
+    """
+
+    name = NAME
+
+    def __init__(
+        self,
+        client: SourceClient | None,
+        cache: JsonCache,
+        *,
+        offline: bool,
+        today: Callable[[], str],
+        stats: RequestStats | None = None,
+    ) -> None:
+        self.client = client
+        self.cache = cache
+        self.offline = offline or client is None
+        self.today = today
+        self.stats = stats or (client.stats if client else RequestStats())
+        self.errors: list[str] = []
+        self.failures: dict[str, str] = {}
+        self._memo: dict[str, Work | None] = {}
+
+    # -- lookup ---------------------------------------------------------------------------------------
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, Work | None]:
+        """Works by input key ("DOI:10.x", "ARXIV:2106.01689", "ACL:P19-1239", "PMCID:7098709", paperId)."""
+        result: dict[str, Work | None] = {}
+        by_norm: dict[str, list[str]] = {}
+        for key in dict.fromkeys(k for k in keys if k and k.strip()):
+            by_norm.setdefault(normalise_key(key), []).append(key)
+        to_fetch: list[str] = []
+        stale: list[tuple[str, Mapping[str, Any]]] = []
+        resolved: dict[str, Work | None] = {}
+        for norm in by_norm:
+            if norm in self._memo:
+                resolved[norm] = self._memo[norm]
+            elif norm not in self.failures:
+                self._from_cache(norm, resolved, to_fetch, stale)
+        if self.offline or self.client is None:
+            self._fail(to_fetch, OFFLINE_REASON)
+            for norm, entry in stale:
+                resolved[norm] = self._memo[norm] = self._work(entry, None)
+        else:
+            for batch in _chunks(to_fetch, BATCH_SIZE):
+                resolved.update(self._fetch(self.client, batch))
+            resolved.update(self._refresh_counts(self.client, stale))
+        for norm, originals in by_norm.items():
+            for key in originals:
+                if norm in resolved:
+                    result[key] = resolved[norm]
+                elif norm in self.failures:
+                    self.failures[key] = self.failures[norm]
+        return result
+
+    def _from_cache(
+        self,
+        norm: str,
+        resolved: dict[str, Work | None],
+        to_fetch: list[str],
+        stale: list[tuple[str, Mapping[str, Any]]],
+    ) -> None:
+        entry = self.cache.get(key_for(NAME, "paper", norm))
+        if not isinstance(entry, Mapping) or not ("item" in entry or entry.get("missing")):
+            to_fetch.append(norm)
+            return
+        self.stats.add(NAME, "paper/batch", "cache_hits")
+        if entry.get("missing"):
+            resolved[norm] = self._memo[norm] = None
+            return
+        try:
+            paper_id = parse_paper(entry["item"]).ids.s2 or norm
+        except ValueError:
+            to_fetch.append(norm)
+            return
+        counts = self.cache.get(key_for(NAME, "counts", paper_id))
+        if isinstance(counts, Mapping):
+            resolved[norm] = self._memo[norm] = self._work(entry, counts)
+        else:
+            stale.append((norm, entry))
+
+    def _fetch(self, client: SourceClient, batch: list[str]) -> dict[str, Work | None]:
+        """One batch; a 400 (a malformed id, or an answer over 10 MB) splits it in halves."""
+        found: dict[str, Work | None] = {}
+        params, body = build_batch_request(batch)
+        try:
+            reply = client.post("/paper/batch", params, body, kind="list", endpoint="paper/batch")
+            items = parse_batch(self._data(reply), len(batch))
+        except SourceUnavailable as exc:
+            self._fail(batch, exc.message)
+            return found
+        except SourceError as exc:
+            if exc.status == 400 and len(batch) > 1:
+                half = len(batch) // 2
+                return {**self._fetch(client, batch[:half]), **self._fetch(client, batch[half:])}
+            self._fail(batch, str(exc))
+            return found
+        except ValueError as exc:
+            self._fail(batch, str(exc))
+            return found
+        today = self.today()
+        for norm, item in zip(batch, items, strict=True):
+            if item is None:
+                self.cache.set(
+                    key_for(NAME, "paper", norm), {"missing": True, "fetched": today}, NOT_FOUND_TTL
+                )
+                found[norm] = self._memo[norm] = None
+                continue
+            try:
+                found[norm] = self._store(norm, item, today)
+            except ValueError as exc:
+                self._fail([norm], f"{NAME}: unusable record for {norm}: {exc}")
+        return found
+
+    def _data(self, reply: Reply) -> Any:
+        if reply.status != 200:
+            detail = _error_text(reply.data) if reply.data is not None else reply.text[:100]
+            raise SourceError(NAME, reply.url, reply.status, f"unexpected HTTP {reply.status}: {detail}")
+        return reply.data
+
+    def _store(self, norm: str | None, item: Mapping[str, Any], today: str) -> Work:
+        """Cache a fetched paper under the asked key and its paperId, with its counts."""
+        work = parse_paper(item)
+        paper_id = work.ids.s2 or ""
+        entry = {"item": {k: v for k, v in item.items() if k != "matchScore"}, "fetched": today}
+        for key in dict.fromkeys(k for k in (norm, paper_id) if k):
+            self.cache.set(key_for(NAME, "paper", key), entry, METADATA_TTL)
+            self._memo[key] = dataclasses.replace(work, fetched=today, counts_fetched=today)
+        counts = {
+            "citationCount": work.citation_count,
+            "influentialCitationCount": work.influential_citation_count,
+            "fetched": today,
+        }
+        self.cache.set(key_for(NAME, "counts", paper_id), counts, COUNTS_TTL)
+        return dataclasses.replace(work, fetched=today, counts_fetched=today)
+
+    def _refresh_counts(
+        self, client: SourceClient, stale: list[tuple[str, Mapping[str, Any]]]
+    ) -> dict[str, Work | None]:
+        by_id: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        for norm, entry in stale:
+            by_id.setdefault(parse_paper(entry["item"]).ids.s2 or norm, []).append((norm, entry))
+        counts: dict[str, Mapping[str, Any]] = {}
+        for batch in _chunks(list(by_id), BATCH_SIZE):
+            params, body = build_batch_request(batch, COUNT_FIELDS)
+            try:
+                reply = client.post("/paper/batch", params, body, kind="list", endpoint="paper/batch-counts")
+                items = parse_batch(self._data(reply), len(batch))
+            except SourceUnavailable as exc:  # keep the counts we have; the metadata is still good
+                self._note(exc.message)
+                break
+            except (SourceError, ValueError) as exc:
+                self._note(str(exc))
+                continue
+            today = self.today()
+            for paper_id, item in zip(batch, items, strict=True):
+                if item is None:
+                    continue
+                counts[paper_id] = {
+                    "citationCount": item.get("citationCount"),
+                    "influentialCitationCount": item.get("influentialCitationCount"),
+                    "fetched": today,
+                }
+                self.cache.set(key_for(NAME, "counts", paper_id), counts[paper_id], COUNTS_TTL)
+        refreshed: dict[str, Work | None] = {}
+        for paper_id, entries in by_id.items():
+            for norm, entry in entries:
+                refreshed[norm] = self._memo[norm] = self._work(entry, counts.get(paper_id))
+        return refreshed
+
+    @staticmethod
+    def _work(entry: Mapping[str, Any], counts: Mapping[str, Any] | None) -> Work:
+        work = parse_paper(entry["item"])
+        fetched = str(entry.get("fetched") or "") or None
+        if counts is None:
+            return dataclasses.replace(work, fetched=fetched, counts_fetched=fetched)
+        count = counts.get("citationCount")
+        influential = counts.get("influentialCitationCount")
+        return dataclasses.replace(
+            work,
+            fetched=fetched,
+            citation_count=count if _is_int(count) else None,
+            influential_citation_count=influential if _is_int(influential) else None,
+            counts_fetched=str(counts.get("fetched") or "") or None,
+        )
+
+    # -- match and search ------------------------------------------------------------------------------
+
+    def match(self, query: SearchQuery) -> Work | None:
+        """S2's single best title match (Work.score = matchScore, unbounded), or None when there is none."""
+        params = build_match_params(query)
+        if not params["query"]:
+            return None
+        key = key_for(NAME, "match", str(params["query"]))
+        cached = self.cache.get(key)
+        if isinstance(cached, Mapping) and "item" in cached:
+            self.stats.add(NAME, "paper/search/match", "cache_hits")
+            return self._scored(cached["item"], str(cached.get("fetched") or "") or None)
+        if self.offline or self.client is None:
+            raise SourceUnavailable(NAME, "", None, OFFLINE_REASON)
+        reply = self.client.get("/paper/search/match", params, kind="single", endpoint="paper/search/match")
+        try:
+            item = parse_match(reply.data if reply.data is not None else reply.text)
+        except ValueError as exc:
+            raise SourceError(NAME, reply.url, reply.status, str(exc)) from None
+        if reply.status == 404 and item is not None:
+            raise SourceError(NAME, reply.url, 404, "unexpected 404 answer with data")
+        today = self.today()
+        if item is not None:
+            try:
+                self._store(None, item, today)
+            except ValueError as exc:
+                raise SourceError(NAME, reply.url, reply.status, f"unusable match: {exc}") from None
+        self.cache.set(key, {"item": item, "fetched": today}, SEARCH_TTL if item else NO_HIT_SEARCH_TTL)
+        return self._scored(item, today)
+
+    @staticmethod
+    def _scored(item: Mapping[str, Any] | None, fetched: str | None) -> Work | None:
+        if item is None:
+            return None
+        try:
+            work = parse_paper(item)
+        except ValueError:
+            return None
+        score = item.get("matchScore")
+        return dataclasses.replace(
+            work,
+            score=float(score) if isinstance(score, int | float) else None,
+            fetched=fetched,
+            counts_fetched=fetched,
+        )
+
+    def search(self, query: SearchQuery, limit: int = SEARCH_LIMIT) -> list[Work]:
+        """Relevance-ranked candidates for a title (S2 gives no score)."""
+        params = build_search_params(query, limit)
+        if not params["query"]:
+            return []
+        key = key_for(NAME, "search", f"limit={limit}", str(params["query"]))
+        cached = self.cache.get(key)
+        if isinstance(cached, Mapping) and isinstance(cached.get("items"), list):
+            self.stats.add(NAME, "paper/search", "cache_hits")
+            return self._works(cached["items"], str(cached.get("fetched") or "") or None)
+        if self.offline or self.client is None:
+            raise SourceUnavailable(NAME, "", None, OFFLINE_REASON)
+        reply = self.client.get("/paper/search", params, kind="single", endpoint="paper/search")
+        try:
+            items = parse_search(self._data(reply))
+        except ValueError as exc:
+            raise SourceError(NAME, reply.url, reply.status, str(exc)) from None
+        today = self.today()
+        kept = []
+        for item in items:
+            try:
+                self._store(None, item, today)
+            except ValueError:
+                continue
+            kept.append(dict(item))
+        self.cache.set(key, {"items": kept, "fetched": today}, SEARCH_TTL if kept else NO_HIT_SEARCH_TTL)
+        return self._works(kept, today)
+
+    @staticmethod
+    def _works(items: list[Any], fetched: str | None) -> list[Work]:
+        works: list[Work] = []
+        for item in items:
+            try:
+                works.append(dataclasses.replace(parse_paper(item), fetched=fetched, counts_fetched=fetched))
+            except ValueError:
+                continue
+        return works
+
+    # -- failures -------------------------------------------------------------------------------------
+
+    def _fail(self, keys: Iterable[str], reason: str) -> None:
+        keys = list(keys)
+        if not keys:
+            return
+        for key in keys:
+            self.failures[key] = reason
+        self._note(reason)
+
+    def _note(self, reason: str) -> None:
+        if reason not in self.errors:
+            self.errors.append(reason)
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
