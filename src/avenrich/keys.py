@@ -1,0 +1,225 @@
+"""Stable, readable citation keys (`gao2019visual`) and the registry that keeps them from run to run.
+
+Pure, except `read_registry`. The registry maps every identity a paper ever had (`doi:…`, `arxiv:…`,
+`s2:…`, `url:…`) to its key: a paper keeps its key as its metadata improves; no key is given to two papers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from avenrich.errors import OutputError
+from avenrich.model import Record
+from avenrich.text import strip_accents
+
+# Identity kinds, strongest first: the first one a record has is its paper identity. The Ids of one paper
+# agree on all of them, so records sharing any of these are one paper (the URL is the link's own identity).
+IDENTITY_KINDS = ("doi", "arxiv", "s2", "corpus", "acl", "pmcid", "pmid", "openreview", "url")
+# A key that lost every identity (two papers turned out to be one) stays reserved under this prefix.
+RETIRED = "retired"
+
+# fmt: off
+STOPWORDS = frozenset((
+    "a", "an", "the", "on", "of", "for", "to", "towards", "toward", "in", "at", "by", "with", "from", "and",
+    "or", "nor", "but", "via", "into", "onto", "is", "are", "was", "were", "be", "do", "does", "can",
+    "could", "should", "would", "will", "may", "might", "we", "our", "us", "you", "your", "it", "its",
+    "this", "that", "these", "those", "as", "not", "no", "over", "under", "through", "beyond", "about",
+    "between", "versus", "vs", "without", "within", "how", "what", "when", "where", "why", "which", "who",
+    "all", "using",
+))
+# fmt: on
+
+_WORD_MAX = 24
+_KEY_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:-]*$")
+_APOSTROPHES = re.compile(r"['’ʼ`]")
+_TOKEN = re.compile(r"[a-z0-9]+")
+_LETTERS = re.compile(r"[^a-z]+")
+
+
+def identities(record: Record) -> tuple[str, ...]:
+    """Every identity of the record, strongest first (`doi:10.1109/…`, …, `url:<the link as written>`)."""
+    ids = record.ids
+    values = (
+        ids.doi.lower() if ids.doi else None,
+        ids.arxiv,
+        ids.s2,
+        str(ids.corpus_id) if ids.corpus_id is not None else None,
+        ids.acl,
+        ids.pmcid,
+        ids.pmid,
+        ids.openreview,
+        record.link.url,
+    )
+    return tuple(f"{kind}:{value}" for kind, value in zip(IDENTITY_KINDS, values, strict=True) if value)
+
+
+def paper_identity(record: Record) -> str:
+    """The record's strongest identity: DOI, else arXiv id, else S2 id, …, else the link URL."""
+    return identities(record)[0]
+
+
+def significant_words(title: str) -> list[str]:
+    """The title's words for a key: ASCII-folded, lowercase, starting with a letter, stopwords left out."""
+    folded = _APOSTROPHES.sub("", strip_accents(title).lower())
+    return [
+        word[:_WORD_MAX]
+        for word in _TOKEN.findall(folded)
+        if word[0].isalpha() and len(word) > 1 and word not in STOPWORDS
+    ]
+
+
+def citekey_base(record: Record) -> str:
+    """The readable key before any collision suffix: family name + year + first significant title word.
+
+    Without a usable author name: first title word + year + second title word. Only [a-z0-9], and the key
+    always starts with a letter ("anon" when neither authors nor title give one).
+    """
+    who = _author_word(record)
+    words = significant_words(record.title)
+    year = str(record.year) if record.year else ""
+    if who:
+        return f"{who}{year}{words[0] if words else ''}"
+    if words:
+        return f"{words[0]}{year}{words[1] if len(words) > 1 else ''}"
+    return f"anon{year}"
+
+
+def _author_word(record: Record) -> str:
+    if not record.authors:
+        return ""
+    first = record.authors[0]
+    if first.family:
+        return _LETTERS.sub("", strip_accents(first.family).lower())[:_WORD_MAX]
+    if first.literal:
+        words = significant_words(first.literal)
+        return words[0] if words else ""
+    return ""
+
+
+def assign_keys(
+    records: Sequence[Record], registry: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Keys for the records' papers, and the registry to keep for the next run.
+
+    Returns (identity -> key for every identity of every record, new registry). Records sharing an identity
+    are one paper with one key. A paper takes the key its strongest registered identity had; when two papers
+    claim one key, the stronger identity wins and the other paper looks further. Papers without a key get
+    `citekey_base` plus a suffix on collision ("", "a", "b", …, "z", "aa", …), minted in order of their
+    identity, so the result does not depend on the order of the list.
+    """
+    groups = _groups(records)
+    best = {gid: min(members, key=_rank) for gid, members in groups.items()}
+    claims = sorted(
+        (_rank(identity), best[gid], gid, registry[identity])
+        for gid, members in groups.items()
+        for identity in members
+        if identity in registry and not identity.startswith(f"{RETIRED}:")
+    )
+    assigned: dict[int, str] = {}
+    taken = {key.casefold() for key in registry.values()}
+    held: set[str] = set()
+    for *_order, gid, key in claims:
+        if gid not in assigned and key.casefold() not in held:
+            assigned[gid] = key
+            held.add(key.casefold())
+    representative = _representatives(records, groups)
+    for gid in sorted((g for g in groups if g not in assigned), key=lambda g: _rank(best[g])):
+        key = _mint(citekey_base(representative[gid]), taken | held)
+        assigned[gid] = key
+        held.add(key.casefold())
+    keys = {identity: assigned[gid] for gid, members in groups.items() for identity in members}
+    new_registry = {**registry, **keys}
+    for lost in sorted(set(registry.values()) - set(new_registry.values())):
+        new_registry[f"{RETIRED}:{lost}"] = lost
+    return keys, dict(sorted(new_registry.items()))
+
+
+def key_for(record: Record, keys: Mapping[str, str]) -> str:
+    """The key of the record's paper (looked up by its identities, strongest first)."""
+    for identity in identities(record):
+        if identity in keys:
+            return keys[identity]
+    raise KeyError(f"no citation key for {record.link.url}")
+
+
+def group_by_key(records: Iterable[Record], keys: Mapping[str, str]) -> list[tuple[str, list[Record]]]:
+    """The records of each paper (input order inside), papers ordered by key."""
+    by_key: dict[str, list[Record]] = {}
+    for record in records:
+        by_key.setdefault(key_for(record, keys), []).append(record)
+    return sorted(by_key.items())
+
+
+def read_registry(path: Path) -> dict[str, str]:
+    """The key registry kept beside the outputs (identity -> key), or an empty one when there is none yet."""
+    from avenrich.outputs import read_json_if_exists
+
+    data = read_json_if_exists(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and _KEY_OK.match(v) for k, v in data.items()
+    ):
+        raise OutputError(
+            f"{path} is not a key registry (an object of identity -> key, keys of letters, digits, "
+            "'_', ':' or '-'); fix or remove it"
+        )
+    return dict(data)
+
+
+def _rank(identity: str) -> tuple[int, str]:
+    kind = identity.partition(":")[0]
+    return (IDENTITY_KINDS.index(kind) if kind in IDENTITY_KINDS else len(IDENTITY_KINDS), identity)
+
+
+def _groups(records: Sequence[Record]) -> dict[int, set[str]]:
+    """Union of records that share an identity: group id -> all identities of the group."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for record in records:
+        first, *rest = identities(record)
+        find(first)
+        for other in rest:
+            a, b = find(first), find(other)
+            if a != b:
+                parent[max(a, b, key=_rank)] = min(a, b, key=_rank)
+    members: dict[str, set[str]] = {}
+    for identity in list(parent):
+        members.setdefault(find(identity), set()).add(identity)
+    ordered = sorted(members.values(), key=lambda m: _rank(min(m, key=_rank)))
+    return dict(enumerate(ordered))
+
+
+def _representatives(records: Sequence[Record], groups: Mapping[int, set[str]]) -> dict[int, Record]:
+    """The record that names each group: resolved before unresolved, then by strongest identity."""
+    of_identity = {identity: gid for gid, members in groups.items() for identity in members}
+    chosen: dict[int, Record] = {}
+    ordered = sorted(records, key=lambda r: (r.resolution.status != "resolved", _rank(paper_identity(r))))
+    for record in ordered:
+        chosen.setdefault(of_identity[paper_identity(record)], record)
+    return chosen
+
+
+def _mint(base: str, taken: set[str]) -> str:
+    """The base, or the base with the first free suffix a, b, …, z, aa, ab, …"""
+    if base.casefold() not in taken:
+        return base
+    n = 0
+    while True:
+        suffix, m = "", n
+        while True:
+            suffix = chr(ord("a") + m % 26) + suffix
+            m = m // 26 - 1
+            if m < 0:
+                break
+        if f"{base}{suffix}".casefold() not in taken:
+            return f"{base}{suffix}"
+        n += 1

@@ -1,0 +1,113 @@
+"""Writing the output files atomically, and reading back the previous ones (edge: disk I/O).
+
+Each file is written to a temporary file in the output directory, flushed to disk, then renamed over the old
+one: readers and a crash see the old file or the new one, never a partial one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from avenrich.errors import OutputError
+
+_MODE = 0o644
+
+
+def write_outputs(out_dir: Path, name: str, files: Mapping[str, str]) -> list[Path]:
+    """Write each `files[suffix]` to `out_dir/NAME.suffix` atomically; the written paths, in `files` order.
+
+    All temporary files are complete and on disk before the first rename, so a failure while writing leaves
+    every previous output intact. The renames follow the order of `files` (put the file readers poll last).
+    Any OSError becomes an OutputError with one line naming the file.
+    """
+    if not name or name.startswith(".") or "/" in name or os.sep in name or "\x00" in name:
+        raise OutputError(f"invalid output name {name!r}: use a plain file stem such as 'papers'")
+    targets = [(out_dir / f"{name}.{suffix}", text) for suffix, text in files.items()]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output directory {out_dir}: {_why(exc)}") from None
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for target, text in targets:
+            temps.append((_write_temp(target, text), target))
+        for temp, target in temps:
+            try:
+                os.replace(temp, target)
+            except OSError as exc:
+                raise OutputError(f"cannot replace {target}: {_why(exc)}") from None
+    finally:
+        for temp, _target in temps:
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
+    _sync_dir(out_dir)
+    return [target for target, _text in targets]
+
+
+def read_json_if_exists(path: Path) -> Any:
+    """The parsed JSON file, or None when it does not exist; OutputError when it exists but is unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OutputError(f"cannot read {path}: {_why(exc)}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OutputError(f"{path} is not valid JSON (line {exc.lineno}): fix or remove it") from None
+
+
+def _write_temp(target: Path, text: str) -> Path:
+    """A complete, fsynced temporary copy of the new content next to the target."""
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {_why(exc)}") from None
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates 0600; outputs are meant to be read (served, committed), so keep the old file's mode.
+        os.chmod(temp, _mode_of(target))
+    except (OSError, UnicodeEncodeError) as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise OutputError(f"cannot write {target}: {_why(exc)}") from None
+    return temp
+
+
+def _mode_of(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return _MODE
+
+
+def _sync_dir(directory: Path) -> None:
+    """Make the renames durable (POSIX); filesystems that cannot fsync a directory are skipped."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return exc.__class__.__name__
