@@ -1,0 +1,103 @@
+"""The nightly deployment on a real Prefect server started by the test on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.prefect
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@pytest.fixture()
+def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """`prefect server start` on a free loopback port with its own PREFECT_HOME; stopped afterwards."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    prefect = Path(sys.executable).with_name("prefect")
+    server = subprocess.Popen(
+        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    api = env["PREFECT_API_URL"]
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, "prefect server exited early"
+            time.sleep(0.5)
+        else:
+            pytest.fail("prefect server did not start within 120 s")
+        yield api, env
+    finally:
+        _stop(server)
+
+
+def test_serve_registers_the_nightly_cron_deployment(prefect_server: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    """`avenrich serve` registers avenrich/nightly with its cron schedule and plain, secret-free parameters."""
+    api, env = prefect_server
+    env = {**env, "AVENRICH_S2_API_KEY": "sentinel-key-never-in-parameters"}
+    avenrich = Path(sys.executable).with_name("avenrich")
+    serve = subprocess.Popen(
+        [str(avenrich), "serve", "--cron", "15 4 * * *", "--timezone", "Europe/Berlin",
+         "--input", "http://127.0.0.1:9/list.md", "--out", str(tmp_path / "out")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        deployment = None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and deployment is None:
+            assert serve.poll() is None, f"avenrich serve exited: {serve.stderr.read() if serve.stderr else ''}"
+            reply = httpx.post(f"{api}/deployments/filter", json={"limit": 10}, timeout=5)
+            found = [d for d in reply.json() if d["name"] == "nightly"]
+            deployment = found[0] if found else None
+            if deployment is None:
+                time.sleep(0.5)
+        assert deployment is not None, "the nightly deployment was not registered within 90 s"
+        schedules = deployment["schedules"]
+        assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in schedules] == [
+            ("15 4 * * *", "Europe/Berlin")
+        ]
+        assert deployment["parameters"] == {
+            "input": "http://127.0.0.1:9/list.md",
+            "out_dir": str(tmp_path / "out"),
+            "name": "awesome-audiovisual-learning",
+        }
+        assert "sentinel-key" not in reply.text
+    finally:
+        _stop(serve)
