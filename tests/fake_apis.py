@@ -92,16 +92,16 @@ class _Fake:
             return scripted
         if isinstance(scripted, int):
             if scripted == 429:
-                return httpx.Response(429, text="<h1>429 Too Many Requests</h1>", headers={"content-type": "text/html"})
+                return httpx.Response(
+                    429, text="<h1>429 Too Many Requests</h1>", headers={"content-type": "text/html"}
+                )
             return httpx.Response(scripted, json={"status": "failed", "message": f"scripted {scripted}"})
         return scripted(request)
 
     def calls(self, method: str | None = None, path_contains: str = "") -> list[httpx.Request]:
         """The recorded requests, optionally filtered by method and a substring of the path."""
         return [
-            r
-            for r in self.requests
-            if (method is None or r.method == method) and path_contains in r.url.path
+            r for r in self.requests if (method is None or r.method == method) and path_contains in r.url.path
         ]
 
 
@@ -143,8 +143,12 @@ class FakeCrossref(_Fake):
     def __init__(self, *, prefix: str = "", **kwargs: Any) -> None:
         kwargs.setdefault(
             "headers",
-            {"x-api-pool": "polite", "x-rate-limit-limit": "10", "x-rate-limit-interval": "1s",
-             "x-concurrency-limit": "3"},
+            {
+                "x-api-pool": "polite",
+                "x-rate-limit-limit": "10",
+                "x-rate-limit-interval": "1s",
+                "x-concurrency-limit": "3",
+            },
         )
         super().__init__(**kwargs)
         self.prefix = prefix.rstrip("/")
@@ -183,7 +187,9 @@ class FakeCrossref(_Fake):
                 return self._filter(params)
             if "query.bibliographic" in params:
                 return self._query(params)
-        return httpx.Response(404, text="no such route in FakeCrossref", headers={"content-type": "text/plain"})
+        return httpx.Response(
+            404, text="no such route in FakeCrossref", headers={"content-type": "text/plain"}
+        )
 
     def _single(self, doi: str) -> httpx.Response:
         if doi in self.aliases:
@@ -191,7 +197,13 @@ class FakeCrossref(_Fake):
         if doi not in self.works:
             return httpx.Response(404, text="Resource not found.", headers={"content-type": "text/plain"})
         return httpx.Response(
-            200, json={"status": "ok", "message-type": "work", "message-version": "1.0.0", "message": self.works[doi]}
+            200,
+            json={
+                "status": "ok",
+                "message-type": "work",
+                "message-version": "1.0.0",
+                "message": self.works[doi],
+            },
         )
 
     def _filter(self, params: httpx.QueryParams) -> httpx.Response:
@@ -230,7 +242,13 @@ class FakeCrossref(_Fake):
             "query": {"start-index": 0, "search-terms": None},
         }
         return httpx.Response(
-            200, json={"status": "ok", "message-type": "work-list", "message-version": "1.0.0", "message": message}
+            200,
+            json={
+                "status": "ok",
+                "message-type": "work-list",
+                "message-version": "1.0.0",
+                "message": message,
+            },
         )
 
     @staticmethod
@@ -364,7 +382,12 @@ class FakeS2(_Fake):
         if not items:
             return httpx.Response(200, json={"total": 0, "offset": 0})
         return httpx.Response(
-            200, json={"total": len(items), "offset": 0, "data": [self._project(i, fields) for i in items[:limit]]}
+            200,
+            json={
+                "total": len(items),
+                "offset": 0,
+                "data": [self._project(i, fields) for i in items[:limit]],
+            },
         )
 
     @staticmethod
@@ -374,9 +397,9 @@ class FakeS2(_Fake):
         return {k: v for k, v in item.items() if k == "paperId" or k in fields}
 
 
-def route_by_host(fakes: Mapping[str, Callable[[httpx.Request], httpx.Response]]) -> Callable[
-    [httpx.Request], httpx.Response
-]:
+def route_by_host(
+    fakes: Mapping[str, Callable[[httpx.Request], httpx.Response]],
+) -> Callable[[httpx.Request], httpx.Response]:
     """One handler that sends each request to the fake registered for its host."""
 
     def handler(request: httpx.Request) -> httpx.Response:

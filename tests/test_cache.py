@@ -60,7 +60,9 @@ def test_key_for_hashes_long_parts_stably():
     assert key_for("crossref", "search", "a" * 200).endswith("a" * 200)
 
 
-@pytest.mark.parametrize(("source", "kind"), [("", "work"), ("crossref", ""), ("cross/ref", "work"), ("x", "a/b")])
+@pytest.mark.parametrize(
+    ("source", "kind"), [("", "work"), ("crossref", ""), ("cross/ref", "work"), ("x", "a/b")]
+)
 def test_key_for_rejects_malformed_source_or_kind(source, kind):
     """Source and kind are single non-empty words, so keys cannot collide across sources."""
     with pytest.raises(ValueError):
@@ -85,7 +87,10 @@ class TestBothCaches:
     def test_round_trip_of_json_values(self, tmp_path, which):
         """A stored dict comes back equal, including unicode and nesting."""
         cache = make_cache(which, tmp_path)
-        value = {"item": {"title": ["Über Audio–Visual"], "n": 3, "ok": True, "none": None}, "fetched": "2026-01-01"}
+        value = {
+            "item": {"title": ["Über Audio–Visual"], "n": 3, "ok": True, "none": None},
+            "fetched": "2026-01-01",
+        }
         cache.set("v1/crossref/work/10.1/x", value, None)
         assert cache.get("v1/crossref/work/10.1/x") == value
         assert cache.get("v1/crossref/work/10.1/other") is None

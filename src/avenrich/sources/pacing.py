@@ -54,6 +54,8 @@ def parse_rate_headers(kind: str, headers: Mapping[str, str]) -> RateHint | None
     else:
         scope = kind
     rps = limit / interval if limit is not None and interval else None
+    if rps is None and concurrency is None:
+        return None
     return RateHint(scope, rps, int(concurrency) if concurrency is not None else None)
 
 
