@@ -521,10 +521,7 @@ def parse_bibtex_report(text_: str) -> tuple[list[Link], list[str]]:
     decoded_fields = {
         entry.key: {f.key.lower(): str(f.value) for f in entry.fields} for entry in decoded.entries
     }
-    messages = [
-        f"line {(block.start_line or 0) + 1}: {type(block).__name__}: {_one_line(str(block.error))}"
-        for block in library.failed_blocks
-    ]
+    messages = [_failure(block) for block in library.failed_blocks]
     links: dict[str, Link] = {}
     for entry in library.entries:
         raw = [(f.key, str(f.value)) for f in entry.fields]
@@ -558,8 +555,13 @@ def _clean_field(value: str) -> str:
     return text.clean_markup(value.replace("{", "").replace("}", ""))
 
 
-def _one_line(message: str) -> str:
-    return " ".join(message.split())
+def _failure(block: Any) -> str:
+    """One line about a block bibtexparser could not use: where, what it starts with, and why."""
+    error = block.error
+    reason = getattr(error, "abort_reason", None) or getattr(error, "message", None) or str(error)
+    start = " ".join(str(block.raw or "").split())[:60]
+    why = " ".join(str(reason).split()) or type(error).__name__
+    return f"line {(block.start_line or 0) + 1}: {start!r}: {why}"
 
 
 def _bibtex_url(key: str, fields: dict[str, str]) -> str:
