@@ -409,3 +409,34 @@ def route_by_host(
         return fake(request)
 
     return handler
+
+
+def zero_wait_client(
+    name: str,
+    base_url: str,
+    handler: Callable[[httpx.Request], httpx.Response],
+    *,
+    waits: list[float] | None = None,
+    settings: Any = None,
+    unreachable_after: int = 3,
+    headers: Mapping[str, str] | None = None,
+    secrets: tuple[str, ...] = (),
+    stats: Any = None,
+) -> Any:
+    """A SourceClient over a MockTransport that never sleeps (retry waits are appended to `waits`)."""
+    from avenrich.config import Limits, Settings
+    from avenrich.sources.http import RequestStats, RetryPolicy, SourceClient, make_client
+    from avenrich.sources.pacing import Pacer
+
+    recorded = waits if waits is not None else []
+    return SourceClient(
+        name,
+        base_url,
+        make_client(settings or Settings(mailto="tests@example.org"), httpx.MockTransport(handler)),
+        Pacer(Limits(1000.0, 1000.0, 3)),
+        RetryPolicy(jitter=0.0, sleep=recorded.append),
+        stats or RequestStats(),
+        headers,
+        secrets,
+        unreachable_after=unreachable_after,
+    )

@@ -1,4 +1,4 @@
-"""Tests for avenrich.sources.http: client set-up, retries, Retry-After, error translation, circuit breaker."""
+"""Tests for avenrich.sources.http: client set-up, retries, Retry-After, errors, circuit breaker."""
 
 from __future__ import annotations
 
@@ -375,7 +375,7 @@ class TestCircuitBreaker:
     """A source that does not answer at all is given up quickly, once, for the whole run."""
 
     def test_unreachable_source_is_skipped_after_a_few_failures(self):
-        """Connection refused: 3 transport calls in all, then SourceUnavailable without touching the network."""
+        """Connection refused: 3 transport calls in all, then SourceUnavailable without any network."""
         waits: list[float] = []
         recorder = Recorder(httpx.ConnectError("[Errno 111] Connection refused"))
         client = make(recorder, waits=waits)

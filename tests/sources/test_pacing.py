@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -102,7 +103,7 @@ def test_single_requests_are_spaced_by_the_single_rate():
     fake = FakeTime()
     pacer = Pacer(Limits(10.0, 3.0, 3), clock=fake.clock, sleep=fake.sleep)
     times = [t for _, t in starts_of(pacer, fake, ["single"] * 25)]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.1
     assert max_in_window(times) <= 10
     assert fake.sleeps[0] == pytest.approx(pacer.interval("single"))
@@ -115,8 +116,8 @@ def test_kinds_have_separate_spacing():
     starts = starts_of(pacer, fake, ["list", "single", "single", "list", "single", "list"])
     lists = [t for k, t in starts if k == "list"]
     singles = [t for k, t in starts if k == "single"]
-    assert min(b - a for a, b in zip(lists, lists[1:], strict=False)) >= 1 / 3
-    assert min(b - a for a, b in zip(singles, singles[1:], strict=False)) >= 0.1
+    assert min(b - a for a, b in itertools.pairwise(lists)) >= 1 / 3
+    assert min(b - a for a, b in itertools.pairwise(singles)) >= 0.1
     assert max_in_window(lists) <= 3
     assert starts[1][1] == starts[0][1]  # the first single did not wait for the list pace
 
@@ -126,7 +127,7 @@ def test_total_ceiling_spaces_all_kinds_together():
     fake = FakeTime()
     pacer = Pacer(crossref_limits(True, 2.0), clock=fake.clock, sleep=fake.sleep)
     times = [t for _, t in starts_of(pacer, fake, ["single", "list"] * 6)]
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.5
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.5
     assert max_in_window(times) <= 2
 
 

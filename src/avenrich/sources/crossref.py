@@ -268,12 +268,13 @@ def parse_relations(raw: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-# Notices about another paper: the title says so (Crossref types them as ordinary articles).
+# Notices about another paper: the title says so (Crossref types them as ordinary articles). Only the
+# wordings of notices count: "Correction of motion blur" or "Retraction of the tongue" are papers.
 _NOTICE_TITLES = (
-    (re.compile(r"^corrections?(\s+(to|of|for|notice)\b|\s*:|$)"), "correction"),
+    (re.compile(r"^corrections?(\s+(to|notice)\b|\s*:|$)"), "correction"),
     (re.compile(r"^(editorial\s+)?expressions?\s+of\s+concern\b"), "correction"),
     (re.compile(r"^(erratum|errata|corrigendum|corrigenda)\b"), "erratum"),
-    (re.compile(r"^(retraction|retracted)(\s+(note|notice|of|for|to|statement)\b|\s*[:.]|$)"), "retraction"),
+    (re.compile(r"^(retraction|retracted)(\s+(note|notice|statement|to)\b|\s*[:.]|$)"), "retraction"),
     (re.compile(r"^(notice\s+of\s+retraction|\[retracted\])"), "retraction"),
 )
 # Crossmark update types (update-to[].type) of a notice; new_version / new_edition are not notices.
@@ -284,8 +285,8 @@ _UPDATE_FLAGS = {
     "removal": "retraction",
 }  # fmt: skip
 _SUPPLEMENT_TITLE = re.compile(
-    r"^((supplementary|supplemental|supporting)\s+(materials?|information|data|files?|figures?|tables?|text|"
-    r"videos?|appendix|appendices|notes?)\b|additional\s+file\s+\d+\b)"
+    r"^((supplementary|supplemental)\s+(materials?|information|data|files?|figures?|tables?|text|videos?|"
+    r"appendix|appendices|notes?)\b|supporting\s+information(\s+(for|to)\b|\s*:|$)|additional\s+file\s+\d+\b)"
 )
 _FRONT_MATTER_TITLE = re.compile(
     r"^\[?(front\s*matter|back\s*matter|title\s+page|table\s+of\s+contents|contents|preface|foreword|index|"

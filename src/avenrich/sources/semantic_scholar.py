@@ -115,10 +115,12 @@ def build_search_params(query: SearchQuery, limit: int = SEARCH_LIMIT) -> dict[s
 def parse_paper(item: Mapping[str, Any]) -> Work:
     """One S2 paper as a Work (source "semantic_scholar"); ValueError when it has no paperId."""
     if not isinstance(item, Mapping):
-        raise ValueError("a Semantic Scholar paper must be a JSON object")
+        raise ValueError("a semantic_scholar paper must be a JSON object")
     paper_id = item.get("paperId")
     if not isinstance(paper_id, str) or not paper_id.strip():
-        raise ValueError("Semantic Scholar paper without a paperId")
+        if "error" in item or "message" in item:
+            raise ValueError(f"semantic_scholar error: {_error_text(item)}")
+        raise ValueError("semantic_scholar paper without a paperId")
     ids = parse_external_ids(item.get("externalIds"), paper_id.strip(), item.get("corpusId"))
     journal: Mapping[str, Any] = item["journal"] if isinstance(item.get("journal"), Mapping) else {}
     venue_obj: Mapping[str, Any] = (
