@@ -370,7 +370,10 @@ def _collect(text_: str) -> list[_Occurrence]:
             found = _read_inline(token, stack, "dataset", raw_refs)
             row_occurrences.extend(found)
             occurrences.extend(found)
-        elif token.type == "inline" and tokens[index - 1].type != "heading_open":
+        elif token.type == "inline" and tokens[index - 1].type == "heading_open":
+            # A heading that links a paper lists it under the headings above it.
+            occurrences.extend(_read_inline(token, stack[:-1], "paper", raw_refs))
+        elif token.type == "inline":
             occurrences.extend(_read_inline(token, stack, "paper", raw_refs))
     return occurrences
 
@@ -410,7 +413,8 @@ def parse_markdown(text_: str) -> list[Link]:
     - title: the link text with Markdown/HTML stripped; autolinks have an empty title.
     - sections: one heading path per distinct place the link is listed (all levels, inline markup
       stripped), leaving out the document title (first heading, if it is the only level-1 heading)
-      and table-of-contents headings (all of whose own links are in-page anchors).
+      and table-of-contents headings (all of whose own links are in-page anchors). A link before any
+      heading has the empty path (); a link inside a heading is listed under the headings above it.
     - year: the one 4-digit year (1900-2099) written after the link on the same line (", 2019"), else
       the year of the entry's venue tag, else (in tables) the row's "Year" column when it holds one year.
     - venue_tag: a bold `**[CVPR-2019]**` tag preceding the link in the same paragraph or list item
