@@ -70,7 +70,7 @@ def test_key_for_rejects_malformed_source_or_kind(source, kind):
 
 
 def test_ttls_fit_a_nightly_schedule():
-    """Counts expire within a day (every nightly run refreshes them); not-found and no-hit answers expire first."""
+    """Counts expire within a day (nightly runs refresh them); not-found and no-hit answers expire first."""
     assert COUNTS_TTL < DAY
     assert NOT_FOUND_TTL < METADATA_TTL and NO_HIT_SEARCH_TTL < SEARCH_TTL
     assert METADATA_TTL == 30 * DAY

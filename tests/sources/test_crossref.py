@@ -7,15 +7,6 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
-from fake_apis import (
-    CROSSREF_FIXTURES,
-    FakeCrossref,
-    body_files,
-    load_body,
-    meta_of,
-    synthetic_work,
-    zero_wait_client,
-)
 
 from avenrich.cache import DAY, HOUR, MemoryJsonCache, key_for
 from avenrich.errors import SourceError, SourceUnavailable
@@ -40,6 +31,15 @@ from avenrich.sources.crossref import (
     work_path,
 )
 from avenrich.sources.http import Reply
+from fake_apis import (
+    CROSSREF_FIXTURES,
+    FakeCrossref,
+    body_files,
+    load_body,
+    meta_of,
+    synthetic_work,
+    zero_wait_client,
+)
 
 BASE = "https://api.crossref.org"
 
@@ -487,7 +487,7 @@ class TestLookup:
         first = source_for(fake, cache, clock)
         expected = first.lookup([*RECORDED_DOIS, "10.1371/notarealdoi"])
         calls = len(fake.requests)
-        assert first.lookup(RECORDED_DOIS + ["10.1371/notarealdoi"]) == expected
+        assert first.lookup([*RECORDED_DOIS, "10.1371/notarealdoi"]) == expected
         second = source_for(fake, cache, clock)
         assert second.lookup([*RECORDED_DOIS, "10.1371/notarealdoi"]) == expected
         assert len(fake.requests) == calls
@@ -560,7 +560,7 @@ class TestLookup:
         assert (row["requests"], row["retries"], row["rate_limited"]) == (3, 2, 1)
 
     def test_failures_are_reported_and_never_cached(self, cache, clock):
-        """A batch that keeps failing leaves its DOIs out of the result, with the reason, and caches nothing."""
+        """A batch that keeps failing leaves its DOIs out, with the reason, and caches nothing."""
         fake = FakeCrossref.with_recorded()
         fake.script += [503] * 4
         source = source_for(fake, cache, clock)
