@@ -86,8 +86,10 @@ _ABOVE = frozenset("\u0300\u0301\u0302\u0303\u0304\u0306\u0308\u030a\u030b\u030c
 # Pairs that TeX fonts turn into one glyph (-- — `` '' !` ?` ,,); an empty group keeps them apart.
 _LIGATURES = frozenset({("-", "-"), ("`", "`"), ("'", "'"), ("!", "`"), ("?", "`"), (",", ",")})
 _DROP = frozenset({"Cc", "Cf", "Cs"})
+# Entry types whose data model has a publisher field (biblatex: not @article, not @misc).
+_PUBLISHED_BY = frozenset({"inproceedings", "incollection", "book"})
 _DASHES = re.compile(r"\s*[-‐‑‒–—―]+\s*")
-_WORD_SPLIT = re.compile(r"([-/])")
+_WORD_SPLIT = re.compile(r"([-/‐‑‒–—―])")
 _EDGES = re.compile(r"([^\w]*)(.*?)([^\w]*)", re.DOTALL)
 _VERBATIM_OK = re.compile(r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z|~]")
 
@@ -269,10 +271,14 @@ def _details(record: Record, entry_type: str) -> dict[str, str]:
             values[name] = _braced(escape_latex(clean_text(value)))
     if record.pages and clean_text(record.pages):
         values["pages"] = _braced(escape_latex(_DASHES.sub("–", clean_text(record.pages))))
-    if record.publisher and clean_text(record.publisher) and entry_type not in ("techreport", "phdthesis"):
-        values["publisher"] = _braced(escape_latex(clean_text(record.publisher)))
-    if entry_type == "misc" and record.venue and not record.ids.arxiv and clean_text(record.venue):
-        values["howpublished"] = _braced(escape_latex(clean_text(record.venue)))
+    publisher = clean_text(record.publisher or "")
+    if publisher and entry_type in _PUBLISHED_BY:
+        values["publisher"] = _braced(escape_latex(publisher))
+    # @misc has no venue or publisher field (biblatex's data model rejects them): where it appeared goes to
+    # howpublished, except for arXiv preprints, whose eprint fields say it.
+    where = clean_text(record.venue or "") or publisher
+    if entry_type == "misc" and where and not record.ids.arxiv:
+        values["howpublished"] = _braced(escape_latex(where))
     return values
 
 

@@ -6,6 +6,7 @@ Pure, except `read_registry`. The registry maps every identity a paper ever had 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -62,7 +63,8 @@ def paper_identity(record: Record) -> str:
 
 def significant_words(title: str) -> list[str]:
     """The title's words for a key: ASCII-folded, lowercase, starting with a letter, stopwords left out."""
-    folded = _APOSTROPHES.sub("", strip_accents(title).lower())
+    # strip_accents spells ° as "deg", a word no reader would look for in a key.
+    folded = _APOSTROPHES.sub("", strip_accents(title.replace("°", " ")).lower())
     return [
         word[:_WORD_MAX]
         for word in _TOKEN.findall(folded)
@@ -150,6 +152,11 @@ def group_by_key(records: Iterable[Record], keys: Mapping[str, str]) -> list[tup
     for record in records:
         by_key.setdefault(key_for(record, keys), []).append(record)
     return sorted(by_key.items())
+
+
+def to_registry_json(registry: Mapping[str, str]) -> str:
+    """The registry file's text (NAME.keys.json): one JSON object sorted by identity, final newline."""
+    return json.dumps(dict(sorted(registry.items())), indent=2, ensure_ascii=False) + "\n"
 
 
 def read_registry(path: Path) -> dict[str, str]:

@@ -111,8 +111,8 @@ def parse_listed_name(name: str) -> Author:
         family, _, given = text.partition(",")
         return Author(given=given.strip() or None, family=family.strip() or None)
     words = text.split(" ")
-    if len(words) == 1:
-        return Author(family=words[0] or None)
+    if len(words) == 1 or _VON.match(words[0]):
+        return Author(family=text or None)
     # The family name starts at the first lowercase particle (van, de, von) after the first word, else is
     # the last word: "Ludwig van Beethoven" -> van Beethoven, "Ruohan Gao" -> Gao.
     start = next((i for i in range(1, len(words) - 1) if _VON.match(words[i])), len(words) - 1)
