@@ -60,6 +60,19 @@ def read_input(
     (over `max_bytes`), not decodable, an HTML page, or neither Markdown nor BibTeX. A URL fetch must
     complete within `timeout` seconds in total, whatever the server does.
     """
+    try:
+        return _read(source, max_bytes, timeout, transport)
+    except InputError as exc:
+        message = str(exc)
+        shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+        if shown == message:
+            raise
+        raise InputError(shown) from None  # a path or URL with control characters: keep it one line
+
+
+def _read(
+    source: str | None, max_bytes: int, timeout: float, transport: httpx.BaseTransport | None
+) -> InputText:
     if source is None:
         data = (
             resources.files("avenrich")
@@ -93,6 +106,8 @@ def _make(name: str, data: bytes, origin: str, label: str) -> InputText:
 
 
 def _read_file(path: Path, max_bytes: int) -> bytes:
+    if "\x00" in str(path):
+        raise InputError(f"{path}: not a usable file name")
     try:
         if not path.exists():
             raise InputError(f"{path}: no such file")
@@ -107,8 +122,6 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
             data = handle.read(max_bytes + 1)
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
-    except ValueError:  # e.g. a NUL character in the path
-        raise InputError(f"{path!s:.200}: not a usable file name") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
@@ -264,7 +277,7 @@ def _legacy_text(data: bytes, label: str, error: UnicodeDecodeError) -> str:
     non_ascii = sum(1 for ch in text if ord(ch) > 127)
     if any(
         unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v" for ch in text
-    ) or non_ascii > 0.05 * len(text):
+    ) or non_ascii > 0.1 * len(text):
         raise refusal
     _log.warning("%s is not UTF-8; read it as Windows-1252", label)
     return text

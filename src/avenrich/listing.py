@@ -211,6 +211,7 @@ class _Block:
     first_line: int
     source: str
     kind: Kind
+    document: str
     occurrences: list[_Occurrence] = field(default_factory=list)
 
 
@@ -302,7 +303,8 @@ def _occurrence(block: _Block, link_open: Token, inner: list[Token]) -> _Occurre
     if url is None and link_open.meta.get("label") is not None:
         url = link_open.meta.get("env_raw")  # filled in by parse_markdown for reference links
     if url is None or unescapeAll(str(url)) != href:
-        url = href if link_open.markup == "autolink" or href in block.source else None
+        # Without a verified written form, the parsed destination stands in only where it is verbatim.
+        url = href if link_open.markup == "autolink" or href in block.document else None
     if url is None or not _is_listable(url) or any(t.type == "image" for t in inner):
         return None
     offset = link_open.meta.get("offset")
@@ -367,19 +369,19 @@ def _collect(text_: str) -> list[_Occurrence]:
                 header.append(_plain(token.children or ()).lower())
                 continue
             row.append((len(row), _plain(token.children or ())))
-            found = _read_inline(token, stack, "dataset", raw_refs)
+            found = _read_inline(token, stack, "dataset", raw_refs, text_)
             row_occurrences.extend(found)
             occurrences.extend(found)
         elif token.type == "inline" and tokens[index - 1].type == "heading_open":
             # A heading that links a paper lists it under the headings above it.
-            occurrences.extend(_read_inline(token, stack[:-1], "paper", raw_refs))
+            occurrences.extend(_read_inline(token, stack[:-1], "paper", raw_refs, text_))
         elif token.type == "inline":
-            occurrences.extend(_read_inline(token, stack, "paper", raw_refs))
+            occurrences.extend(_read_inline(token, stack, "paper", raw_refs, text_))
     return occurrences
 
 
 def _read_inline(
-    token: Token, stack: list[tuple[int, str | None]], kind: Kind, raw_refs: dict[str, str]
+    token: Token, stack: list[tuple[int, str | None]], kind: Kind, raw_refs: dict[str, str], document: str
 ) -> list[_Occurrence]:
     children = token.children or []
     for child in children:
@@ -388,7 +390,7 @@ def _read_inline(
             child.meta["env_raw"] = raw_refs[label]
     section = tuple(title for _, title in stack if title)
     first_line = (token.map[0] + 1) if token.map else 1
-    block = _Block(section=section, first_line=first_line, source=token.content, kind=kind)
+    block = _Block(section=section, first_line=first_line, source=token.content, kind=kind, document=document)
     _read_block(block, children)
     return block.occurrences
 
