@@ -46,6 +46,13 @@ def meta_of(body: Path) -> dict[str, Any]:
     return meta
 
 
+def split_path(request: httpx.Request, first: str) -> tuple[str, str]:
+    """(base path, route) of a request: the route starts at `first`, whatever the base URL's path."""
+    path = request.url.path
+    index = path.find(first)
+    return (path[:index], path[index:]) if index >= 0 else ("", path)
+
+
 class _Fake:
     """What both fakes share: request log, in-flight counter, scripted failures, latency."""
 
@@ -140,7 +147,7 @@ def synthetic_work(doi: str, title: str | None = None, count: int = 0, **extra: 
 class FakeCrossref(_Fake):
     """Crossref's /works routes: single DOI (404 text, 301 for aliases), filter=doi:…, query.bibliographic."""
 
-    def __init__(self, *, prefix: str = "", **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
             "headers",
             {
@@ -151,7 +158,6 @@ class FakeCrossref(_Fake):
             },
         )
         super().__init__(**kwargs)
-        self.prefix = prefix.rstrip("/")
         self.works: dict[str, dict[str, Any]] = {}
         self.aliases: dict[str, str] = {}
         self.searches: list[tuple[str, list[dict[str, Any]]]] = []
@@ -174,13 +180,11 @@ class FakeCrossref(_Fake):
         self.searches.append((needle.lower(), [dict(i) for i in items]))
 
     def route(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if self.prefix and path.startswith(self.prefix):
-            path = path[len(self.prefix) :]
+        prefix, path = split_path(request, "/works")
         if request.method != "GET":
             return httpx.Response(405, text="method not allowed")
         if path.startswith("/works/"):
-            return self._single(unquote(path[len("/works/") :]).lower())
+            return self._single(unquote(path[len("/works/") :]).lower(), prefix)
         if path == "/works":
             params = request.url.params
             if "filter" in params:
@@ -191,9 +195,9 @@ class FakeCrossref(_Fake):
             404, text="no such route in FakeCrossref", headers={"content-type": "text/plain"}
         )
 
-    def _single(self, doi: str) -> httpx.Response:
-        if doi in self.aliases:
-            return httpx.Response(301, headers={"location": f"{self.prefix}/works/{self.aliases[doi]}"})
+    def _single(self, doi: str, prefix: str) -> httpx.Response:
+        if doi in self.aliases:  # like Crossref: a relative Location
+            return httpx.Response(301, headers={"location": f"{prefix}/works/{self.aliases[doi]}"})
         if doi not in self.works:
             return httpx.Response(404, text="Resource not found.", headers={"content-type": "text/plain"})
         return httpx.Response(
@@ -308,9 +312,8 @@ def _fake_key(key: str) -> str:
 class FakeS2(_Fake):
     """S2's Graph API routes: POST /paper/batch, GET /paper/search/match, /paper/search, /paper/{id}."""
 
-    def __init__(self, *, prefix: str = "", api_key: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, api_key: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.prefix = prefix.rstrip("/")
         self.api_key = api_key
         self.papers: dict[str, dict[str, Any]] = {}
         self.matches: dict[str, dict[str, Any]] = {}
@@ -338,9 +341,7 @@ class FakeS2(_Fake):
     def route(self, request: httpx.Request) -> httpx.Response:
         if self.api_key is not None and request.headers.get("x-api-key") != self.api_key:
             return httpx.Response(403, json={"message": "Forbidden"})
-        path = request.url.path
-        if self.prefix and path.startswith(self.prefix):
-            path = path[len(self.prefix) :]
+        _, path = split_path(request, "/paper")
         fields = [f for f in request.url.params.get("fields", "").split(",") if f]
         if request.method == "POST" and path == "/paper/batch":
             return self._batch(json.loads(request.content), fields)

@@ -375,24 +375,52 @@ class TestCircuitBreaker:
     """A source that does not answer at all is given up quickly, once, for the whole run."""
 
     def test_unreachable_source_is_skipped_after_a_few_failures(self):
-        """Connection refused: 3 transport calls in all, then SourceUnavailable without any network."""
+        """Connection refused: 3 quick attempts in the first call, then SourceUnavailable without any network."""
         waits: list[float] = []
         recorder = Recorder(httpx.ConnectError("[Errno 111] Connection refused"))
         client = make(recorder, waits=waits)
-        with pytest.raises(SourceError) as first:
+        with pytest.raises(SourceUnavailable) as first:
             client.get("/works", kind="list", endpoint="w")
-        assert not isinstance(first.value, SourceUnavailable) and "connection refused" in str(first.value)
-        with pytest.raises(SourceUnavailable) as second:
-            client.get("/works", kind="list", endpoint="w")
-        assert len(recorder.requests) == 3
+        assert len(recorder.requests) == 3 and waits == [0.25, 0.25]
         for _ in range(50):
             with pytest.raises(SourceUnavailable):
                 client.get("/works/x", kind="single", endpoint="d")
         assert len(recorder.requests) == 3
         message = "crossref unreachable (connection refused): skipped for the rest of this run"
-        assert client.unavailable_reason == message and second.value.message == message
-        assert all(w <= 0.25 for w in waits) and sum(waits) < 1.0
+        assert client.unavailable_reason == message and first.value.message == message
+        assert str(first.value) == f"crossref: {message}"
         assert client.stats.as_dict()["crossref"]["d"]["skipped"] == 50
+
+    def test_breaker_can_span_calls(self):
+        """With fewer connect attempts per call than the threshold, a later call opens the circuit."""
+        recorder = Recorder(httpx.ConnectError("[Errno 111] Connection refused"))
+        client = make(
+            recorder, policy=RetryPolicy(connect_attempts=2, sleep=lambda s: None), unreachable_after=3
+        )
+        with pytest.raises(SourceError) as first:
+            client.get("/works", kind="list", endpoint="w")
+        assert not isinstance(first.value, SourceUnavailable)
+        assert "failed after 2 attempts: connection refused" in str(first.value)
+        with pytest.raises(SourceUnavailable):
+            client.get("/works", kind="list", endpoint="w")
+        assert len(recorder.requests) == 3
+
+    def test_refused_connections_do_not_use_up_the_rate(self):
+        """A request that never reached the server gives its start time back to the pacer."""
+        clock = {"now": 0.0}
+        sleeps: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            clock["now"] += seconds
+
+        pacer = Pacer(Limits(1.0, 1.0, 1), clock=lambda: clock["now"], sleep=sleep)
+        recorder = Recorder(httpx.ConnectError("[Errno 111] Connection refused"))
+        with pytest.raises(SourceUnavailable):
+            make(recorder, pacer=pacer, policy=RetryPolicy(connect_wait=0.0, sleep=lambda s: None)).get(
+                "/works", kind="list", endpoint="w"
+            )
+        assert len(recorder.requests) == 3 and sleeps == []
 
     def test_dns_failure_is_named(self):
         """A DNS failure trips the breaker with its own reason."""

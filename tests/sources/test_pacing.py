@@ -232,3 +232,17 @@ def test_slot_is_released_when_the_request_fails():
     thread.start()
     thread.join(timeout=5)
     assert done.is_set()
+
+
+def test_refund_gives_back_the_start_time():
+    """A refunded slot leaves the next start as if the request never happened; later bookings are kept."""
+    fake = FakeTime()
+    pacer = Pacer(Limits(1.0, 1.0, 1), clock=fake.clock, sleep=fake.sleep)
+    with pacer.slot("single") as slot:
+        slot.refund()
+    with pacer.slot("single"):
+        pass
+    assert fake.sleeps == []
+    with pacer.slot("single"):
+        pass
+    assert fake.sleeps == [pytest.approx(pacer.interval("single"))]

@@ -69,7 +69,7 @@ class RetryPolicy:
     max_wait: float = 60.0
     total_wait: float = 120.0
     jitter: float = 1.0
-    connect_attempts: int = 2
+    connect_attempts: int = 3
     connect_wait: float = 0.25
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
     random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
@@ -81,6 +81,7 @@ class RetryPolicy:
             max_attempts=settings.max_attempts,
             max_wait=settings.max_retry_wait,
             total_wait=2 * settings.max_retry_wait,
+            connect_attempts=settings.unreachable_after,
         )
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
@@ -281,13 +282,14 @@ class SourceClient:
     ) -> Reply:
         if self._unavailable is not None:
             raise SourceUnavailable(self.name, self._safe(url), None, self._unavailable)
-        with self.pacer.slot(kind):
+        with self.pacer.slot(kind) as slot:
             self.stats.add(self.name, endpoint, "requests")
             try:
                 response = self.client.request(
                     method, url, params=params, json=json_body, headers=self._headers
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                slot.refund()  # the request never reached the server
                 self._connection_failed(exc)
                 raise _ConnectFailed(describe_connect_error(exc), None) from None
             except httpx.TimeoutException:

@@ -77,6 +77,21 @@ def _interval_seconds(raw: str) -> float | None:
     return seconds if seconds > 0 else None
 
 
+class Slot:
+    """A place taken in a Pacer; `refund()` gives back the start time of a request that never reached
+    the server (a refused connection), so a dead source is not paced like a live one.
+    """
+
+    def __init__(self, pacer: Pacer, previous: Mapping[str, float], booked: Mapping[str, float]) -> None:
+        self._pacer = pacer
+        self._previous = previous
+        self._booked = booked
+
+    def refund(self) -> None:
+        """Release this request's share of the rate (not its place in flight)."""
+        self._pacer._refund(self._previous, self._booked)
+
+
 class Pacer:
     """Spaces request starts per kind and overall, and caps requests in flight; thread-safe.
 
@@ -126,30 +141,40 @@ class Pacer:
         return (1.0 + self._margin) / rps if rps else 0.0
 
     @contextmanager
-    def slot(self, kind: str) -> Iterator[None]:
+    def slot(self, kind: str) -> Iterator[Slot]:
         """Wait for a free place in flight and for this kind's (and the total's) next start time."""
         if kind not in KINDS:
             raise ValueError(f"unknown request kind {kind!r}; expected one of {KINDS}")
         with self._free:
-            while self._in_flight[kind] >= self.concurrency(kind) or self._in_flight[
-                TOTAL
-            ] >= self.concurrency(TOTAL):
+            while self._full(kind):
                 self._free.wait()
             self._in_flight[kind] += 1
             self._in_flight[TOTAL] += 1
             now = self._clock()
-            start = max(now, self._next_start.get(kind, now), self._next_start.get(TOTAL, now))
-            self._next_start[kind] = start + self.interval(kind)
-            self._next_start[TOTAL] = start + self.interval(TOTAL)
+            previous = {k: self._next_start.get(k, now) for k in (kind, TOTAL)}
+            start = max(now, *previous.values())
+            booked = {kind: start + self.interval(kind), TOTAL: start + self.interval(TOTAL)}
+            self._next_start.update(booked)
         try:
             if start > now:
                 self._sleep(start - now)
-            yield
+            yield Slot(self, previous, booked)
         finally:
             with self._free:
                 self._in_flight[kind] -= 1
                 self._in_flight[TOTAL] -= 1
                 self._free.notify_all()
+
+    def _full(self, kind: str) -> bool:
+        return self._in_flight[kind] >= self.concurrency(kind) or self._in_flight[TOTAL] >= self.concurrency(
+            TOTAL
+        )
+
+    def _refund(self, previous: Mapping[str, float], booked: Mapping[str, float]) -> None:
+        with self._free:
+            for scope, when in booked.items():
+                if self._next_start.get(scope) == when:  # nobody booked after us
+                    self._next_start[scope] = previous[scope]
 
     def update_from_headers(self, kind: str, headers: Mapping[str, str]) -> None:
         """Adopt the limits a response announces, never beyond the configured ones."""

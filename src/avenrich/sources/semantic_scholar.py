@@ -327,6 +327,7 @@ class SemanticScholarSource:
         self.stats = stats or (client.stats if client else RequestStats())
         self.errors: list[str] = []
         self.failures: dict[str, str] = {}
+        self._failed: dict[str, str] = {}  # by normalised key
         self._memo: dict[str, Work | None] = {}
 
     # -- lookup ---------------------------------------------------------------------------------------
@@ -343,7 +344,7 @@ class SemanticScholarSource:
         for norm in by_norm:
             if norm in self._memo:
                 resolved[norm] = self._memo[norm]
-            elif norm not in self.failures:
+            elif norm not in self._failed:
                 self._from_cache(norm, resolved, to_fetch, stale)
         if self.offline or self.client is None:
             self._fail(to_fetch, OFFLINE_REASON)
@@ -357,8 +358,8 @@ class SemanticScholarSource:
             for key in originals:
                 if norm in resolved:
                     result[key] = resolved[norm]
-                elif norm in self.failures:
-                    self.failures[key] = self.failures[norm]
+                elif norm in self._failed:
+                    self.failures[key] = self._failed[norm]
         return result
 
     def _from_cache(
@@ -583,7 +584,7 @@ class SemanticScholarSource:
         if not keys:
             return
         for key in keys:
-            self.failures[key] = reason
+            self._failed[key] = reason
         self._note(reason)
 
     def _note(self, reason: str) -> None:
