@@ -20,7 +20,6 @@ from avenrich.matching import (
     confirm,
     expectation_from,
     is_not_the_paper,
-    parse_venue_tag,
     title_score,
     venue_score,
     year_score,
@@ -138,6 +137,18 @@ def test_title_score_tolerates_typos_and_forms(listed: str, found: str) -> None:
         ("Lip Reading in Profile Part II", "Lip Reading in Profile Part III"),
         ("VoxCeleb2: Deep Speaker Recognition", "VoxCeleb: A Large-Scale Speaker Identification Dataset"),
         ("Attention is All you Need", "Self-Attention with Relative Position Representations"),
+        (
+            "Robust Unsupervised Audio-Visual Speech Enhancement Using a Mixture of Variational Autoencoders",
+            "Robust Supervised Audio-Visual Speech Enhancement Using a Mixture of Variational Autoencoders",
+        ),
+        (
+            "Asymmetric Cross-Modal Attention for Sound Localization",
+            "Symmetric Cross-Modal Attention for Sound Localization",
+        ),
+        (
+            "Nonlinear Audio-Visual Fusion for Speaker Diarization",
+            "Linear Audio-Visual Fusion for Speaker Diarization",
+        ),
         (
             "Self-Supervised Learning of Audio-Visual Objects from Video",
             "Self-Supervised Learning of Audio-Visual Representations from Video",
@@ -405,23 +416,6 @@ def test_component_sample_is_not_the_paper() -> None:
 
 
 # -- expectation -----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("tag", "expected"),
-    [
-        ("CVPR-2019", ("CVPR", 2019)),
-        ("ICCV 2021", ("ICCV", 2021)),
-        ("ACM MM-2020", ("ACM MM", 2020)),
-        ("ICCV'19", ("ICCV", 2019)),
-        ("NeurIPS", ("NeurIPS", None)),
-        ("", (None, None)),
-        (None, (None, None)),
-    ],
-)
-def test_parse_venue_tag(tag: str | None, expected: tuple[str | None, int | None]) -> None:
-    """Venue tags split into venue and year."""
-    assert parse_venue_tag(tag) == expected
 
 
 def test_expectation_from_prefers_link_year_then_tag_then_hint() -> None:
@@ -1052,3 +1046,58 @@ def test_choose_ignores_duplicate_candidates() -> None:
     """The same record returned twice counts once."""
     choice = choose(EXPECT, [VOR, VOR])
     assert (choice.work, choice.others, choice.resolution.method) == (VOR, (), "search:crossref")
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"type": "posted-content"}, True),
+        ({"ids": Ids(doi="10.36227/techrxiv.13193731.v1")}, True),
+        ({"ids": Ids(doi="10.21203/rs.3.rs-1/v1")}, True),
+        ({"ids": Ids(doi="10.1101/2024.04.01.587366")}, True),
+        ({"ids": Ids(doi="10.1101/097196")}, True),
+        ({"ids": Ids(doi="10.48550/arxiv.1706.03762")}, True),
+        ({"venue": "TechRxiv"}, True),
+        ({"venue": "arXiv.org"}, True),
+        ({"ids": Ids(doi="10.1101/gr.277615.122"), "type": "journal-article"}, False),
+        ({"ids": Ids(doi="10.1109/cvpr.2019.00001"), "type": "proceedings-article"}, False),
+        ({"venue": "Neural Information Processing Systems"}, False),
+        ({"venue": "Preprints of the IFAC World Congress", "venue_acronym": "ICASSP"}, False),
+        ({}, False),
+    ],
+)
+def test_is_preprint_record(fields: dict[str, Any], expected: bool) -> None:
+    """Preprints by type, preprint-server DOI prefix or venue; journals of the same prefix are not."""
+    assert matching.is_preprint_record(work(**fields)) is expected
+
+
+def test_choose_lone_preprint_from_another_year_stays_unresolved() -> None:
+    """Only a preprint a year before the listed year passed: the listed version was not found."""
+    preprint = work(
+        CROSSREF, ids=Ids(doi="10.36227/techrxiv.1"), title=TITLE, year=2018, type="posted-content"
+    )
+    choice = choose(Expectation(TITLE, 2019), [preprint])
+    assert choice.work is None
+    assert choice.resolution.reason == (
+        f"only a preprint passed: doi:10.36227/techrxiv.1 '{TITLE}' (2018), not the version listed for 2019"
+    )
+    assert choose(Expectation(TITLE, 2018), [preprint]).work == preprint
+
+
+def test_choose_s2_record_of_a_preprint_server_joins_the_published_paper() -> None:
+    """S2's TechRxiv record (no type) and Crossref's posted-content are the published paper's preprint."""
+    doi = "10.36227/techrxiv.12068988.v1"
+    cr_pre = work(
+        CROSSREF, ids=Ids(doi=doi), title=TITLE, year=2018, authors=people(*AUTHORS), type="posted-content"
+    )
+    s2_pre = work(
+        SEMANTIC_SCHOLAR,
+        ids=Ids(doi=doi, s2="d" * 40),
+        title=TITLE,
+        year=2018,
+        authors=people(*AUTHORS),
+        venue="TechRxiv",
+    )
+    choice = choose(Expectation(TITLE, 2019), [cr_pre, s2_pre, VOR])
+    assert choice.work == VOR
+    assert set(choice.others) == {cr_pre, s2_pre}

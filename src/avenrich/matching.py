@@ -9,7 +9,8 @@ What is compared (`check`), each check giving a score in [0, 1] or nothing when 
            - otherwise the character similarity (rapidfuzz ratio, space-free), minus WORD_PENALTY (0.08)
              for every content word of either title with no counterpart in the other (a counterpart may
              carry a typo: word similarity >= WORD_MATCH (0.80), so "Makelttalk" ~ "MakeItTalk" and
-             "Audio-V\\visual" ~ "Audio-Visual", or be two words joined: "musicvideo" ~ "music video");
+             "Audio-V\\visual" ~ "Audio-Visual", or be two words joined: "musicvideo" ~ "music video";
+             a word and its prefixed opposite are not counterparts: "Unsupervised" is not "Supervised");
            - numbers must agree ("DCASE 2019" is not "DCASE 2020", "Part II" is not "Part III"): if not,
              the score is at most NUMBER_MISMATCH_CAP (0.80);
            - a subtitle one side lacks ("Title: Subtitle" vs "Title") counts at SUBTITLE_FACTOR (0.92)
@@ -52,7 +53,10 @@ Choosing (`choose`) among search candidates from several sources:
      DOI, next to the proceedings DOI of the same paper);
   3. one work left: resolved; within it the version of record (journal/proceedings) wins over a preprint,
      a DOI over none, Crossref's record over S2's; the rest go to `others`. Several sources agreeing
-     raise confidence: the remaining doubt is halved (AGREEMENT_GAIN 0.5) -> method "search:both";
+     raise confidence: the remaining doubt is halved (AGREEMENT_GAIN 0.5) -> method "search:both".
+     But when that work is only preprints (posted-content, or arXiv/TechRxiv/bioRxiv/… by venue or DOI
+     prefix: `is_preprint_record`) and none is from the listed year, it stays unresolved: the listed
+     year is the published version's, and a preprint a year off may be an older look-alike;
   4. several works left: the best wins only if its confidence leads by AMBIGUITY_MARGIN (0.05);
      otherwise unresolved, "ambiguous: …", with the candidates recorded;
   5. none passed: unresolved, "no candidate passed: best was <id> '<title>', <why>".
@@ -69,6 +73,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from avenrich.listing import parse_venue_tag
 from avenrich.model import NOT_A_PAPER_TYPES, Author, Ids, Link, LinkMatch, Resolution, Work
 from avenrich.text import clean_markup, normalise_title, strip_accents
 
@@ -159,26 +164,10 @@ class Choice:
 
 # -- expectation -------------------------------------------------------------------------------------
 
-_TAG_YEAR = re.compile(r"^(?P<venue>.*?)[\s_'’-]*(?P<year>(?:19|20)\d{2})$")
-_TAG_SHORT_YEAR = re.compile(r"^(?P<venue>.*?)\s*['’](?P<year>\d{2})$")
-
-
-def parse_venue_tag(tag: str | None) -> tuple[str | None, int | None]:
-    """The venue and year of a list tag: "CVPR-2019" -> ("CVPR", 2019), "ICCV'19" -> ("ICCV", 2019)."""
-    if not tag or not tag.strip():
-        return None, None
-    text = tag.strip().strip("[]* ")
-    for pattern, base in ((_TAG_YEAR, 0), (_TAG_SHORT_YEAR, 2000)):
-        m = pattern.match(text)
-        if m:
-            venue = m.group("venue").strip(" -_") or None
-            return venue, base + int(m.group("year"))
-    return text or None, None
-
 
 def expectation_from(link: Link, match: LinkMatch) -> Expectation:
     """The expectation for a link: its title, year, venue (tag, URL hint or BibTeX field) and ids."""
-    tag_venue, tag_year = parse_venue_tag(link.venue_tag)
+    tag_venue, tag_year = parse_venue_tag(link.venue_tag) if link.venue_tag else (None, None)
     fields = dict(link.bibtex)
     bib_venue = fields.get("booktitle") or fields.get("journal")
     return Expectation(
@@ -205,8 +194,23 @@ def _content_words(norm: str) -> list[str]:
     return [w for w in norm.split() if w not in STOPWORDS]
 
 
+# Prefixes that make another word, not a typo: "Unsupervised" is not "Supervised".
+# fmt: off
+WORD_PREFIXES = (
+    "un", "non", "in", "im", "ir", "il", "dis", "a", "anti", "de", "re", "pre", "semi", "multi", "uni", "co",
+    "counter", "over", "under", "super", "sub", "mis", "self", "cross", "inter", "intra", "trans",
+)
+# fmt: on
+
+
 def _close(a: str, b: str) -> bool:
-    return a == b or fuzz.ratio(a, b) >= WORD_MATCH * 100
+    """The same word, allowing a typo; never a word and its prefixed opposite."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    if long.endswith(short) and long[: len(long) - len(short)] in WORD_PREFIXES:
+        return False
+    return fuzz.ratio(a, b) >= WORD_MATCH * 100
 
 
 def _has_counterpart(i: int, words: Sequence[str], other: Sequence[str]) -> bool:
@@ -366,6 +370,27 @@ _NEUTRAL_VENUE = re.compile(
 )
 
 
+# Preprint servers, by venue name or DOI (bioRxiv/medRxiv DOIs are dated numbers; other 10.1101 DOIs are
+# Cold Spring Harbor journals).
+_PREPRINT_VENUE = re.compile(
+    r"\barxiv\b|\bcorr\b|biorxiv|medrxiv|chemrxiv|techrxiv|\bssrn\b|social science research network|"
+    r"research square|\bpreprints?\b|psyarxiv|osf preprints|engrxiv"
+)
+_PREPRINT_DOI = re.compile(
+    r"^10\.(48550|36227|21203|2139|26434|20944|31219|31234|31224|31222|32942)/|^10\.1101/(\d{4}\.\d{2}\.\d{2}\.)?\d{6,}"
+)
+
+
+def is_preprint_record(work: Work) -> bool:
+    """True for a preprint: posted-content, or a record from a preprint server (by venue or DOI prefix)."""
+    if work.is_preprint:
+        return True
+    if work.ids.doi and _PREPRINT_DOI.search(work.ids.doi.lower()):
+        return True
+    venue = _work_venue_text(work)
+    return bool(venue) and bool(_PREPRINT_VENUE.search(_fold(venue))) and not recognise_venue(venue)
+
+
 def _fold(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", strip_accents(clean_markup(text)).lower()).split())
 
@@ -390,7 +415,7 @@ def venue_score(listed: str | None, work: Work) -> float | None:
         return None
     wanted = recognise_venue(listed)
     text = _work_venue_text(work)
-    if not wanted or not text.strip() or work.is_preprint:
+    if not wanted or not text.strip() or is_preprint_record(work):
         return None
     found = recognise_venue(text)
     if not found and _NEUTRAL_VENUE.search(_fold(text)):
@@ -731,7 +756,7 @@ class _Group:
 
     @property
     def preprint_only(self) -> bool:
-        return all(w.is_preprint for w, _ in self.accepted)
+        return all(is_preprint_record(w) for w, _ in self.accepted)
 
     @property
     def confidence(self) -> float:
@@ -749,7 +774,7 @@ def _version_rank(pair: tuple[Work, Check]) -> tuple[bool, bool, bool, float]:
     work, result = pair
     real_doi = bool(work.ids.doi) and _doi_key(work.ids.doi or "")[0] == "doi"
     return (
-        work.is_preprint or (not real_doi and work.type is None),
+        is_preprint_record(work) or (not real_doi and work.type is None),
         not real_doi,
         work.source != "crossref",
         -result.confidence,
@@ -851,6 +876,15 @@ def choose(expect: Expectation, candidates: Sequence[Work]) -> Choice:
 
     ranked = sorted(winner.accepted, key=_version_rank)
     chosen, chosen_check = ranked[0]
+    if winner.preprint_only and expect.year is not None and all(w.year != expect.year for w, _ in ranked):
+        # The listed year is the published version's; a preprint from another year alone may be the same
+        # work, but nothing ties it to the listed paper: precision first.
+        reason = (
+            f"only a preprint passed: {_label(chosen)} '{_short(chosen.title)}' ({chosen.year}), "
+            f"not the version listed for {expect.year}"
+        )
+        labels = tuple(dict.fromkeys(_label(w) for w in candidates))
+        return Choice(Resolution("unresolved", _method(w for w, _ in ranked), 0.0, reason, (), labels))
     if chosen_check.reason:
         notes.insert(0, chosen_check.reason)
     resolution = Resolution(
