@@ -216,6 +216,7 @@ CASES: list[tuple[str, str, dict[str, str], str | None, int | None]] = [
     ),
     ("https://www.isca-speech.org/archive/interspeech_2019/index.html", "other", {}, None, None),
     ("https://www.isca-speech.org/iscaweb/index.php/conferences", "other", {}, None, None),
+    ("https://www.isca-speech.org/archive/Interspeech_2019/pdfs/0000.pdf", "other", {}, None, None),
     ("https://www.isca-speech.org/archive_v0/Interspeech_2019/abstracts/1513.html", "other", {}, None, None),
     # PubMed Central
     ("https://www.ncbi.nlm.nih.gov/pmc/articles/PMC7098709/", "pmc", {"pmcid": "PMC7098709"}, None, None),

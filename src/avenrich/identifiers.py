@@ -134,28 +134,10 @@ _ACL_DOI_LETTERS = {"P": 16, "N": 16, "E": 16, "D": 15, "K": 16, "S": 16, "W": 1
 # New-style venues run by other organisations, or with publisher DOIs: no 10.18653 DOI to expect.
 _ACL_NO_DOI_VENUES = frozenset(
     {
-        "coling",
-        "lrec",
-        "tacl",
-        "cl",
-        "paclic",
-        "ranlp",
-        "rocling",
-        "alta",
-        "icon",
-        "jeptalnrecital",
-        "mtsummit",
-        "amta",
-        "eamt",
-        "nodalida",
-        "lilt",
-        "ccl",
-        "tal",
-        "ijclclp",
-        "iwcs",
-        "lrec-coling",
+        "coling", "lrec", "tacl", "cl", "paclic", "ranlp", "rocling", "alta", "icon", "jeptalnrecital",
+        "mtsummit", "amta", "eamt", "nodalida", "lilt", "ccl", "tal", "ijclclp",
     }
-)
+)  # fmt: skip
 
 
 def canonical_acl_id(acl_id: str) -> str:
@@ -235,10 +217,9 @@ def _acl(match: re.Match[str]) -> Hit | None:
 
 
 def _isca_numbered(match: re.Match[str]) -> Hit | None:
-    year = _year(match.group("year"))
-    if year is None:
+    year, number = _year(match.group("year")), int(match.group("number"))
+    if year is None or number == 0:
         return None
-    number = int(match.group("number"))
     return Ids(doi=f"10.21437/interspeech.{year}-{number}"), "Interspeech", year
 
 
@@ -259,13 +240,13 @@ def _ieee(match: re.Match[str]) -> Hit | None:
     return Ids(ieee=match.group("arnumber")), None, None
 
 
-_CVF_VENUES = {"CVPR": "CVPR", "ICCV": "ICCV", "ECCV": "ECCV", "WACV": "WACV", "ACCV": "ACCV"}
+_CVF_VENUES = frozenset({"CVPR", "ICCV", "ECCV", "WACV", "ACCV"})
 
 
 def _cvf(match: re.Match[str]) -> Hit | None:
-    conf = _CVF_VENUES.get(match.group("conf").upper())
+    conf = match.group("conf").upper()
     year = _year(match.group("year"))
-    if conf is None or year is None:
+    if conf not in _CVF_VENUES or year is None:
         return None
     workshop = match.group("workshop") or match.groupdict().get("w")
     venue = f"{conf} Workshops" if workshop else conf

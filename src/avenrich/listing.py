@@ -51,17 +51,15 @@ def _source_recording(
 
     def recording(state: StateInline, silent: bool) -> bool:
         start, count = state.pos, len(state.tokens)
-        label_end = state.md.helpers.parseLinkLabel(state, start, True) if raw else -1
         if not rule(state, silent):
             return False
-        if silent:
-            return True
-        for token in state.tokens[count:]:
-            if token.type == "link_open":
-                token.meta["offset"] = start
-                if raw and label_end >= 0:
-                    token.meta["raw_href"] = _inline_destination(state.src, label_end, state.posMax)
-                break
+        link_open = None if silent else next((t for t in state.tokens[count:] if t.type == "link_open"), None)
+        if link_open is not None:
+            link_open.meta["offset"] = start
+            if raw:  # the same label scan as the link rule's own, now that it has succeeded
+                label_end = state.md.helpers.parseLinkLabel(state, start, True)
+                if label_end >= 0:
+                    link_open.meta["raw_href"] = _inline_destination(state.src, label_end, state.posMax)
         return True
 
     return recording
@@ -301,7 +299,7 @@ def _occurrence(block: _Block, link_open: Token, inner: list[Token]) -> _Occurre
     href = str(link_open.attrs.get("href", ""))
     url = link_open.meta.get("raw_href")
     if url is None and link_open.meta.get("label") is not None:
-        url = link_open.meta.get("env_raw")  # filled in by parse_markdown for reference links
+        url = link_open.meta.get("env_raw")  # set by _read_inline from the reference definitions
     if url is None or unescapeAll(str(url)) != href:
         # Without a verified written form, the parsed destination stands in only where it is verbatim.
         url = href if link_open.markup == "autolink" or href in block.document else None
