@@ -98,7 +98,11 @@ class TestAssignKeys:
         recs = [record(f"https://e.org/{i}", ids=Ids(doi=f"10.1/{i}")) for i in (3, 1, 2)]
         for order in (recs, list(reversed(recs))):
             by_paper, _ = assign_keys(order, {})
-            assert [key_for(r, by_paper) for r in recs] == ["gao2019visualb", "gao2019visual", "gao2019visuala"]
+            assert [key_for(r, by_paper) for r in recs] == [
+                "gao2019visualb",
+                "gao2019visual",
+                "gao2019visuala",
+            ]
 
     def test_suffixes_run_past_z(self) -> None:
         """After z come aa, ab, …: keys stay unique for any number of collisions."""
@@ -119,7 +123,9 @@ class TestAssignKeys:
 
     def test_registry_keeps_key_when_preprint_gets_its_doi(self) -> None:
         """An arXiv-only paper keeps its key when it is later resolved to its venue DOI (and new metadata)."""
-        before = record("https://arxiv.org/abs/1812.04204", "Visual Sound", ids=Ids(arxiv="1812.04204"), year=2018)
+        before = record(
+            "https://arxiv.org/abs/1812.04204", "Visual Sound", ids=Ids(arxiv="1812.04204"), year=2018
+        )
         _, registry = assign_keys([before], {})
         after = record(
             "https://arxiv.org/abs/1812.04204",
@@ -140,7 +146,7 @@ class TestAssignKeys:
         assert key_for(after, by_paper) == "listedtitle"
 
     def test_merged_papers_retire_the_weaker_key(self) -> None:
-        """Two papers that turn out to be one take the stronger identity's key; the other key stays reserved."""
+        """Two papers found to be one take the stronger identity's key; the other key stays reserved."""
         a = record("https://a", ids=Ids(doi="10.1/x"))
         b = record("https://b", ids=Ids(arxiv="1812.04204"))
         _, registry = assign_keys([a, b], {})
@@ -202,7 +208,7 @@ def _paper(n: int, word: str, year: int, idkind: str) -> Record:
 @settings(max_examples=150, deadline=None)
 @given(PAPERS, PAPERS, st.randoms(use_true_random=False))
 def test_keys_stable_and_unique_when_list_changes(first: list, second: list, rnd: random.Random) -> None:
-    """Property: after a run, any later run (papers removed, added, reordered) keeps every surviving paper's key.
+    """Property: a later run (papers removed, added, reordered) keeps every surviving paper's key.
 
     Keys are unique among the papers of every run, and BibTeX-safe.
     """

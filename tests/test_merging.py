@@ -50,7 +50,12 @@ def test_precedence_table_names_known_sources() -> None:
         ((cr(year=2019), s2(year=2018)), "year", 2019, CROSSREF),
         ((s2(year=2018),), "year", 2018, SEMANTIC_SCHOLAR),
         ((), "year", 2018, LIST),
-        ((cr(venue="CVPR", type="proceedings-article"), s2(venue="Computer Vision")), "venue", "CVPR", CROSSREF),
+        (
+            (cr(venue="CVPR", type="proceedings-article"), s2(venue="Computer Vision")),
+            "venue",
+            "CVPR",
+            CROSSREF,
+        ),
         ((s2(venue="NeurIPS", type="proceedings-article"),), "venue", "NeurIPS", SEMANTIC_SCHOLAR),
         ((cr(type="journal-article"), s2(type="proceedings-article")), "type", "journal-article", CROSSREF),
     ],
@@ -77,8 +82,8 @@ def test_version_of_record_beats_preprint_whatever_the_source() -> None:
 
 def test_only_preprints_give_preprint_fields() -> None:
     """Without a version of record, the preprint's fields are used."""
-    record = merge(LINK, "arxiv", Ids(arxiv="1812.04204"), RESOLVED,
-                   (s2(ids=Ids(arxiv="1812.04204"), type="posted-content", venue="arXiv.org", year=2018),))  # fmt: skip
+    preprint = s2(ids=Ids(arxiv="1812.04204"), type="posted-content", venue="arXiv.org", year=2018)
+    record = merge(LINK, "arxiv", Ids(arxiv="1812.04204"), RESOLVED, (preprint,))
     assert (record.type, record.venue, record.year) == ("posted-content", "arXiv.org", 2018)
 
 
@@ -86,7 +91,14 @@ def test_followers_come_from_the_leaders_record() -> None:
     """Month goes with the year's record, pages/volume/issue with the venue's: never mixed across sources."""
     works = (
         cr(year=2019, venue=None, type="proceedings-article", publisher="IEEE"),
-        s2(year=2018, month=7, venue="CVPR", pages="1-10", volume="abs/1812.04204", type="proceedings-article"),
+        s2(
+            year=2018,
+            month=7,
+            venue="CVPR",
+            pages="1-10",
+            volume="abs/1812.04204",
+            type="proceedings-article",
+        ),
     )
     record = merge(LINK, "arxiv", IDS, RESOLVED, works)
     assert record.year == 2019 and record.month is None
@@ -122,7 +134,10 @@ def test_dataset_link_without_type_is_a_dataset() -> None:
 
 def test_ids_filled_from_works_never_replaced() -> None:
     """Missing ids come from the works (with provenance); the caller's ids always stand."""
-    works = (cr(ids=Ids(doi="10.1/other", pmid="123")), s2(ids=Ids(doi="10.1/s2", s2="ab" * 20, arxiv="1812.04204")))
+    works = (
+        cr(ids=Ids(doi="10.1/other", pmid="123")),
+        s2(ids=Ids(doi="10.1/s2", s2="ab" * 20, arxiv="1812.04204")),
+    )
     record = merge(LINK, "doi", IDS, RESOLVED, works)
     assert record.ids == Ids(doi=IDS.doi, pmid="123", s2="ab" * 20, arxiv="1812.04204")
     assert provenance(record.provenance)["ids.s2"] == SEMANTIC_SCHOLAR
@@ -130,9 +145,14 @@ def test_ids_filled_from_works_never_replaced() -> None:
 
 
 def test_counts_kept_per_source_with_dates() -> None:
-    """Each source's count and date are kept apart; influential comes from S2; Crossref's of the paper's DOI."""
+    """Counts and dates kept per source; influential from S2; Crossref's from the paper's own DOI."""
     works = (
-        cr(ids=Ids(doi="10.48550/arxiv.1"), citation_count=3, type="posted-content", counts_fetched="2024-12-31"),
+        cr(
+            ids=Ids(doi="10.48550/arxiv.1"),
+            citation_count=3,
+            type="posted-content",
+            counts_fetched="2024-12-31",
+        ),
         cr(citation_count=187, counts_fetched="2024-12-31"),
         s2(citation_count=301, influential_citation_count=41),
     )
@@ -143,7 +163,9 @@ def test_counts_kept_per_source_with_dates() -> None:
 
 def test_provenance_sorted_with_dates() -> None:
     """Provenance is (field, source, fetched) sorted by field; list fields carry no date."""
-    record = merge(LINK, "doi", IDS, RESOLVED, (s2(title="T", year=2019, venue="V", type="proceedings-article"),))
+    record = merge(
+        LINK, "doi", IDS, RESOLVED, (s2(title="T", year=2019, venue="V", type="proceedings-article"),)
+    )
     names = [p[0] for p in record.provenance]
     assert names == sorted(names)
     assert ("title", SEMANTIC_SCHOLAR, "2024-12-29") in record.provenance

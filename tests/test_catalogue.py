@@ -1,0 +1,213 @@
+"""The JSON catalogue: contract field names, entry order, schema validation, stable formatting."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from avenrich import keys
+from avenrich.catalogue import SCHEMA_VERSION, read_schema, to_catalogue, to_json, validate_catalogue
+from avenrich.model import Author, Citations, Ids, Link, Record, Resolution
+
+GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden" / "sample.json"
+DESIGN_ENTRY_FIELDS = (
+    "url",
+    "title",
+    "year",
+    "sections",
+    "ids",
+    "authors",
+    "venue",
+    "citations",
+    "resolution",
+)
+
+
+def make_doc(*records: Record, generated_at: str = "2025-01-01T00:00:00Z") -> dict[str, Any]:
+    """The catalogue of the records, keys from an empty registry."""
+    by_paper, _ = keys.assign_keys(records, {})
+    return to_catalogue(records, by_paper, source={"input": "x.md"}, generated_at=generated_at)
+
+
+def golden() -> dict[str, Any]:
+    """The golden sample catalogue."""
+    doc: dict[str, Any] = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    return doc
+
+
+RECORD = Record(
+    link=Link(
+        "https://arxiv.org/abs/1812.04204",
+        "2.5D Visual Sound",
+        2019,
+        (("Audio-Visual", "Spatial"), ("Audio-Visual", "Datasets")),
+        venue_tag="CVPR-2019",
+        authors=("Ruohan Gao",),
+        line=7,
+    ),
+    ids=Ids(doi="10.1109/cvpr.2019.00041", arxiv="1812.04204"),
+    resolution=Resolution(
+        "resolved", "link", 0.912345678, "ok", (("title", 1.0), ("year", 0.5)), ("doi:10.1/x",)
+    ),
+    host="arxiv",
+    title="2.5D Visual Sound",
+    authors=(Author("Ruohan", "Gao", orcid="https://orcid.org/0000-0002-8283-6813"), Author(literal="Org")),
+    year=2019,
+    month=6,
+    venue="CVPR",
+    type="proceedings-article",
+    citations=Citations(187, "2024-12-31", 301, "2024-12-30", 41),
+    provenance=(("title", "crossref", "2024-12-30"), ("year", "list", None)),
+    duplicates=("https://other",),
+)
+
+
+def test_design_fields_and_shapes() -> None:
+    """The entry carries the DESIGN.md names with their shapes."""
+    entry = make_doc(RECORD)["entries"][0]
+    assert tuple(entry)[: len(DESIGN_ENTRY_FIELDS)] == DESIGN_ENTRY_FIELDS
+    assert entry["sections"] == ["Audio-Visual", "Spatial", "Datasets"]
+    assert entry["section_paths"] == [["Audio-Visual", "Spatial"], ["Audio-Visual", "Datasets"]]
+    assert entry["ids"]["doi"] == "10.1109/cvpr.2019.00041" and entry["ids"]["s2"] is None
+    assert entry["citations"] == {"crossref": 187, "semantic_scholar": 301}
+    assert entry["resolution"] == {
+        "status": "resolved",
+        "method": "link",
+        "confidence": 0.9123,
+        "reason": "ok",
+        "evidence": {"title": 1.0, "year": 0.5},
+        "candidates": ["doi:10.1/x"],
+    }
+
+
+def test_front_end_fields() -> None:
+    """Key, ORCIDs (bare), counts' dates, influential, duplicates and provenance are all there."""
+    entry = make_doc(RECORD)["entries"][0]
+    assert entry["key"] == "gao2019visual"
+    assert entry["authors"][0] == {
+        "given": "Ruohan", "family": "Gao", "literal": None, "orcid": "0000-0002-8283-6813", "s2_id": None
+    }  # fmt: skip
+    assert entry["authors"][1]["literal"] == "Org"
+    assert entry["citations_detail"] == {
+        "crossref_date": "2024-12-31", "semantic_scholar_date": "2024-12-30", "influential": 41
+    }  # fmt: skip
+    assert entry["provenance"] == {
+        "title": {"source": "crossref", "fetched": "2024-12-30"},
+        "year": {"source": "list", "fetched": None},
+    }
+    assert (entry["kind"], entry["host"], entry["venue_tag"], entry["line"]) == (
+        "paper",
+        "arxiv",
+        "CVPR-2019",
+        7,
+    )
+    assert entry["listed_authors"] == ["Ruohan Gao"] and entry["duplicates"] == ["https://other"]
+
+
+def test_header_and_generated_at_only_timestamp() -> None:
+    """Two documents differing only in generated_at have byte-identical entries."""
+    a, b = make_doc(RECORD), make_doc(RECORD, generated_at="2030-06-01T12:00:00Z")
+    assert a["schema_version"] == SCHEMA_VERSION
+    assert list(a) == ["schema_version", "generated_at", "source", "entries"]
+    assert json.dumps(a["entries"]) == json.dumps(b["entries"])
+
+
+def test_summary_goes_before_entries() -> None:
+    """An optional summary sits in the header."""
+    by_paper, _ = keys.assign_keys([RECORD], {})
+    doc = to_catalogue([RECORD], by_paper, source={}, generated_at="2025-01-01T00:00:00Z", summary={"n": 1})
+    assert list(doc) == ["schema_version", "generated_at", "source", "summary", "entries"]
+    assert validate_catalogue(doc) == []
+
+
+def test_every_record_once_in_input_order() -> None:
+    """Entries follow the records one to one, in order, duplicates of one paper included."""
+    other = Record(
+        Link("https://b", "B"), Ids(doi="10.1109/cvpr.2019.00041"), Resolution("resolved", "link", 1.0)
+    )
+    unresolved = Record(
+        Link("https://c", "C"), Ids(), Resolution("unresolved", "none", 0.0, "why"), title="C"
+    )
+    doc = make_doc(unresolved, RECORD, other)
+    assert [e["url"] for e in doc["entries"]] == ["https://c", RECORD.link.url, "https://b"]
+    assert doc["entries"][1]["key"] == doc["entries"][2]["key"]
+    assert validate_catalogue(doc) == []
+
+
+def test_to_json_format() -> None:
+    """Insertion order, two-space indent, UTF-8 characters as such, one final newline."""
+    text = to_json({"b": "é", "a": [1]})
+    assert text == '{\n  "b": "é",\n  "a": [\n    1\n  ]\n}\n'
+
+
+class TestSchema:
+    def test_schema_is_valid_draft_2020_12(self) -> None:
+        """The shipped schema is itself a valid JSON Schema 2020-12."""
+        schema = read_schema()
+        Draft202012Validator.check_schema(schema)
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+    def test_schema_requires_every_field_the_writer_emits(self) -> None:
+        """Every field of an entry is declared and required (no undocumented output)."""
+        entry_schema = read_schema()["$defs"]["entry"]
+        entry = make_doc(RECORD)["entries"][0]
+        assert set(entry_schema["required"]) == set(entry) == set(entry_schema["properties"])
+
+    def test_golden_catalogue_validates(self) -> None:
+        """The golden sample catalogue is valid."""
+        assert validate_catalogue(golden()) == []
+
+    @pytest.mark.parametrize(
+        ("path", "value", "problem"),
+        [
+            (
+                ("entries", 0, "resolution", "status"),
+                "maybe",
+                "entries/0/resolution/status: 'maybe' is not one of",
+            ),
+            (("entries", 0, "year"), "2019", "entries/0/year: '2019' is not of type"),
+            (
+                ("entries", 0, "resolution", "confidence"),
+                1.5,
+                "entries/0/resolution/confidence: 1.5 is greater",
+            ),
+            (
+                ("entries", 0, "ids", "doi"),
+                "https://doi.org/10.1/x",
+                "entries/0/ids/doi: 'https://doi.org/10.1/x'",
+            ),
+            (
+                ("entries", 0, "ids", "arxiv"),
+                "1812.04204v2",
+                "entries/0/ids/arxiv: '1812.04204v2' does not match",
+            ),
+            (("entries", 0, "kind"), "tool", "entries/0/kind: 'tool' is not one of"),
+            (("entries", 0, "surprise"), 1, "entries/0: Additional properties are not allowed"),
+            (("entries", 0, "provenance", "title", "source"), "wiki", "entries/0/provenance/title/source"),
+            (("schema_version",), "2.0.0", "schema_version: '2.0.0' does not match"),
+        ],
+    )
+    def test_invalid_documents_are_reported(self, path: tuple[Any, ...], value: object, problem: str) -> None:
+        """Wrong types, enums, ranges, id forms and unknown fields are each reported with their path."""
+        doc = copy.deepcopy(golden())
+        target: Any = doc
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+        problems = validate_catalogue(doc)
+        assert any(p.startswith(problem) for p in problems), problems
+
+    def test_missing_required_field(self) -> None:
+        """A missing contract field is reported."""
+        doc = copy.deepcopy(golden())
+        del doc["entries"][2]["url"]
+        assert validate_catalogue(doc) == ["entries/2: 'url' is a required property"]
+
+    def test_not_an_object(self) -> None:
+        """A document that is not an object gets one problem at the root."""
+        assert validate_catalogue([]) == ["(document): [] is not of type 'object'"]

@@ -1,0 +1,139 @@
+"""Golden outputs of the sample, determinism, and atomic writing of the output files."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from avenrich import bibtex, catalogue, csl, keys
+from avenrich.errors import OutputError
+from avenrich.outputs import read_json_if_exists, write_outputs
+
+GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"
+
+
+def load_sample() -> ModuleType:
+    """tests/fixtures/golden/sample_records.py, loaded by path."""
+    spec = importlib.util.spec_from_file_location("golden_sample_records", GOLDEN / "sample_records.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SAMPLE = load_sample()
+
+
+@pytest.mark.parametrize("name", ["sample.bib", "sample.json", "sample.csl.json", "sample.keys.json"])
+def test_golden_file(name: str) -> None:
+    """The sample renders exactly to its golden file (regenerate: python scripts/update_golden.py)."""
+    assert SAMPLE.render()[name] == (GOLDEN / name).read_text(encoding="utf-8")
+
+
+def test_rendering_is_deterministic_and_order_independent_for_bib() -> None:
+    """Two renders are byte-identical; keys, .bib and CSL do not depend on the order of the list.
+
+    (Only the order of the links of one paper matters: its entry takes the first one's URL.)
+    """
+    records = SAMPLE.build_records()
+    by_paper, _ = keys.assign_keys(records, {})
+    shuffled = [*reversed(records[1:-1]), records[0], records[-1]]
+    by_paper_shuffled, _ = keys.assign_keys(shuffled, {})
+    assert by_paper == by_paper_shuffled
+    assert bibtex.to_bibtex(records, by_paper) == bibtex.to_bibtex(shuffled, by_paper)
+    assert csl.to_csl_json_text(records, by_paper) == csl.to_csl_json_text(shuffled, by_paper)
+    assert SAMPLE.render() == SAMPLE.render()
+
+
+def test_sample_covers_every_entry_type() -> None:
+    """The golden .bib holds every entry type the writer produces, and the paper listed twice once."""
+    text = (GOLDEN / "sample.bib").read_text(encoding="utf-8")
+    for entry_type in ("@inproceedings{", "@article{", "@incollection{", "@book{", "@misc{"):
+        assert entry_type in text
+    assert text.count("@") == len(SAMPLE.LINKS_AND_WORKS) - 1
+    assert "archivePrefix = {arXiv}" in text and "note = {Unverified:" in text
+
+
+def test_catalogue_has_every_link_once_in_input_order() -> None:
+    """The golden catalogue lists every link of the sample exactly once, in list order."""
+    doc = json.loads((GOLDEN / "sample.json").read_text(encoding="utf-8"))
+    assert [e["url"] for e in doc["entries"]] == [link.url for link, *_ in SAMPLE.LINKS_AND_WORKS]
+    keys_of = {e["url"]: e["key"] for e in doc["entries"]}
+    first, last = SAMPLE.LINKS_AND_WORKS[0][0].url, SAMPLE.LINKS_AND_WORKS[-1][0].url
+    assert keys_of[first] == keys_of[last], "the paper listed twice shares its key"
+
+
+class TestWriteOutputs:
+    def test_writes_every_file_and_creates_the_directory(self, tmp_path: Path) -> None:
+        """Each suffix becomes NAME.suffix in a new directory, content exact, no temporary files left."""
+        out = tmp_path / "a" / "b"
+        paths = write_outputs(out, "list", {"bib": "@misc{x,\n}\n", "json": '{"é": 1}\n'})
+        assert paths == [out / "list.bib", out / "list.json"]
+        assert (out / "list.json").read_bytes() == '{"é": 1}\n'.encode()
+        assert sorted(p.name for p in out.iterdir()) == ["list.bib", "list.json"]
+        assert oct((out / "list.bib").stat().st_mode & 0o777) == oct(0o644)
+
+    def test_replaces_previous_outputs_keeping_their_mode(self, tmp_path: Path) -> None:
+        """A second run replaces the files and keeps a mode the user set."""
+        write_outputs(tmp_path, "n", {"bib": "old"})
+        os.chmod(tmp_path / "n.bib", 0o664)
+        write_outputs(tmp_path, "n", {"bib": "new"})
+        assert (tmp_path / "n.bib").read_text() == "new"
+        assert (tmp_path / "n.bib").stat().st_mode & 0o777 == 0o664
+
+    def test_failure_before_renames_leaves_previous_files_intact(self, tmp_path: Path) -> None:
+        """If any file cannot be written, no file is replaced and no temporary file remains."""
+        write_outputs(tmp_path, "n", {"bib": "old bib", "json": "old json"})
+        with pytest.raises(OutputError, match=r"cannot write .*n\.json"):
+            write_outputs(tmp_path, "n", {"bib": "new bib", "json": "bad \ud800 surrogate"})
+        assert (tmp_path / "n.bib").read_text() == "old bib"
+        assert (tmp_path / "n.json").read_text() == "old json"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["n.bib", "n.json"]
+
+    def test_rename_failure_is_one_clear_error(self, tmp_path: Path) -> None:
+        """A target that cannot be replaced (a non-empty directory) gives an OutputError naming it."""
+        (tmp_path / "n.json").mkdir()
+        (tmp_path / "n.json" / "keep").write_text("x")
+        with pytest.raises(OutputError, match=r"cannot replace .*n\.json"):
+            write_outputs(tmp_path, "n", {"json": "{}"})
+        assert [p.name for p in tmp_path.iterdir()] == ["n.json"]
+
+    def test_output_dir_that_is_a_file(self, tmp_path: Path) -> None:
+        """An output path that is a file is an OutputError, not a traceback."""
+        (tmp_path / "f").write_text("x")
+        with pytest.raises(OutputError, match="cannot create output directory"):
+            write_outputs(tmp_path / "f", "n", {"bib": ""})
+
+    @pytest.mark.parametrize("name", ["", ".hidden", "a/b", "../up"])
+    def test_bad_names_are_refused(self, tmp_path: Path, name: str) -> None:
+        """NAME must be a plain file stem."""
+        with pytest.raises(OutputError, match="invalid output name"):
+            write_outputs(tmp_path, name, {"bib": ""})
+
+
+class TestReadJsonIfExists:
+    def test_missing_is_none(self, tmp_path: Path) -> None:
+        """A missing file reads as None."""
+        assert read_json_if_exists(tmp_path / "none.json") is None
+
+    def test_reads_json(self, tmp_path: Path) -> None:
+        """An existing file is parsed."""
+        (tmp_path / "x.json").write_text('{"a": [1]}', encoding="utf-8")
+        assert read_json_if_exists(tmp_path / "x.json") == {"a": [1]}
+
+    def test_invalid_json_is_an_output_error(self, tmp_path: Path) -> None:
+        """A corrupt file is reported with its name and line, not silently ignored."""
+        (tmp_path / "x.json").write_text("{\n  oops", encoding="utf-8")
+        with pytest.raises(OutputError, match=r"x\.json is not valid JSON \(line 2\)"):
+            read_json_if_exists(tmp_path / "x.json")
+
+
+def test_catalogue_of_the_sample_is_valid() -> None:
+    """The golden catalogue validates against the shipped schema."""
+    doc = json.loads((GOLDEN / "sample.json").read_text(encoding="utf-8"))
+    assert catalogue.validate_catalogue(doc) == []
