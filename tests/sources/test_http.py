@@ -375,7 +375,7 @@ class TestCircuitBreaker:
     """A source that does not answer at all is given up quickly, once, for the whole run."""
 
     def test_unreachable_source_is_skipped_after_a_few_failures(self):
-        """Connection refused: 3 quick attempts in the first call, then SourceUnavailable without any network."""
+        """Connection refused: 3 quick attempts in the first call, then SourceUnavailable, no network."""
         waits: list[float] = []
         recorder = Recorder(httpx.ConnectError("[Errno 111] Connection refused"))
         client = make(recorder, waits=waits)

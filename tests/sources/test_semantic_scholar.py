@@ -7,9 +7,8 @@ import logging
 
 import httpx
 import pytest
-from fake_apis import S2_FIXTURES, FakeS2, body_files, load_body, meta_of, zero_wait_client
 
-from avenrich.cache import DAY, HOUR, MemoryJsonCache, key_for
+from avenrich.cache import DAY, HOUR, MemoryJsonCache
 from avenrich.errors import SourceError, SourceUnavailable
 from avenrich.model import Author, Ids
 from avenrich.sources import SearchQuery
@@ -31,6 +30,7 @@ from avenrich.sources.semantic_scholar import (
     parse_search,
     split_name,
 )
+from fake_apis import S2_FIXTURES, FakeS2, body_files, load_body, meta_of, zero_wait_client
 
 BASE = "https://api.semanticscholar.org/graph/v1"
 SENTINEL = "S2-SENTINEL-KEY-9f8e7d6c5b4a"
@@ -91,8 +91,8 @@ def test_fields_are_lean():
     """Only what we use: no abstracts, embeddings, citation lists or TLDRs (a batch must stay under 10 MB)."""
     fields = FIELDS.split(",")
     assert set(fields) == {
-        "paperId", "corpusId", "externalIds", "title", "year", "venue", "publicationVenue", "journal", "authors",
-        "publicationTypes", "publicationDate", "citationCount", "influentialCitationCount", "url",
+        "paperId", "corpusId", "externalIds", "title", "year", "venue", "publicationVenue", "journal",
+        "authors", "publicationTypes", "publicationDate", "citationCount", "influentialCitationCount", "url",
     }  # fmt: skip
     assert COUNT_FIELDS == "citationCount,influentialCitationCount"
 
@@ -191,7 +191,7 @@ def test_split_name(name, expected):
     ],
 )
 def test_choose_venue(names, expected):
-    """publicationVenue, then venue, then journal; arXiv is no venue; a preprint server yields to a journal."""
+    """publicationVenue, venue, then journal; arXiv is no venue; a preprint server yields to a journal."""
     assert choose_venue(names) == expected
 
 
@@ -313,7 +313,7 @@ def test_every_sample_has_an_expectation():
 
 @pytest.mark.parametrize("path", body_files(S2_FIXTURES), ids=lambda p: p.name)
 def test_every_recorded_sample_parses_or_is_rejected_with_a_reason(path):
-    """Papers, batches, matches and search pages parse; error bodies are refused by every parser, saying why."""
+    """Papers, batches, matches and search pages parse; every parser refuses error bodies, saying why."""
     body = load_body(path)
     kind, expected = SAMPLES[path.name]
     if kind == "reject":
@@ -609,6 +609,7 @@ class TestKey:
             " ".join(source.errors),
             json.dumps(source.failures),
         ]
-        texts += cache.keys() + [json.dumps(cache.get(k)) for k in cache.keys()]
-        assert len(cache.keys()) > 5
+        stored = cache.keys()
+        texts += stored + [json.dumps(cache.get(k)) for k in stored]
+        assert len(stored) > 5
         assert not [t for t in texts if SENTINEL in t]

@@ -8,13 +8,13 @@ import time
 
 import httpx
 import pytest
-from fake_apis import FakeCrossref, FakeS2, route_by_host
 
 from avenrich.cache import MemoryJsonCache
 from avenrich.config import Settings
 from avenrich.errors import SourceUnavailable
 from avenrich.sources import SOURCES, SearchQuery, Source, Sources, open_sources
 from avenrich.sources.http import RetryPolicy
+from fake_apis import FakeCrossref, FakeS2, route_by_host
 
 SENTINEL = "OPEN-SOURCES-SENTINEL-KEY"
 DOIS = ["10.1145/3448016.3452841", "10.1101/097196"]
