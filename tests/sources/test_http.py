@@ -238,9 +238,21 @@ class TestReplies:
                 return httpx.Response(301, headers={"location": "/v1/works/10.1/canonical"})
             return httpx.Response(200, json={"doi": request.url.path})
 
-        reply = make(handler).get("/works/10.1/alias", kind="single", endpoint="works/doi")
+        client = make(handler)
+        reply = client.get("/works/10.1/alias", kind="single", endpoint="works/doi")
         assert reply.data == {"doi": "/v1/works/10.1/canonical"}
         assert reply.url.endswith("/works/10.1/canonical")
+        assert (
+            client.stats.as_dict()["crossref"]["works/doi"]["requests"] == 2
+        )  # each hop is paced and counted
+
+    def test_redirect_to_another_host_is_refused(self):
+        """A redirect off the source's host is not followed, so the key cannot travel elsewhere."""
+        recorder = Recorder(httpx.Response(301, headers={"location": "https://elsewhere.example.com/x"}))
+        client = make(recorder, headers={"x-api-key": SENTINEL}, secrets=(SENTINEL,))
+        with pytest.raises(SourceError, match="redirect to another host"):
+            client.get("/paper/x", kind="single", endpoint="p")
+        assert [r.url.host for r in recorder.requests] == ["api.example.org"]
 
     def test_redirect_loop_is_an_error(self):
         """Endless redirects end in a SourceError, not a hang."""

@@ -16,6 +16,7 @@ from avenrich.sources.semantic_scholar import (
     BATCH_SIZE,
     COUNT_FIELDS,
     FIELDS,
+    MAX_SPLITS,
     SemanticScholarSource,
     build_batch_request,
     build_match_params,
@@ -409,6 +410,16 @@ class TestLookup:
             and "Invalid paper id" in source.failures["DOI:malformed"]
         )
         assert len(fake.requests) <= 7
+
+    def test_splitting_is_bounded(self, cache, clock):
+        """A source that refuses every batch costs a bounded number of requests, not one per id."""
+        source = source_for(
+            lambda r: httpx.Response(400, json={"error": "No valid paper ids given"}), cache, clock
+        )
+        calls = source.client.stats
+        result = source.lookup([f"CorpusId:{n}" for n in range(500)])
+        assert result == {} and len(source.failures) == 500
+        assert calls.totals()["semantic_scholar"]["requests"] == 1 + 2 * MAX_SPLITS
 
     def test_failures_are_reported_and_never_cached(self, cache, clock):
         """A batch that keeps failing: keys absent with the reason, nothing cached, asked again next run."""

@@ -280,13 +280,40 @@ class SourceClient:
     def _attempt(
         self, method: str, url: str, params: Params | None, json_body: Any, kind: str, endpoint: str
     ) -> Reply:
+        response = self._send(method, url, params, json_body, kind, endpoint)
+        # Redirects are followed here, one paced request per hop, and only within the source's own host
+        # (Crossref's 301 for an aliased DOI has a relative Location).
+        for _ in range(MAX_REDIRECTS):
+            if not (response.has_redirect_location and method == "GET"):
+                break
+            target = response.url.join(response.headers["location"])
+            if (target.scheme, target.host, target.port) != (
+                response.url.scheme,
+                response.url.host,
+                response.url.port,
+            ):
+                shown = self._safe(str(target))
+                raise SourceError(
+                    self.name, shown, response.status_code, f"redirect to another host: {shown}"
+                )
+            response = self._send("GET", str(target), None, None, kind, endpoint)
+        else:
+            if response.has_redirect_location:
+                shown = self._safe(str(response.url))
+                raise SourceError(self.name, shown, response.status_code, f"too many redirects from {url}")
+        return self._classify(method, response, endpoint)
+
+    def _send(
+        self, method: str, url: str, params: Params | None, json_body: Any, kind: str, endpoint: str
+    ) -> httpx.Response:
+        """One paced HTTP request; transport failures become _Retryable or SourceError."""
         if self._unavailable is not None:
             raise SourceUnavailable(self.name, self._safe(url), None, self._unavailable)
         with self.pacer.slot(kind) as slot:
             self.stats.add(self.name, endpoint, "requests")
             try:
                 response = self.client.request(
-                    method, url, params=params, json=json_body, headers=self._headers
+                    method, url, params=params, json=json_body, headers=self._headers, follow_redirects=False
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 slot.refund()  # the request never reached the server
@@ -309,7 +336,7 @@ class SourceClient:
         with self._lock:
             self._connect_failures = 0
         self.pacer.update_from_headers(kind, response.headers)
-        return self._classify(method, response, endpoint)
+        return response
 
     def _classify(self, method: str, response: httpx.Response, endpoint: str) -> Reply:
         status = response.status_code

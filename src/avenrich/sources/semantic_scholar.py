@@ -38,6 +38,8 @@ FIELDS = (
     "publicationDate,citationCount,influentialCitationCount,url"
 )
 COUNT_FIELDS = "citationCount,influentialCitationCount"
+# How many times one lookup may halve a batch refused with 400 (at 1 req/s each split costs a second).
+MAX_SPLITS = 16
 OFFLINE_REASON = "offline: not in the cache"
 
 # The id prefixes of the Graph API, spelled as its documentation spells them.
@@ -351,8 +353,9 @@ class SemanticScholarSource:
             for norm, entry in stale:
                 resolved[norm] = self._memo[norm] = self._work(entry, None)
         else:
+            splits = [MAX_SPLITS]
             for batch in _chunks(to_fetch, BATCH_SIZE):
-                resolved.update(self._fetch(self.client, batch))
+                resolved.update(self._fetch(self.client, batch, splits))
             resolved.update(self._refresh_counts(self.client, stale))
         for norm, originals in by_norm.items():
             for key in originals:
@@ -388,8 +391,8 @@ class SemanticScholarSource:
         else:
             stale.append((norm, entry))
 
-    def _fetch(self, client: SourceClient, batch: list[str]) -> dict[str, Work | None]:
-        """One batch; a 400 (a malformed id, or an answer over 10 MB) splits it in halves."""
+    def _fetch(self, client: SourceClient, batch: list[str], splits: list[int]) -> dict[str, Work | None]:
+        """One batch; a 400 (a malformed id, or an answer over 10 MB) splits it in halves, a few times."""
         found: dict[str, Work | None] = {}
         params, body = build_batch_request(batch)
         try:
@@ -399,9 +402,13 @@ class SemanticScholarSource:
             self._fail(batch, exc.message)
             return found
         except SourceError as exc:
-            if exc.status == 400 and len(batch) > 1:
+            if exc.status == 400 and len(batch) > 1 and splits[0] > 0:
+                splits[0] -= 1
                 half = len(batch) // 2
-                return {**self._fetch(client, batch[:half]), **self._fetch(client, batch[half:])}
+                return {
+                    **self._fetch(client, batch[:half], splits),
+                    **self._fetch(client, batch[half:], splits),
+                }
             self._fail(batch, str(exc))
             return found
         except ValueError as exc:
