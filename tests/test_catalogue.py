@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from avenrich import keys
@@ -211,3 +213,40 @@ class TestSchema:
     def test_not_an_object(self) -> None:
         """A document that is not an object gets one problem at the root."""
         assert validate_catalogue([]) == ["(document): [] is not of type 'object'"]
+
+
+TEXT = st.text(max_size=30)
+AUTHORS = st.lists(
+    st.builds(Author, given=st.none() | TEXT, family=st.none() | TEXT, literal=st.none() | TEXT), max_size=3
+)
+RECORDS = st.lists(
+    st.builds(
+        lambda n, title, year, status, score, authors, doi: Record(
+            link=Link(f"https://e.org/{n}", title, year, (("A", title),)),
+            ids=Ids(doi=f"10.1234/{doi}" if doi else None),
+            resolution=Resolution(status, "link", score, title, (("title", score),)),
+            title=title,
+            year=year,
+            authors=tuple(authors),
+        ),
+        st.integers(0, 10**6),
+        TEXT,
+        st.none() | st.integers(1600, 2100),
+        st.sampled_from(["resolved", "unresolved"]),
+        st.floats(0.0, 1.0),
+        AUTHORS,
+        st.none() | st.text("abc123", min_size=1, max_size=5),
+    ),
+    unique_by=lambda r: r.link.url,
+    max_size=6,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(RECORDS)
+def test_any_records_give_a_valid_catalogue(records: list[Record]) -> None:
+    """Property: the catalogue of any records validates and has one entry per record, in order."""
+    doc = make_doc(*records)
+    assert validate_catalogue(doc) == []
+    assert [e["url"] for e in doc["entries"]] == [r.link.url for r in records]
+    assert json.loads(to_json(doc)) == doc

@@ -46,6 +46,9 @@ FOLLOWERS: tuple[tuple[str, str], ...] = (
     ("issue", "venue"),
 )
 
+# Publication years we believe; anything else is treated as missing.
+YEARS = (1600, 2100)
+
 # Ids a source record may add to the ids the caller resolved (never replacing one): version-of-record first.
 _ID_FIELDS = tuple(f.name for f in dataclasses.fields(Ids))
 _VON = re.compile(r"^[a-z]")
@@ -140,7 +143,16 @@ def _pick(name: str, sources: Sequence[str], works: Sequence[Work]) -> tuple[Wor
 def _work_value(work: Work, name: str) -> object:
     if name == "title":
         return _full_title(work)
-    return getattr(work, name)
+    return _plausible(name, getattr(work, name))
+
+
+def _plausible(name: str, value: object) -> object:
+    """The value, or None for a year or month no calendar has (a source's placeholder, a typo)."""
+    if name == "year" and isinstance(value, int) and not YEARS[0] <= value <= YEARS[1]:
+        return None
+    if name == "month" and isinstance(value, int) and not 1 <= value <= 12:
+        return None
+    return value
 
 
 def _full_title(work: Work) -> str | None:
@@ -160,7 +172,7 @@ def _listed(name: str, link: Link) -> object:
     if name == "title":
         return link.title.strip() or None
     if name == "year":
-        return link.year
+        return _plausible("year", link.year)
     if name == "authors":
         return tuple(parse_listed_name(a) for a in link.authors if a.strip()) or None
     if name == "type":
