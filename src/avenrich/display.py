@@ -32,8 +32,10 @@ class Display:
         handler = RichHandler(console=self.console, show_path=False, show_time=False, markup=False)
         logger = logging.getLogger("avenrich")
         logger.handlers[:] = [handler]
-        logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+        logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
         logger.propagate = False
+        # bibtexparser logs a multi-line warning per broken block; the list reader already reports them.
+        logging.getLogger("bibtexparser").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
         self._progress = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=self.console, transient=True,

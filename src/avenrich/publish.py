@@ -70,7 +70,7 @@ def read_input_or_last_good(source: str | None, out_dir: Path, name: str | None)
     except InputError as exc:
         if source is None or "://" not in source:
             raise
-        stem = name or inputs.name_for(source)
+        stem = name or inputs.name_from_url(source)
         copy = out_dir / f"{stem}.{LAST_GOOD_SUFFIX}"
         if not copy.is_file():
             raise

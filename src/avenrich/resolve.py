@@ -34,6 +34,8 @@ log = logging.getLogger("avenrich.resolve")
 # 3 list requests/s; S2 (1 req/s) is the only one that knows NeurIPS and papers on personal pages.
 CROSSREF_FIRST = frozenset({"ieee", "cvf", "ecva", "aaai", "acm", "springer", "wiley", "isca", "doi", "acl", "pmc"})
 
+SEARCH_THREADS = 4
+
 Progress = Callable[[str, int], None]
 
 
@@ -251,7 +253,8 @@ def _search(
     """Search each item on one source, within that source's concurrency; candidates are appended."""
     if not items:
         return
-    workers = max(1, sources.concurrency(source))
+    # More threads than the source's concurrency cap just wait on its pacer, which enforces the cap.
+    workers = SEARCH_THREADS
 
     def one(item: Item) -> None:
         query = SearchQuery(item.expect.title, item.expect.year, item.expect.authors, item.expect.venue)

@@ -52,7 +52,8 @@ def normalise_title(title: str) -> str:
     text = clean_markup(title)
     text = _LATEX_CMD.sub(" ", text)
     text = text.replace("\\", "").replace("{", "").replace("}", "")
-    text = strip_accents(text).lower()
+    # Lowercasing can create foldable letters ("Þ" -> "þ" -> "th"), so fold again to stay idempotent.
+    text = strip_accents(strip_accents(text).lower())
     text = _NON_WORD.sub(" ", text.replace("_", " "))
     return _WS.sub(" ", text).strip()
 
