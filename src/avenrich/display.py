@@ -56,11 +56,16 @@ class Display:
 
     def finish(self, summary: Mapping[str, Any], seconds: float) -> None:
         """Print the summary table (unless quiet) and the degraded sources (always)."""
-        for source, reason in (summary.get("degraded") or {}).items():
-            self.console.print(f"[yellow]avenrich: {source} unavailable, entries it would have resolved stay "
-                               f"unresolved: {reason}[/yellow]", highlight=False)
+        degraded = summary.get("degraded") or {}
+        if degraded:
+            reasons = "; ".join(str(reason).split(": skipped")[0] for reason in degraded.values())
+            self.console.print(
+                f"avenrich: sources degraded ({reasons}): entries they would have resolved stay unresolved",
+                style="yellow", highlight=False, soft_wrap=True, markup=False,
+            )
         if summary.get("input_note"):
-            self.console.print(f"[yellow]avenrich: {summary['input_note']}[/yellow]", highlight=False)
+            self.console.print(f"avenrich: {summary['input_note']}", style="yellow", highlight=False,
+                               soft_wrap=True, markup=False)
         if not self.quiet:
             self.console.print(_table(summary))
         outputs = [p for p in summary.get("outputs", []) if p.endswith((".bib", ".json"))]

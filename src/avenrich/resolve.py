@@ -73,7 +73,7 @@ class Ledger:
 
     def failed(self, source: str, exc: SourceError) -> None:
         with self.lock:
-            self.failures.setdefault(source, str(exc))
+            self.failures.setdefault(source, exc.message)
 
 
 def prepare(links: Sequence[Link], matches: Sequence[LinkMatch], overrides: Overrides) -> list[Item]:
@@ -224,12 +224,13 @@ def _unconfirmed(item: Item, ledger: Ledger, sources: Sources) -> Choice:
     cr_doi = ids.doi or (acl_doi_candidate(ids.acl) if ids.acl else None)
     asked_cr = bool(cr_doi and cr_doi in ledger.crossref)
     if asked_s2 or asked_cr:
-        reason = "the link's identifier is in neither Crossref nor Semantic Scholar"
-        method = "link"
-    else:
-        reason = _failure_text(ledger, sources) or "no source could be asked"
-        method = "offline" if sources.offline else "link-unconfirmed"
-    return Choice(Resolution("unresolved", method, 0.0, reason), None, ())
+        return Choice(Resolution("unresolved", "link", 0.0, "the link's identifier is in neither Crossref nor "
+                                 "Semantic Scholar"), None, ())
+    why = [sources.crossref.failures.get(cr_doi, "") if cr_doi else ""]
+    why += [sources.semantic_scholar.failures.get(k, "") for k in ids.s2_keys()]
+    reasons = list(dict.fromkeys(w for w in why if w)) or [_failure_text(ledger, sources) or "no source answered"]
+    method = "offline" if sources.offline else "link-unconfirmed"
+    return Choice(Resolution("unresolved", method, 0.0, "; ".join(reasons)), None, ())
 
 
 def _worth_searching(outcome: Outcome) -> bool:
@@ -293,15 +294,15 @@ def _consistent_with_link(item: Item, work: Work) -> bool:
 def _with_failures(choice: Choice, ledger: Ledger) -> Choice:
     if not ledger.failures or choice.resolution.reason not in ("no candidate found", ""):
         return choice
-    failures = "; ".join(f"{name}: {text}" for name, text in sorted(ledger.failures.items()))
+    failures = "; ".join(text for _name, text in sorted(ledger.failures.items()))
     return replace(choice, resolution=replace(choice.resolution, reason=f"no candidate found ({failures})"))
 
 
 def _failure_text(ledger: Ledger, sources: Sources) -> str:
     if sources.offline:
         return "offline: not in the cache"
-    degraded = {**sources.degraded(), **ledger.failures}
-    return "; ".join(f"{name}: {text}" for name, text in sorted(degraded.items()))
+    degraded = {**ledger.failures, **sources.degraded()}
+    return "; ".join(text for _name, text in sorted(degraded.items()))
 
 
 # -- completion --------------------------------------------------------------------------------------
