@@ -107,7 +107,7 @@ def publish(
     existing = history_path.read_text(encoding="utf-8") if history_path.is_file() else ""
     date = generated_at[:10]
     files: dict[str, str] = {
-        "keys.json": json.dumps(dict(sorted(rendered.registry.items())), indent=2, ensure_ascii=False) + "\n",
+        "keys.json": keys.to_registry_json(rendered.registry),
         "history.jsonl": report.merge_history(existing, report.history_lines(current, date), date),
         "report.md": report.to_report_markdown(summary, changes, current),
         "bib": rendered.files["bib"],
