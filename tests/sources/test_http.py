@@ -452,12 +452,53 @@ class TestCircuitBreaker:
             assert client.get("/works", kind="list", endpoint="w").status == 200
         assert client.unavailable_reason is None
 
-    def test_timeouts_do_not_trip_the_breaker(self):
-        """A slow source (read timeouts) answers at all, so it is not declared unreachable."""
-        client = make(Recorder(httpx.ReadTimeout("slow")), unreachable_after=1)
-        with pytest.raises(SourceError) as caught:
+    def test_timeouts_are_tried_twice_and_do_not_count_as_unreachable(self):
+        """A timed-out request (each costs the read timeout) gets one retry; the source is not unreachable."""
+        recorder = Recorder(httpx.ReadTimeout("slow"))
+        client = make(recorder, unreachable_after=1)
+        with pytest.raises(SourceError, match="failed after 2 attempts: timed out") as caught:
             client.get("/works", kind="list", endpoint="w")
         assert not isinstance(caught.value, SourceUnavailable) and client.unavailable_reason is None
+        assert len(recorder.requests) == 2
+
+    def test_an_outage_is_skipped_after_three_failed_calls(self):
+        """Three calls in a row that fail after all their retries (503s) open the circuit too."""
+        recorder = Recorder(503)
+        client = make(recorder)
+        for _ in range(2):
+            with pytest.raises(SourceError) as caught:
+                client.get("/works", kind="list", endpoint="w")
+            assert not isinstance(caught.value, SourceUnavailable)
+        with pytest.raises(SourceUnavailable) as third:
+            client.get("/works", kind="list", endpoint="w")
+        assert third.value.message == (
+            "crossref keeps failing (HTTP 503 on 3 requests in a row): skipped for the rest of this run"
+        )
+        assert len(recorder.requests) == 12
+        with pytest.raises(SourceUnavailable):
+            client.get("/works", kind="list", endpoint="w")
+        assert len(recorder.requests) == 12
+
+    @pytest.mark.parametrize(
+        "between",
+        [httpx.Response(200, json={}), httpx.Response(404, text="nope"), httpx.Response(400, json={})],
+    )
+    def test_any_answer_resets_the_outage_count(self, between):
+        """A success, a 404 or a 400 in between shows the source is up: failed calls must be consecutive."""
+        recorder = Recorder(*([503] * 8), between, *([503] * 8), 200)
+        client = make(recorder)
+        for _ in range(2):
+            with pytest.raises(SourceError):
+                client.get("/works", kind="list", endpoint="w")
+        try:
+            client.get("/works", kind="list", endpoint="w")
+        except SourceError as exc:
+            assert not isinstance(exc, SourceUnavailable)
+        for _ in range(2):
+            with pytest.raises(SourceError) as caught:
+                client.get("/works", kind="list", endpoint="w")
+            assert not isinstance(caught.value, SourceUnavailable)
+        assert client.unavailable_reason is None
 
 
 class TestSecrets:

@@ -61,7 +61,8 @@ class RetryPolicy:
     Backoff: base_wait * 2**(n-1) plus up to `jitter` seconds, capped at max_wait; a Retry-After is
     honoured instead (capped at max_wait). No retry starts once the waits would pass total_wait.
     Connection failures (the source does not answer at all) get `connect_attempts` tries `connect_wait`
-    apart, so an offline machine gives up in moments.
+    apart, so an offline machine gives up in moments; a timed-out request (each costs the read timeout)
+    gets `timeout_attempts` tries.
     """
 
     max_attempts: int = 4
@@ -71,6 +72,7 @@ class RetryPolicy:
     jitter: float = 1.0
     connect_attempts: int = 3
     connect_wait: float = 0.25
+    timeout_attempts: int = 2
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
     random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
@@ -197,11 +199,16 @@ class _ConnectFailed(_Retryable):
     """The source did not answer at all (connection refused, DNS, connect timeout)."""
 
 
+class _TimedOut(_Retryable):
+    """The source accepted the request but did not answer in time."""
+
+
 class SourceClient:
     """Requests to one source: paced, retried, translated into Reply / SourceError, counted.
 
-    After `unreachable_after` consecutive connection failures the source is marked unavailable and every
-    later call raises SourceUnavailable at once. The secrets never appear in messages, logs or stats.
+    After `unreachable_after` consecutive connection failures, or `failing_after` consecutive calls that
+    still failed after their retries (5xx, 429, timeouts: an outage), the source is marked unavailable and
+    every later call raises SourceUnavailable at once. The secrets never appear in messages, logs or stats.
     """
 
     def __init__(
@@ -216,6 +223,7 @@ class SourceClient:
         secrets: tuple[str, ...] = (),
         *,
         unreachable_after: int = 3,
+        failing_after: int = 3,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -227,6 +235,8 @@ class SourceClient:
         self._secrets = tuple(s for s in secrets if s)
         self._unreachable_after = max(1, unreachable_after)
         self._connect_failures = 0
+        self._failing_after = max(1, failing_after)
+        self._failed_calls = 0
         self._unavailable: str | None = None
         self._lock = threading.Lock()
 
@@ -260,7 +270,7 @@ class SourceClient:
             reraise=True,
         )
         try:
-            return retrying(self._attempt, method, url, params, json_body, kind, endpoint)
+            reply = retrying(self._attempt, method, url, params, json_body, kind, endpoint)
         except _Retryable as exc:
             self.stats.add(self.name, endpoint, "errors")
             if self._unavailable is not None:
@@ -269,11 +279,17 @@ class SourceClient:
             after = f" after {attempts} attempts" if attempts > 1 else ""
             message = self._safe(f"{method} {shown} failed{after}: {exc.reason}")
             log.info("%s: %s", self.name, message)
+            if self._call_failed(exc.reason):
+                raise SourceUnavailable(self.name, shown, exc.status, str(self._unavailable)) from None
             error = RateLimited if exc.status == 429 else SourceError
             raise error(self.name, shown, exc.status, message) from None
-        except SourceError:
+        except SourceError as exc:
             self.stats.add(self.name, endpoint, "errors")
+            if not isinstance(exc, SourceUnavailable):
+                self._call_answered()  # a 4xx is an answer: the source is up
             raise
+        self._call_answered()
+        return reply
 
     # -- one attempt ---------------------------------------------------------------------------------
 
@@ -320,7 +336,7 @@ class SourceClient:
                 self._connection_failed(exc)
                 raise _ConnectFailed(describe_connect_error(exc), None) from None
             except httpx.TimeoutException:
-                raise _Retryable("timed out", None) from None
+                raise _TimedOut("timed out", None) from None
             except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
                 shown = self._safe(url)
                 raise SourceError(
@@ -364,6 +380,22 @@ class SourceClient:
         detail = self._safe(" ".join(response.text[:_TEXT_LIMIT].split()))
         raise SourceError(self.name, shown, status, f"{method} {shown}: HTTP {status}: {detail}".rstrip(": "))
 
+    def _call_answered(self) -> None:
+        with self._lock:
+            self._failed_calls = 0
+
+    def _call_failed(self, reason: str) -> bool:
+        """Count a call that failed after its retries; True when that opens the circuit."""
+        with self._lock:
+            self._failed_calls += 1
+            if self._failed_calls >= self._failing_after and self._unavailable is None:
+                self._unavailable = (
+                    f"{self.name} keeps failing ({reason} on {self._failed_calls} requests in a row): "
+                    "skipped for the rest of this run"
+                )
+                log.info("%s", self._unavailable)
+            return self._unavailable is not None
+
     def _connection_failed(self, exc: Exception) -> None:
         with self._lock:
             self._connect_failures += 1
@@ -387,6 +419,8 @@ class SourceClient:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _ConnectFailed):
             return state.attempt_number >= self.policy.connect_attempts
+        if isinstance(exc, _TimedOut) and state.attempt_number >= self.policy.timeout_attempts:
+            return True
         if state.attempt_number >= self.policy.max_attempts:
             return True
         return state.idle_for + state.upcoming_sleep > self.policy.total_wait
