@@ -559,15 +559,16 @@ class TestLookup:
         row = source.stats.as_dict()["crossref"]["works/filter"]
         assert (row["requests"], row["retries"], row["rate_limited"]) == (3, 2, 1)
 
-    def test_failures_are_reported_and_never_cached(self, cache, clock):
+    @pytest.mark.parametrize("status", [429, 500, 503])
+    def test_failures_are_reported_and_never_cached(self, cache, clock, status):
         """A batch that keeps failing leaves its DOIs out, with the reason, and caches nothing."""
         fake = FakeCrossref.with_recorded()
-        fake.script += [503] * 4
+        fake.script += [status] * 4
         source = source_for(fake, cache, clock)
         result = source.lookup(RECORDED_DOIS)
         assert result == {}
         assert set(source.failures) == {d.lower() for d in RECORDED_DOIS}
-        assert "HTTP 503" in source.failures["10.1101/097196"] and len(source.errors) == 1
+        assert f"HTTP {status}" in source.failures["10.1101/097196"] and len(source.errors) == 1
         assert cache.keys() == []
         assert source.lookup(RECORDED_DOIS) == {}  # not asked twice in one run
         assert len(fake.requests) == 4
