@@ -72,7 +72,7 @@ def chunk_dois(
     current: list[str] = []
     length = 0
     for doi in dois:
-        cost = len(quote(doi, safe="")) + 7  # "doi:" and the encoded comma
+        cost = len(quote(doi, safe="")) + 9  # "doi%3A" and the encoded comma "%2C"
         if current and (len(current) >= size or length + cost > max_chars):
             batches.append(current)
             current, length = [], 0
