@@ -53,7 +53,7 @@ class Settings:
     crossref_rps: float | None = None
     s2_rps: float | None = None
     offline: bool = False
-    connect_timeout: float = 5.0
+    connect_timeout: float = 3.0
     read_timeout: float = 30.0
     max_attempts: int = 4
     max_retry_wait: float = 60.0

@@ -35,6 +35,7 @@ log = logging.getLogger("avenrich.resolve")
 CROSSREF_FIRST = frozenset({"ieee", "cvf", "ecva", "aaai", "acm", "springer", "wiley", "isca", "doi", "acl", "pmc"})
 
 SEARCH_THREADS = 4
+S2_SEARCH_LIMIT = 5
 
 Progress = Callable[[str, int], None]
 
@@ -214,7 +215,9 @@ def _by_identifier(item: Item, ledger: Ledger, sources: Sources) -> Outcome:
     if item.pinned and choice.work is not None:
         choice = replace(choice, resolution=replace(choice.resolution, method="override"))
     works = tuple(w for w in (cr_work or published, s2_work) if w is not None)
-    merged = _union(ids, *(w.ids for w in works)) if choice.work is not None else ids
+    # Crossref answers an aliased DOI with its canonical record (301): publish the canonical DOI.
+    canonical = Ids(doi=cr_work.ids.doi) if cr_work is not None else Ids()
+    merged = _union(canonical, ids, *(w.ids for w in works)) if choice.work is not None else ids
     return Outcome(choice, merged, works if choice.work is not None else ())
 
 
@@ -265,6 +268,10 @@ def _search(
             else:
                 match = sources.semantic_scholar.match(query)
                 found = [match] if match is not None else []
+                if match is None or not matching.check(item.expect, match).passed:
+                    # search/match answers with its single best title, often a same-titled other paper;
+                    # the relevance search's top hits usually hold the right one.
+                    found += sources.semantic_scholar.search(query, limit=S2_SEARCH_LIMIT)
         except SourceError as exc:
             ledger.failed(source, exc)
             found = []
