@@ -274,6 +274,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins the handler threads
     block_on_close = True
     allow_reuse_address = True
+    request_queue_size = 128  # bursts of new connections must not overflow the listen backlog
 
     def __init__(self, apis: FakeApis, source: str) -> None:
         self.apis = apis
@@ -294,7 +295,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    timeout = 30  # an idle keep-alive connection is closed after this
+    timeout = 120  # an idle keep-alive connection is closed after this (close() ends them at once)
     disable_nagle_algorithm = True
     server: _Server
 
@@ -798,7 +799,10 @@ class FakeApis:
             "total-results": total,
             "items": items,
             "items-per-page": rows,
-            "query": {"start-index": offset, "search-terms": (params.get("query") or [None])[-1]},
+            "query": {
+                "start-index": offset,
+                "search-terms": params["query"][-1] if "query" in params else None,
+            },
         }
         envelope = {
             "status": "ok",

@@ -1300,7 +1300,7 @@ class _Builder:
                     venue=None,
                     publisher=None,
                     in_crossref=False,
-                    dblp=f"journals/corr/abs-{arxiv.replace('.', '-')}",
+                    dblp=f"journals/corr/abs-{(arxiv or '').replace('.', '-')}",
                 )
             return self.make(key, rng, **values)
         info = venue_info
@@ -1615,7 +1615,7 @@ def _venue_for_doi(doi: str, year: int, rng: Rng) -> str:
         return "CGF"
     if lower.startswith("10.1109/"):
         return "ICASSP"
-    return rng.choice(("NEUCOM", "SENSORS"))
+    return str(rng.choice(("NEUCOM", "SENSORS")))
 
 
 def _acl_venue(acl_id: str) -> str:
@@ -2029,9 +2029,13 @@ def to_crossref_item(paper: FakePaper, *, score: float = 1) -> dict[str, Any]:
     item["original-title"] = []
     landing = paper.landing_url or f"https://example.org/landing/{doi}"
     if paper.ieee:
+        full_text = f"http://xplorestaging.ieee.org/ielx7/{paper.ieee}.pdf?arnumber={paper.ieee}"
+    else:
+        full_text = landing.replace("/landing/", "/pdf/")
+    if paper.type != "component":
         item["link"] = [
             {
-                "URL": f"http://xplorestaging.ieee.org/ielx7/{paper.ieee}.pdf?arnumber={paper.ieee}",
+                "URL": full_text,
                 "content-type": "unspecified",
                 "content-version": "vor",
                 "intended-application": "similarity-checking",
