@@ -231,9 +231,19 @@ class TokenIndex:
         may come first."""
         scores, total = self.scores(query)
         papers = self.papers
-        accepted = [(score, papers[n]) for n, score in scores.items() if score > 0 and accept(papers[n])]
-        best = heapq.nsmallest(limit, accepted, key=lambda item: (-round(item[0], 6), item[1].paper_id))
-        return best, len(accepted), max(total, len(accepted))
+        accepted = [(score, n) for n, score in scores.items() if score > 0 and accept(papers[n])]
+        pool = heapq.nsmallest(
+            max(limit, 50), accepted, key=lambda item: (-item[0], papers[item[1]].paper_id)
+        )
+        # Like a length-normalised engine, prefer records whose title the query covers (short exact titles).
+        wanted = set(query)
+        rescored = []
+        for score, number in pool:
+            words = [t for t in self.titles[number].split() if t not in _STOP] or [""]
+            coverage = sum(1 for t in words if t in wanted) / len(words)
+            rescored.append((score * (0.6 + 0.4 * coverage), papers[number]))
+        rescored.sort(key=lambda item: (-round(item[0], 6), item[1].paper_id))
+        return rescored[:limit], len(accepted), max(total, len(accepted))
 
 
 # ----------------------------------------------------------------------------------------------------
