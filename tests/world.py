@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rapidfuzz import fuzz
@@ -2253,8 +2253,3 @@ def to_s2_item(paper: FakePaper, fields: Sequence[str] | None = None) -> dict[st
     names = [n for n in S2_FIELDS if n == "paperId" or n in wanted]
     names += [n for n in S2_EXTRA_FIELDS if n in wanted]
     return {name: _s2_value(paper, name) for name in names}
-
-
-def with_(paper: FakePaper, **changes: Any) -> FakePaper:
-    """A copy of a paper with some fields changed (for tests that need a special record)."""
-    return replace(paper, **changes)
