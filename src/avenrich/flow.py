@@ -21,7 +21,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from avenrich import __version__, pipeline, resolve
+from avenrich import __version__, inputs, pipeline, resolve
 from avenrich.cache import DiskJsonCache
 from avenrich.config import Settings
 from avenrich.inputs import InputText
@@ -72,7 +72,15 @@ def write_task(
     return publish(records, text, Path(out_dir), summary, generated_at)
 
 
-@flow(name="avenrich", flow_run_name="enrich-{name}", validate_parameters=False)
+def run_name() -> str:
+    """The flow run's name: enrich-NAME, NAME being the output stem the run will use."""
+    from prefect.runtime import flow_run
+
+    params = flow_run.parameters
+    return f"enrich-{params.get('name') or inputs.default_name(params.get('input'))}"
+
+
+@flow(name="avenrich", flow_run_name=run_name, validate_parameters=False)
 def enrich(
     input: str | None = None,
     out_dir: str = "outputs",

@@ -223,6 +223,15 @@ def name_from_path(path: Path) -> str:
     return _safe_name(path.stem)
 
 
+def default_name(source: str | None) -> str:
+    """The output name `read_input` gives a source (bundled list, URL or path), without reading it."""
+    if source is None:
+        return BUNDLED_NAME
+    if "://" in source:
+        return name_from_url(source)
+    return name_from_path(Path(source).expanduser())
+
+
 def name_from_url(url: str) -> str:
     """The output name for a URL: the stem of its path, or the repository for a raw GitHub README."""
     parts = urlsplit(url)

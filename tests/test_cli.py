@@ -1,0 +1,145 @@
+"""The command line: help, version, validate, cache, and the main job with the services unreachable."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from avenrich import __version__
+from avenrich.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "sample.json"
+
+
+def run_help(*args: str) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([*args, "--help"])
+    assert exit_info.value.code == 0
+    return ""
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`avenrich --version` prints the package version."""
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"avenrich {__version__}"
+
+
+def test_run_help_documents_every_flag_and_the_readme_lists_them(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every `run` flag is in --help with a description and in the README's flag table."""
+    run_help("run")
+    text = capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    flags = ["--input", "--out", "--cache-dir", "--offline", "--name", "--overrides", "--fail-on-degraded"]
+    for flag in flags:
+        assert flag in text
+        assert f"`{flag}`" in readme, f"README's flag table lacks {flag}"
+    assert "exit codes" in text and "examples:" in text
+
+
+def test_usage_error_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown flag is one line on stderr and exit 2, not argparse's usage dump."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--no-such-flag"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no-such-flag" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--input", "/nonexistent/list.md"], "input not found"),
+        (["run", "--input", "/"], "is a directory"),
+        (["validate", "/nonexistent.json"], "not found"),
+    ],
+)
+def test_unusable_input_is_one_line_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Missing or unusable inputs fail before Prefect starts, with one line."""
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_rate_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A malformed AVENRICH_* value is reported in one line."""
+    monkeypatch.setenv("AVENRICH_CROSSREF_RPS", "lots")
+    assert main(["run"]) == 2
+    assert "AVENRICH_CROSSREF_RPS" in capsys.readouterr().err
+
+
+def test_validate_accepts_the_golden_catalogue_and_rejects_a_broken_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`avenrich validate` passes a valid catalogue and names the problems of an invalid one."""
+    assert main(["validate", str(GOLDEN)]) == 0
+    assert "valid catalogue" in capsys.readouterr().out
+    broken = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    broken["entries"][0]["resolution"]["status"] = "maybe"
+    del broken["schema_version"]
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "maybe" in err and "schema_version" in err
+    path.write_text("{not json", encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+
+
+def test_cache_stats_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`avenrich cache stats` counts entries by source and kind; `clear` empties the cache."""
+    from avenrich.cache import DiskJsonCache, key_for
+
+    with DiskJsonCache(tmp_path / "c") as cache:
+        cache.set(key_for("crossref", "work", "10.1/x"), {"item": {"DOI": "10.1/x"}}, ttl=60)
+        cache.set(key_for("semantic_scholar", "paper", "DOI:10.1/x"), {"item": None}, ttl=60)
+    assert main(["cache", "stats", "--cache-dir", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"entries: 2\b", out) and "crossref/work: 1" in out
+    assert main(["cache", "clear", "--cache-dir", str(tmp_path / "c")]) == 0
+    assert "removed 2 entries" in capsys.readouterr().out
+    assert main(["cache", "stats", "--cache-dir", str(tmp_path / "missing")]) == 0
+    assert "empty" in capsys.readouterr().out
+
+
+@pytest.mark.prefect
+def test_run_with_services_unreachable_finishes_fast_and_is_recorded(tmp_path: Path) -> None:
+    """The README's main job with no service reachable: < 30 s, exit 0, 187 entries, one summary line,
+    and a completed flow run in the local Prefect database."""
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "AVENRICH_CROSSREF_URL": "http://127.0.0.1:9",
+        "AVENRICH_S2_URL": "http://127.0.0.1:9/graph/v1",
+    }
+    env.pop("PREFECT_API_URL", None)
+    avenrich = Path(sys.executable).with_name("avenrich")
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(avenrich), "run", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")],
+        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    seconds = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    assert seconds < 30, f"took {seconds:.1f} s"
+    doc = json.loads((tmp_path / "out" / "awesome-audiovisual-learning.json").read_text(encoding="utf-8"))
+    assert len(doc["entries"]) == 187
+    assert {e["resolution"]["status"] for e in doc["entries"]} == {"unresolved"}
+    assert sum(1 for e in doc["entries"] if e["ids"]["arxiv"]) == 30, "identifiers from links are kept"
+    degraded = [line for line in done.stderr.splitlines() if "sources degraded" in line]
+    assert len(degraded) == 1 and "crossref" in degraded[0] and "semantic_scholar" in degraded[0]
+    assert "Traceback" not in done.stderr
+    listing = subprocess.run(
+        [str(Path(sys.executable).with_name("prefect")), "flow-run", "ls"],
+        env={**env, "COLUMNS": "300"}, capture_output=True, text=True, timeout=120,
+    )
+    assert "enrich-awesome-audiovisual-learning" in listing.stdout
+    assert "COMPLETED" in listing.stdout
