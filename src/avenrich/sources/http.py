@@ -34,6 +34,7 @@ _REDACTED = "***"
 _TEXT_LIMIT = 300
 
 Params = Mapping[str, str | int]
+Check = Callable[[Any], object] | None
 
 
 def user_agent(mailto: str | None) -> str:
@@ -249,12 +250,22 @@ class SourceClient:
         """GET base_url + path."""
         return self._request("GET", path, params, None, kind, endpoint)
 
-    def post(self, path: str, params: Params | None, json_body: Any, *, kind: str, endpoint: str) -> Reply:
-        """POST a JSON body to base_url + path."""
-        return self._request("POST", path, params, json_body, kind, endpoint)
+    def post(
+        self, path: str, params: Params | None, json_body: Any, *, kind: str, endpoint: str, check: Check = None
+    ) -> Reply:
+        """POST a JSON body to base_url + path. `check(data)` raising ValueError on a 2xx answer means the
+        answer does not fit (a batch of the wrong length): retried like a body that is not JSON."""
+        return self._request("POST", path, params, json_body, kind, endpoint, check)
 
     def _request(
-        self, method: str, path: str, params: Params | None, json_body: Any, kind: str, endpoint: str
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        json_body: Any,
+        kind: str,
+        endpoint: str,
+        check: Check = None,
     ) -> Reply:
         url = self.base_url + path
         shown = self._safe(str(httpx.URL(url, params=dict(params or {}))))
@@ -270,7 +281,7 @@ class SourceClient:
             reraise=True,
         )
         try:
-            reply = retrying(self._attempt, method, url, params, json_body, kind, endpoint)
+            reply = retrying(self._attempt, method, url, params, json_body, kind, endpoint, check)
         except _Retryable as exc:
             self.stats.add(self.name, endpoint, "errors")
             if self._unavailable is not None:
@@ -294,7 +305,14 @@ class SourceClient:
     # -- one attempt ---------------------------------------------------------------------------------
 
     def _attempt(
-        self, method: str, url: str, params: Params | None, json_body: Any, kind: str, endpoint: str
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        json_body: Any,
+        kind: str,
+        endpoint: str,
+        check: Check = None,
     ) -> Reply:
         response = self._send(method, url, params, json_body, kind, endpoint)
         # Redirects are followed here, one paced request per hop, and only within the source's own host
@@ -317,7 +335,14 @@ class SourceClient:
             if response.has_redirect_location:
                 shown = self._safe(str(response.url))
                 raise SourceError(self.name, shown, response.status_code, f"too many redirects from {url}")
-        return self._classify(method, response, endpoint)
+        reply = self._classify(method, response, endpoint)
+        if check is not None and 200 <= reply.status < 300:
+            try:
+                check(reply.data)
+            except ValueError as exc:
+                reason = f"HTTP {reply.status} with an answer that does not fit ({self._safe(str(exc))})"
+                raise _Retryable(reason, reply.status) from None
+        return reply
 
     def _send(
         self, method: str, url: str, params: Params | None, json_body: Any, kind: str, endpoint: str

@@ -236,6 +236,9 @@ def map_type(types: Sequence[str], journal_name: str | None, arxiv_only: bool) -
 def parse_batch(payload: Any, expected: int) -> list[Mapping[str, Any] | None]:
     """The items of a batch answer (None for unknown ids); ValueError unless it is a list of `expected`."""
     if isinstance(payload, Mapping):
+        if not any(isinstance(payload.get(key), str) for key in ("error", "message")):
+            keys = ", ".join(map(str, payload))[:60]
+            raise ValueError(f"semantic_scholar batch error: an object ({keys}) where a list was expected")
         raise ValueError(f"semantic_scholar batch error: {_error_text(payload)}")
     if not isinstance(payload, list) or len(payload) != expected:
         size = len(payload) if isinstance(payload, list) else type(payload).__name__
@@ -396,7 +399,9 @@ class SemanticScholarSource:
         found: dict[str, Work | None] = {}
         params, body = build_batch_request(batch)
         try:
-            reply = client.post("/paper/batch", params, body, kind="list", endpoint="paper/batch")
+            reply = client.post(
+                "/paper/batch", params, body, kind="list", endpoint="paper/batch", check=_batch_check(len(batch))
+            )
             items = parse_batch(self._data(reply), len(batch))
         except SourceUnavailable as exc:
             self._fail(batch, exc.message)
@@ -460,7 +465,10 @@ class SemanticScholarSource:
         for batch in _chunks(list(by_id), BATCH_SIZE):
             params, body = build_batch_request(batch, COUNT_FIELDS)
             try:
-                reply = client.post("/paper/batch", params, body, kind="list", endpoint="paper/batch-counts")
+                reply = client.post(
+                    "/paper/batch", params, body, kind="list", endpoint="paper/batch-counts",
+                    check=_batch_check(len(batch)),
+                )
                 items = parse_batch(self._data(reply), len(batch))
             except SourceUnavailable as exc:  # keep the counts we have; the metadata is still good
                 self._note(exc.message)
@@ -597,6 +605,11 @@ class SemanticScholarSource:
     def _note(self, reason: str) -> None:
         if reason not in self.errors:
             self.errors.append(reason)
+
+
+def _batch_check(expected: int) -> Callable[[Any], object]:
+    """A check for SourceClient.post: a batch answer that does not fit is retried, never cached."""
+    return lambda data: parse_batch(data, expected)
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
