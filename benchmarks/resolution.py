@@ -26,15 +26,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fake_servers import FakeApis  # noqa: E402
-from world import Expected, FakeWorld, build_bundled_world  # noqa: E402
-
 from avenrich import identifiers, listing, resolve  # noqa: E402
 from avenrich.cache import DiskJsonCache  # noqa: E402
 from avenrich.config import Settings  # noqa: E402
 from avenrich.model import Ids  # noqa: E402
 from avenrich.overrides import Overrides  # noqa: E402
 from avenrich.sources import open_sources  # noqa: E402
+from fake_servers import FakeApis  # noqa: E402
+from world import Expected, FakeWorld, build_bundled_world  # noqa: E402
 
 BUNDLED = ROOT / "src" / "avenrich" / "data" / "awesome-audiovisual-learning.md"
 
@@ -118,7 +117,9 @@ def run_once(world: FakeWorld, latency: float, cache_dir: Path) -> dict[str, Any
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--show-mistakes", action="store_true")
@@ -134,21 +135,32 @@ def main() -> int:
             total_by_host.setdefault(host, Tally()).add(tally)
         requests.update(result["served"]["requests"])
         entries += result["entries"]
-        print(f"seed {seed}: {result['served']['total']} requests, 429s {result['served']['count_429']}, "
-              f"wall {result['wall']:.1f} s", flush=True)
+        print(
+            f"seed {seed}: {result['served']['total']} requests, 429s {result['served']['count_429']}, "
+            f"wall {result['wall']:.1f} s",
+            flush=True,
+        )
         if args.show_mistakes:
             for mistake in result["mistakes"]:
                 print("   ", *mistake)
     overall = Tally()
-    print(f"\n{'link kind':<10} {'findable':>8} {'resolved':>8} {'correct':>7} {'version':>7} {'wrong':>5} "
-          f"{'precision':>9} {'recall':>6} {'F0.5':>5}")
+    print(
+        f"\n{'link kind':<10} {'findable':>8} {'resolved':>8} {'correct':>7} {'version':>7} {'wrong':>5} "
+        f"{'precision':>9} {'recall':>6} {'F0.5':>5}"
+    )
     for host, tally in sorted(total_by_host.items()):
         overall.add(tally)
-        print(f"{host:<10} {tally.findable:>8} {tally.resolved:>8} {tally.correct:>7} {tally.version:>7} "
-              f"{tally.wrong:>5} {tally.precision:>9.3f} {tally.recall:>6.3f} {tally.f05:>5.3f}")
-    print(f"{'all':<10} {overall.findable:>8} {overall.resolved:>8} {overall.correct:>7} {overall.version:>7} "
-          f"{overall.wrong:>5} {overall.precision:>9.3f} {overall.recall:>6.3f} {overall.f05:>5.3f}")
-    print(f"\nrequests per entry (cold, {args.seeds} seed(s), {entries} entries): {sum(requests.values()) / entries:.3f}")
+        print(
+            f"{host:<10} {tally.findable:>8} {tally.resolved:>8} {tally.correct:>7} {tally.version:>7} "
+            f"{tally.wrong:>5} {tally.precision:>9.3f} {tally.recall:>6.3f} {tally.f05:>5.3f}"
+        )
+    print(
+        f"{'all':<10} {overall.findable:>8} {overall.resolved:>8} {overall.correct:>7} {overall.version:>7} "
+        f"{overall.wrong:>5} {overall.precision:>9.3f} {overall.recall:>6.3f} {overall.f05:>5.3f}"
+    )
+    print(
+        f"\nrequests per entry (cold, {args.seeds} seed(s), {entries} entries): {sum(requests.values()) / entries:.3f}"
+    )
     for endpoint, n in sorted(requests.items()):
         print(f"  {endpoint:<28} {n / entries:.3f}")
     return 0

@@ -19,6 +19,16 @@ os.environ["AVENRICH_S2_URL"] = "http://127.0.0.1:9/s2"
 os.environ.pop("AVENRICH_S2_API_KEY", None)
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Timing-based checks flake on a busy 2-core machine; CI runs the same examples every time.
+settings.register_profile(
+    "avenrich",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+)
+settings.load_profile("avenrich")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -62,14 +62,18 @@ def test_usage_error_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> N
         (["validate", "/nonexistent.json"], "not found"),
     ],
 )
-def test_unusable_input_is_one_line_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unusable_input_is_one_line_exit_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Missing or unusable inputs fail before Prefect starts, with one line."""
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_bad_rate_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_rate_setting_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A malformed AVENRICH_* value is reported in one line."""
     monkeypatch.setenv("AVENRICH_CROSSREF_RPS", "lots")
     assert main(["run"]) == 2
@@ -125,7 +129,11 @@ def test_run_with_services_unreachable_finishes_fast_and_is_recorded(tmp_path: P
     started = time.monotonic()
     done = subprocess.run(
         [str(avenrich), "run", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")],
-        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stderr
@@ -139,7 +147,10 @@ def test_run_with_services_unreachable_finishes_fast_and_is_recorded(tmp_path: P
     assert "Traceback" not in done.stderr
     listing = subprocess.run(
         [str(Path(sys.executable).with_name("prefect")), "flow-run", "ls"],
-        env={**env, "COLUMNS": "300"}, capture_output=True, text=True, timeout=120,
+        env={**env, "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert "enrich-awesome-audiovisual-learning" in listing.stdout
     assert "COMPLETED" in listing.stdout

@@ -48,7 +48,10 @@ def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     prefect = Path(sys.executable).with_name("prefect")
     server = subprocess.Popen(
         [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     api = env["PREFECT_API_URL"]
     try:
@@ -68,21 +71,38 @@ def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         _stop(server)
 
 
-def test_serve_registers_the_nightly_cron_deployment(prefect_server: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+def test_serve_registers_the_nightly_cron_deployment(
+    prefect_server: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
     """`avenrich serve` registers avenrich/nightly with its cron schedule and plain, secret-free parameters."""
     api, env = prefect_server
     env = {**env, "AVENRICH_S2_API_KEY": "sentinel-key-never-in-parameters"}
     avenrich = Path(sys.executable).with_name("avenrich")
     serve = subprocess.Popen(
-        [str(avenrich), "serve", "--cron", "15 4 * * *", "--timezone", "Europe/Berlin",
-         "--input", "http://127.0.0.1:9/list.md", "--out", str(tmp_path / "out")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        [
+            str(avenrich),
+            "serve",
+            "--cron",
+            "15 4 * * *",
+            "--timezone",
+            "Europe/Berlin",
+            "--input",
+            "http://127.0.0.1:9/list.md",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         deployment = None
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and deployment is None:
-            assert serve.poll() is None, f"avenrich serve exited: {serve.stderr.read() if serve.stderr else ''}"
+            assert serve.poll() is None, (
+                f"avenrich serve exited: {serve.stderr.read() if serve.stderr else ''}"
+            )
             reply = httpx.post(f"{api}/deployments/filter", json={"limit": 10}, timeout=5)
             found = [d for d in reply.json() if d["name"] == "nightly"]
             deployment = found[0] if found else None

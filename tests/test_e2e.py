@@ -11,10 +11,10 @@ from typing import Any
 
 import bibtexparser
 import pytest
-from fake_servers import FakeApis
-from world import Expected, FakeWorld, build_sample_world
 
 from avenrich.catalogue import validate_catalogue
+from fake_servers import FakeApis
+from world import Expected, FakeWorld, build_sample_world
 
 pytestmark = pytest.mark.prefect
 
@@ -95,8 +95,9 @@ def test_flow_resolves_the_sample_paces_and_serves_the_rerun_from_cache(
     assert outputs(out) == first
     assert again["changes"] == {"added": [], "removed": [], "count_changes": 0}
 
-    offline = run_flow(input=str(SAMPLE), out_dir=str(out), cache_dir=str(cache), generated_at=STAMP,
-                       offline=True)
+    offline = run_flow(
+        input=str(SAMPLE), out_dir=str(out), cache_dir=str(cache), generated_at=STAMP, offline=True
+    )
     assert apis.summary()["total"] == 0
     now = outputs(out)
     assert (now["bib"], now["csl.json"]) == (first["bib"], first["csl.json"])
@@ -105,12 +106,16 @@ def test_flow_resolves_the_sample_paces_and_serves_the_rerun_from_cache(
     assert set(offline["degraded"]) == {"crossref", "semantic_scholar"}, "offline is said in the summary"
 
 
-def test_flow_run_is_recorded_with_its_artifacts(prefect_harness: None, apis: FakeApis, tmp_path: Path) -> None:
+def test_flow_run_is_recorded_with_its_artifacts(
+    prefect_harness: None, apis: FakeApis, tmp_path: Path
+) -> None:
     """The run lands in Prefect's database as Completed, with the report and unresolved-table artifacts."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    run_flow(input=str(SAMPLE), out_dir=str(tmp_path / "out"), cache_dir=str(tmp_path / "cache"), name="artefacts")
+    run_flow(
+        input=str(SAMPLE), out_dir=str(tmp_path / "out"), cache_dir=str(tmp_path / "cache"), name="artefacts"
+    )
 
     async def read() -> tuple[list[Any], list[Any]]:
         async with get_client() as client:
@@ -138,12 +143,14 @@ def test_report_of_a_changed_list_names_exactly_what_changed(
     night1, night2 = tmp_path / "night1.md", tmp_path / "night2.md"
     night1.write_text(text, encoding="utf-8")
     night2.write_text(
-        "\n".join(line for line in text.splitlines() if removed not in line) + "\n" + added_line, encoding="utf-8"
+        "\n".join(line for line in text.splitlines() if removed not in line) + "\n" + added_line,
+        encoding="utf-8",
     )
     bigger = build_sample_world(night2.read_text(encoding="utf-8") + "\n" + text, seed=7).prepare()
     bumped = [
         dataclasses.replace(p, citation_count=(p.citation_count or 0) + 5)
-        if p.role == "true" and p.title.startswith("Look, Listen") else p
+        if p.role == "true" and p.title.startswith("Look, Listen")
+        else p
         for p in bigger.papers
     ]
     bumped_world = FakeWorld(bumped, bigger.truth, links=bigger.links, link_hosts=bigger.link_hosts).prepare()
@@ -155,14 +162,18 @@ def test_report_of_a_changed_list_names_exactly_what_changed(
     with FakeApis(bumped_world) as fake:
         for key, value in fake.env().items():
             monkeypatch.setenv(key, value)
-        summary = run_flow(input=str(night2), out_dir=str(out), cache_dir=str(tmp_path / "c2"), name="nightly")
+        summary = run_flow(
+            input=str(night2), out_dir=str(out), cache_dir=str(tmp_path / "c2"), name="nightly"
+        )
     assert summary["changes"]["added"] == ["https://arxiv.org/abs/2207.05042"]
     assert summary["changes"]["removed"] == [removed]
     report = (out / "nightly.report.md").read_text(encoding="utf-8")
     assert "Added (1):" in report and "- https://arxiv.org/abs/2207.05042" in report
     assert f"Removed (1):\n\n- {removed}" in report
     changed = [line for line in report.splitlines() if line.startswith("| Look, Listen and Learn |")]
-    assert changed == ["| Look, Listen and Learn | semantic_scholar | "
-                       f"{changed[0].split('|')[3].strip()} | {int(changed[0].split('|')[3]) + 5} |"]
+    assert changed == [
+        "| Look, Listen and Learn | semantic_scholar | "
+        f"{changed[0].split('|')[3].strip()} | {int(changed[0].split('|')[3]) + 5} |"
+    ]
     history = (out / "nightly.history.jsonl").read_text(encoding="utf-8").splitlines()
     assert history, "the citation history is written"

@@ -29,7 +29,9 @@ SUMMARY = {
     "resolved": 2,
     "unresolved": 1,
     "by_host": {"arxiv": {"resolved": 2, "unresolved": 1}},
-    "requests": {"crossref": {"works": {"requests": 2, "retries": 1, "status_429": 0, "errors": 0, "cache_hits": 5}}},
+    "requests": {
+        "crossref": {"works": {"requests": 2, "retries": 1, "status_429": 0, "errors": 0, "cache_hits": 5}}
+    },
     "degraded": {"semantic_scholar": "unreachable (connection refused)"},
 }
 
@@ -41,7 +43,9 @@ def test_diff_names_exactly_the_added_removed_and_changed() -> None:
     changes = diff_catalogues(before, after)
     assert changes.added == ("u4",)
     assert changes.removed == ("u3",)
-    assert [(c.url, c.source, c.before, c.after) for c in changes.counts] == [("u1", "semantic_scholar", 2, 3)]
+    assert [(c.url, c.source, c.before, c.after) for c in changes.counts] == [
+        ("u1", "semantic_scholar", 2, 3)
+    ]
 
 
 def test_first_run_has_no_changes() -> None:
@@ -52,7 +56,10 @@ def test_first_run_has_no_changes() -> None:
 
 def test_report_markdown_names_everything() -> None:
     """The report shows totals, per-kind rows, degraded sources, requests, changes and the unresolved table."""
-    current = {"generated_at": "2026-11-25T03:00:00Z", "entries": [entry("u1", 1), entry("u2", status="unresolved")]}
+    current = {
+        "generated_at": "2026-11-25T03:00:00Z",
+        "entries": [entry("u1", 1), entry("u2", status="unresolved")],
+    }
     changes = diff_catalogues({"entries": [entry("u1", 0)]}, current)
     text = to_report_markdown(SUMMARY, changes, current)
     assert "| arxiv | 2 | 1 |" in text

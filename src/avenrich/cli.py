@@ -24,23 +24,23 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_OUTPUT, EXIT_DEGRADED, EXIT_INTERRUPTED
 
 UPSTREAM = "https://raw.githubusercontent.com/GeWu-Lab/awesome-audiovisual-learning/main/README.md"
 
-EXAMPLES = """\
+EXAMPLES = f"""\
 examples:
   avenrich run                                   enrich the bundled list into outputs/
   avenrich run --input my-list.md --out site/    a local Markdown list
   avenrich run --input refs.bib --name refs      enrich an existing BibTeX file
-  avenrich run --input {upstream}
+  avenrich run --input {UPSTREAM}
   avenrich run --offline                         only what the cache already knows
   avenrich cache stats                           what the cache holds
   avenrich validate outputs/awesome-audiovisual-learning.json
   avenrich serve --cron "0 3 * * *"              the nightly deployment on a Prefect server
-""".format(upstream=UPSTREAM)
+"""
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors exit 2 with one line."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         sys.stderr.write(f"avenrich: {message} (see avenrich --help)\n")
         raise SystemExit(EXIT_INPUT)
 
@@ -66,28 +66,49 @@ def build_parser() -> argparse.ArgumentParser:
         "4 a source was unavailable (only with --fail-on-degraded)\n\n" + EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("--input", metavar="PATH_OR_URL",
-                     help="Markdown or BibTeX file, or an http(s) URL of one (default: the bundled "
-                          "awesome-audiovisual-learning snapshot)")
+    run.add_argument(
+        "--input",
+        metavar="PATH_OR_URL",
+        help="Markdown or BibTeX file, or an http(s) URL of one (default: the bundled "
+        "awesome-audiovisual-learning snapshot)",
+    )
     run.add_argument("--out", metavar="DIR", default="outputs", help="output directory (default: outputs)")
-    run.add_argument("--cache-dir", metavar="DIR",
-                     help="diskcache directory (default: $AVENRICH_CACHE_DIR or ./cache)")
-    run.add_argument("--offline", action="store_true",
-                     help="no network at all: everything comes from the cache, misses stay unresolved")
+    run.add_argument(
+        "--cache-dir", metavar="DIR", help="diskcache directory (default: $AVENRICH_CACHE_DIR or ./cache)"
+    )
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        help="no network at all: everything comes from the cache, misses stay unresolved",
+    )
     run.add_argument("--name", help="output file stem (default: the input's stem)")
-    run.add_argument("--overrides", metavar="TOML",
-                     help="curator overrides (default: overrides.toml next to a local input, if present)")
-    run.add_argument("--fail-on-degraded", action="store_true",
-                     help="exit 4 when a source was unavailable during the run (for cron alerts)")
+    run.add_argument(
+        "--overrides",
+        metavar="TOML",
+        help="curator overrides (default: overrides.toml next to a local input, if present)",
+    )
+    run.add_argument(
+        "--fail-on-degraded",
+        action="store_true",
+        help="exit 4 when a source was unavailable during the run (for cron alerts)",
+    )
     _add_verbosity(run)
 
-    cache = sub.add_parser("cache", help="inspect or clear the HTTP cache",
-                           description="Inspect or clear the diskcache of Crossref/Semantic Scholar answers.")
-    cache.add_argument("action", choices=("stats", "clear"), help="stats: what the cache holds; clear: empty it")
+    cache = sub.add_parser(
+        "cache",
+        help="inspect or clear the HTTP cache",
+        description="Inspect or clear the diskcache of Crossref/Semantic Scholar answers.",
+    )
+    cache.add_argument(
+        "action", choices=("stats", "clear"), help="stats: what the cache holds; clear: empty it"
+    )
     cache.add_argument("--cache-dir", metavar="DIR", help="default: $AVENRICH_CACHE_DIR or ./cache")
 
-    validate = sub.add_parser("validate", help="check a catalogue against the shipped JSON Schema",
-                              description="Validate a NAME.json catalogue against avenrich's JSON Schema.")
+    validate = sub.add_parser(
+        "validate",
+        help="check a catalogue against the shipped JSON Schema",
+        description="Validate a NAME.json catalogue against avenrich's JSON Schema.",
+    )
     validate.add_argument("file", metavar="FILE.json")
 
     serve = sub.add_parser(
@@ -96,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Register the nightly deployment with the Prefect server at $PREFECT_API_URL and run its "
         "scheduled flow runs in this process (flow.serve). Start a server first: prefect server start.",
     )
-    serve.add_argument("--input", metavar="URL", default=UPSTREAM, help="list to enrich (default: the live upstream)")
+    serve.add_argument(
+        "--input", metavar="URL", default=UPSTREAM, help="list to enrich (default: the live upstream)"
+    )
     serve.add_argument("--out", metavar="DIR", default="outputs")
     serve.add_argument("--name", default="awesome-audiovisual-learning")
     serve.add_argument("--cron", default="0 3 * * *", help="cron schedule (default: 0 3 * * *)")
@@ -109,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_verbosity(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary table")
-    group.add_argument("-v", "--verbose", action="store_true", help="log every stage and Prefect's own messages")
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="log every stage and Prefect's own messages"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -240,7 +265,11 @@ def _serve(args: argparse.Namespace) -> int:
     if not os.environ.get("PREFECT_API_URL"):
         logging.getLogger("avenrich").warning("PREFECT_API_URL is not set: using the profile's API URL")
     serve_nightly(
-        input=args.input, out_dir=args.out, name=args.name, cron=args.cron, timezone=args.timezone,
+        input=args.input,
+        out_dir=args.out,
+        name=args.name,
+        cron=args.cron,
+        timezone=args.timezone,
         deployment=args.deployment,
     )
     return EXIT_OK

@@ -19,7 +19,12 @@ def nightly_parameters(input: str, out_dir: str, name: str) -> dict[str, Any]:
 
 
 def serve_nightly(
-    *, input: str, out_dir: str, name: str, cron: str = "0 3 * * *", timezone: str = "UTC",
+    *,
+    input: str,
+    out_dir: str,
+    name: str,
+    cron: str = "0 3 * * *",
+    timezone: str = "UTC",
     deployment: str = "nightly",
 ) -> None:
     """Register the nightly deployment and run its scheduled flow runs in this process until stopped."""

@@ -14,7 +14,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from avenrich.progress import reporting
@@ -37,8 +44,13 @@ class Display:
         # bibtexparser logs a multi-line warning per broken block; the list reader already reports them.
         logging.getLogger("bibtexparser").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=self.console, transient=True,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
             disable=quiet or not self.console.is_terminal,
         )
 
@@ -61,11 +73,19 @@ class Display:
             reasons = "; ".join(str(reason).split(": skipped")[0] for reason in degraded.values())
             self.console.print(
                 f"avenrich: sources degraded ({reasons}): entries they would have resolved stay unresolved",
-                style="yellow", highlight=False, soft_wrap=True, markup=False,
+                style="yellow",
+                highlight=False,
+                soft_wrap=True,
+                markup=False,
             )
         if summary.get("input_note"):
-            self.console.print(f"avenrich: {summary['input_note']}", style="yellow", highlight=False,
-                               soft_wrap=True, markup=False)
+            self.console.print(
+                f"avenrich: {summary['input_note']}",
+                style="yellow",
+                highlight=False,
+                soft_wrap=True,
+                markup=False,
+            )
         if not self.quiet:
             self.console.print(_table(summary))
         outputs = [p for p in summary.get("outputs", []) if p.endswith((".bib", ".json"))]
@@ -89,5 +109,7 @@ def _table(summary: Mapping[str, Any]) -> Table:
     for source, endpoints in sorted(requests.items()):
         sent = sum(c.get("requests", 0) for c in endpoints.values())
         hits = sum(c.get("cache_hits", 0) for c in endpoints.values())
-        table.caption = (table.caption + "; " if table.caption else "") + f"{source}: {sent} requests, {hits} cache hits"
+        table.caption = (
+            table.caption + "; " if table.caption else ""
+        ) + f"{source}: {sent} requests, {hits} cache hits"
     return table

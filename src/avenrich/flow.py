@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import re
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -32,40 +31,40 @@ from avenrich.publish import RunLock, publish, read_input_or_last_good
 from avenrich.resolve import Item, Ledger, Outcome
 from avenrich.sources import Sources, open_sources
 
-TASK = {"retries": 0, "cache_policy": NO_CACHE}
 
-
-@task(name="read", **TASK)
+@task(name="read", retries=0, cache_policy=NO_CACHE)
 def read_task(source: str | None, out_dir: str, name: str | None) -> InputText:
     return read_input_or_last_good(source, Path(out_dir), name)
 
 
-@task(name="parse", **TASK)
+@task(name="parse", retries=0, cache_policy=NO_CACHE)
 def parse_task(text: InputText) -> list[Link]:
     return pipeline.parse(text)
 
 
-@task(name="identifiers", **TASK)
+@task(name="identifiers", retries=0, cache_policy=NO_CACHE)
 def identify_task(links: Sequence[Link], overrides: Overrides) -> list[Item]:
     return pipeline.identify(links, overrides)
 
 
-@task(name="lookups", **TASK)
+@task(name="lookups", retries=0, cache_policy=NO_CACHE)
 def lookup_task(items: Sequence[Item], sources: Sources) -> Ledger:
     return resolve.lookup(items, sources, current_progress())
 
 
-@task(name="search-and-verify", **TASK)
-def search_task(items: Sequence[Item], ledger: Ledger, sources: Sources, overrides: Overrides) -> dict[str, Outcome]:
+@task(name="search-and-verify", retries=0, cache_policy=NO_CACHE)
+def search_task(
+    items: Sequence[Item], ledger: Ledger, sources: Sources, overrides: Overrides
+) -> dict[str, Outcome]:
     return resolve.search_and_verify(items, ledger, sources, overrides, current_progress())
 
 
-@task(name="merge", **TASK)
+@task(name="merge", retries=0, cache_policy=NO_CACHE)
 def merge_task(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> list[Record]:
     return pipeline.build_records(items, outcomes)
 
 
-@task(name="write", **TASK)
+@task(name="write", retries=0, cache_policy=NO_CACHE)
 def write_task(
     records: Sequence[Record], text: InputText, out_dir: str, summary: dict[str, Any], generated_at: str
 ) -> dict[str, Any]:
@@ -107,11 +106,14 @@ def enrich(
             outcomes = search_task(items, ledger, sources, curated)
             records = merge_task(items, outcomes)
             summary = pipeline.summarise(
-                items, outcomes, requests=sources.stats.as_dict(), degraded=sources.degraded(),
+                items,
+                outcomes,
+                requests=sources.stats.as_dict(),
+                degraded=sources.degraded(),
                 overrides=len(curated),
             )
             summary["version"] = __version__
-            published = write_task(records, text, out_dir, summary, stamp)
+            published: dict[str, Any] = write_task(records, text, out_dir, summary, stamp)
         finally:
             sources.close()
     publish_artifacts(published)
@@ -125,4 +127,6 @@ def publish_artifacts(summary: Mapping[str, Any]) -> None:
         markdown=summary["report_markdown"], key=f"{slug}-report", description="avenrich run report"
     )
     rows = summary["unresolved_rows"] or [{"title": "(none)", "url": "", "host": "", "reason": ""}]
-    create_table_artifact(table=list(rows), key=f"{slug}-unresolved", description="Unresolved entries and why")
+    create_table_artifact(
+        table=list(rows), key=f"{slug}-unresolved", description="Unresolved entries and why"
+    )

@@ -130,8 +130,21 @@ class Author:
 # BookSection -> book-chapter, Book -> book, Dataset -> dataset, arXiv-only -> posted-content.
 PREPRINT_TYPES = frozenset({"posted-content"})
 NOT_A_PAPER_TYPES = frozenset(
-    {"component", "peer-review", "book-set", "book-series", "journal", "journal-issue", "journal-volume",
-     "proceedings", "proceedings-series", "report-series", "standard-series", "grant", "database"}
+    {
+        "component",
+        "peer-review",
+        "book-set",
+        "book-series",
+        "journal",
+        "journal-issue",
+        "journal-volume",
+        "proceedings",
+        "proceedings-series",
+        "report-series",
+        "standard-series",
+        "grant",
+        "database",
+    }
 )
 
 

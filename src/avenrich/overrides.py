@@ -48,7 +48,9 @@ class Overrides:
 
 def _work_ids(work: Work) -> tuple[str, ...]:
     ids = work.ids
-    return tuple(f"{name}:{value}" for name, value in (("doi", ids.doi), ("arxiv", ids.arxiv), ("s2", ids.s2)) if value)
+    return tuple(
+        f"{name}:{value}" for name, value in (("doi", ids.doi), ("arxiv", ids.arxiv), ("s2", ids.s2)) if value
+    )
 
 
 def parse_overrides(text: str, origin: str = "overrides") -> Overrides:
@@ -78,7 +80,7 @@ def _rows(data: Mapping[str, Any], name: str, origin: str) -> list[Mapping[str, 
 def _row_ids(row: Mapping[str, Any], where: str) -> tuple[str, dict[str, str]]:
     url = row.get("url")
     if not isinstance(url, str) or not url.strip():
-        raise InputError(f"{where}: needs url = \"the link as listed\"")
+        raise InputError(f'{where}: needs url = "the link as listed"')
     values: dict[str, str] = {}
     for name in _ID_FIELDS:
         raw = row.get(name)

@@ -81,7 +81,13 @@ def to_report_markdown(summary: Mapping[str, Any], changes: Changes, current: Ma
     ]
     if summary.get("input_note"):
         lines.append(f"- note: {summary['input_note']}")
-    lines += ["", "## Resolution by link kind", "", "| link kind | resolved | unresolved |", "| --- | ---: | ---: |"]
+    lines += [
+        "",
+        "## Resolution by link kind",
+        "",
+        "| link kind | resolved | unresolved |",
+        "| --- | ---: | ---: |",
+    ]
     for host, row in summary["by_host"].items():
         lines.append(f"| {host} | {row['resolved']} | {row['unresolved']} |")
     lines += ["", "## Sources", ""]
@@ -90,8 +96,11 @@ def to_report_markdown(summary: Mapping[str, Any], changes: Changes, current: Ma
         lines += [f"- **degraded** {name_}: {reason}" for name_, reason in degraded.items()]
     else:
         lines.append("- all sources answered")
-    lines += ["", "| source | endpoint | requests | retries | 429 | errors | cache hits |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "| source | endpoint | requests | retries | 429 | errors | cache hits |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for source, endpoints in sorted((summary.get("requests") or {}).items()):
         for endpoint, c in sorted(endpoints.items()):
             lines.append(
@@ -110,7 +119,9 @@ def to_report_markdown(summary: Mapping[str, Any], changes: Changes, current: Ma
     lines += ["", f"## Unresolved ({len(rows)})", ""]
     if rows:
         lines += ["| title | link | kind | reason |", "| --- | --- | --- | --- |"]
-        lines += [f"| {_cell(r['title'])} | {_cell(r['url'])} | {r['host']} | {_cell(r['reason'])} |" for r in rows]
+        lines += [
+            f"| {_cell(r['title'])} | {_cell(r['url'])} | {r['host']} | {_cell(r['reason'])} |" for r in rows
+        ]
     else:
         lines.append("None.")
     return "\n".join(lines) + "\n"

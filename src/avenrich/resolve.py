@@ -32,7 +32,9 @@ log = logging.getLogger("avenrich.resolve")
 # Which source to search first, by link kind (identifiers.PATTERNS row names). Crossref indexes the
 # publishers' versions of record (IEEE for CVF papers, Springer for ECCV, ACM, AAAI, ISCA) and allows
 # 3 list requests/s; S2 (1 req/s) is the only one that knows NeurIPS and papers on personal pages.
-CROSSREF_FIRST = frozenset({"ieee", "cvf", "ecva", "aaai", "acm", "springer", "wiley", "isca", "doi", "acl", "pmc"})
+CROSSREF_FIRST = frozenset(
+    {"ieee", "cvf", "ecva", "aaai", "acm", "springer", "wiley", "isca", "doi", "acl", "pmc"}
+)
 
 SEARCH_THREADS = 4
 S2_SEARCH_LIMIT = 5
@@ -114,7 +116,9 @@ def search_and_verify(
     """Verify what the identifiers found, search for the rest, and settle every link. Keyed by link url."""
     overrides = overrides or Overrides()
     papers = [item for item in items if item.link.kind == "paper"]
-    outcomes = {item.link.url: _by_identifier(item, ledger, sources) for item in papers if _has_lookup_ids(item)}
+    outcomes = {
+        item.link.url: _by_identifier(item, ledger, sources) for item in papers if _has_lookup_ids(item)
+    }
     # Links with an identifier that no source knows (an ACL or PMC id) are searched like the others.
     retry = {url for url, outcome in outcomes.items() if _worth_searching(outcome)}
     to_search = [item for item in papers if not _has_lookup_ids(item) or item.link.url in retry]
@@ -128,15 +132,26 @@ def search_and_verify(
 
     _parallel(
         lambda: _search(sources, CROSSREF, on(CROSSREF, to_search), candidates, ledger, overrides, progress),
-        lambda: _search(sources, SEMANTIC_SCHOLAR, on(SEMANTIC_SCHOLAR, to_search), candidates, ledger, overrides,
-                        progress),
+        lambda: _search(
+            sources,
+            SEMANTIC_SCHOLAR,
+            on(SEMANTIC_SCHOLAR, to_search),
+            candidates,
+            ledger,
+            overrides,
+            progress,
+        ),
     )
     choices = {item.link.url: _choose(item, candidates[item.link.url]) for item in to_search}
     # A link whose first search found nothing that passes is searched on the other source.
     again = [item for item in to_search if choices[item.link.url].work is None]
     _parallel(
-        lambda: _search(sources, CROSSREF, on(SEMANTIC_SCHOLAR, again), candidates, ledger, overrides, progress),
-        lambda: _search(sources, SEMANTIC_SCHOLAR, on(CROSSREF, again), candidates, ledger, overrides, progress),
+        lambda: _search(
+            sources, CROSSREF, on(SEMANTIC_SCHOLAR, again), candidates, ledger, overrides, progress
+        ),
+        lambda: _search(
+            sources, SEMANTIC_SCHOLAR, on(CROSSREF, again), candidates, ledger, overrides, progress
+        ),
     )
     for item in to_search:
         choice = _choose(item, candidates[item.link.url])
@@ -227,11 +242,18 @@ def _unconfirmed(item: Item, ledger: Ledger, sources: Sources) -> Choice:
     cr_doi = ids.doi or (acl_doi_candidate(ids.acl) if ids.acl else None)
     asked_cr = bool(cr_doi and cr_doi in ledger.crossref)
     if asked_s2 or asked_cr:
-        return Choice(Resolution("unresolved", "link", 0.0, "the link's identifier is in neither Crossref nor "
-                                 "Semantic Scholar"), None, ())
+        return Choice(
+            Resolution(
+                "unresolved", "link", 0.0, "the link's identifier is in neither Crossref nor Semantic Scholar"
+            ),
+            None,
+            (),
+        )
     why = [sources.crossref.failures.get(cr_doi, "") if cr_doi else ""]
     why += [sources.semantic_scholar.failures.get(k, "") for k in ids.s2_keys()]
-    reasons = list(dict.fromkeys(w for w in why if w)) or [_failure_text(ledger, sources) or "no source answered"]
+    reasons = list(dict.fromkeys(w for w in why if w)) or [
+        _failure_text(ledger, sources) or "no source answered"
+    ]
     method = "offline" if sources.offline else "link-unconfirmed"
     return Choice(Resolution("unresolved", method, 0.0, "; ".join(reasons)), None, ())
 
@@ -318,12 +340,18 @@ def _failure_text(ledger: Ledger, sources: Sources) -> str:
 def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) -> None:
     """Fetch the other source's record of every resolved paper in batches; agreement raises confidence."""
     need_s2 = _unique(
-        key for o in outcomes.values() if o.choice.work is not None and not _has_source(o, SEMANTIC_SCHOLAR)
+        key
+        for o in outcomes.values()
+        if o.choice.work is not None and not _has_source(o, SEMANTIC_SCHOLAR)
         for key in o.ids.s2_keys()[:1]
     )
     need_cr = _unique(
-        o.ids.doi for o in outcomes.values()
-        if o.choice.work is not None and o.ids.doi and not _has_source(o, CROSSREF) and o.ids.doi not in ledger.crossref
+        o.ids.doi
+        for o in outcomes.values()
+        if o.choice.work is not None
+        and o.ids.doi
+        and not _has_source(o, CROSSREF)
+        and o.ids.doi not in ledger.crossref
     )
     _parallel(lambda: _batch_crossref(sources, ledger, need_cr), lambda: _batch_s2(sources, ledger, need_s2))
     for url, outcome in outcomes.items():
@@ -346,7 +374,9 @@ def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) ->
 
 
 def _has_source(outcome: Outcome, source: str) -> bool:
-    return any(w.source == source for w in (*outcome.works, *([outcome.choice.work] if outcome.choice.work else [])))
+    return any(
+        w.source == source for w in (*outcome.works, *([outcome.choice.work] if outcome.choice.work else []))
+    )
 
 
 def _same_paper(chosen: Work, other: Work) -> bool:
@@ -362,7 +392,7 @@ def _agreed(choice: Choice, source: str) -> Choice:
         method = "search:both"
     else:
         method = res.method
-    evidence = tuple(e for e in res.evidence if e[0] != "agreement") + (("agreement", 1.0),)
+    evidence = (*(e for e in res.evidence if e[0] != "agreement"), ("agreement", 1.0))
     confidence = round(min(1.0, res.confidence + (1.0 - res.confidence) / 2), 3)
     return replace(choice, resolution=replace(res, method=method, confidence=confidence, evidence=evidence))
 

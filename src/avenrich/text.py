@@ -15,16 +15,39 @@ _TAG = re.compile(r"<[^<>]{0,200}>")
 _WS = re.compile(r"\s+")
 # Formatting commands seen in titles; any other backslash is dropped on its own, which keeps the list's
 # typos ("Audio-V\\visual") one edit away from the real title instead of eating a word.
-_LATEX_CMD = re.compile(r"\\(?:emph|textit|textbf|textsc|texttt|textrm|mathrm|mathbf|mathcal|mathit|it|bf|em)\b\s*")
+_LATEX_CMD = re.compile(
+    r"\\(?:emph|textit|textbf|textsc|texttt|textrm|mathrm|mathbf|mathcal|mathit|it|bf|em)\b\s*"
+)
 _NON_WORD = re.compile(r"[^\w]+")
 
 # Characters that NFKD does not take apart but that should compare as their ASCII look-alikes.
 _FOLD = str.maketrans(
     {
-        "ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe", "Œ": "oe", "ł": "l", "Ł": "l",
-        "đ": "d", "Đ": "d", "ı": "i", "þ": "th", "°": " deg ",
-        "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
-        "‘": "'", "’": "'", "“": '"', "”": '"',
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "ø": "o",
+        "Ø": "o",
+        "œ": "oe",
+        "Œ": "oe",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ı": "i",
+        "þ": "th",
+        "°": " deg ",
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "–": "-",
+        "—": "-",
+        "―": "-",
+        "−": "-",
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
     }
 )
 
