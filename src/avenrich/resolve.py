@@ -72,11 +72,16 @@ class Ledger:
     crossref: dict[str, Work | None] = field(default_factory=dict)
     s2: dict[str, Work | None] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    searches: dict[str, list[str]] = field(default_factory=dict)  # link url → why its searches failed
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def failed(self, source: str, exc: SourceError) -> None:
         with self.lock:
             self.failures.setdefault(source, exc.message)
+
+    def search_failed(self, url: str, exc: SourceError) -> None:
+        with self.lock:
+            self.searches.setdefault(url, []).append(str(exc))
 
 
 def prepare(links: Sequence[Link], matches: Sequence[LinkMatch], overrides: Overrides) -> list[Item]:
@@ -158,7 +163,7 @@ def search_and_verify(
         if choice.work is None and item.link.url in retry:
             continue
         if choice.work is None:
-            choice = _with_failures(choice, ledger)
+            choice = _with_failures(choice, ledger, item.link.url)
         found = choice.work.ids if choice.work is not None else Ids()
         outcomes[item.link.url] = Outcome(choice, _union(item.match.ids, found))
 
@@ -290,12 +295,13 @@ def _search(
             else:
                 match = sources.semantic_scholar.match(query)
                 found = [match] if match is not None else []
-                if match is None or not matching.check(item.expect, match).passed:
-                    # search/match answers with its single best title, often a same-titled other paper;
-                    # the relevance search's top hits usually hold the right one.
+                if match is None or matching.is_preprint_record(match) or not matching.check(item.expect, match).passed:
+                    # search/match answers with its single best title: often a same-titled other paper, or the
+                    # preprint of a paper whose version of record exists; the relevance search's hits hold it.
                     found += sources.semantic_scholar.search(query, limit=S2_SEARCH_LIMIT)
         except SourceError as exc:
             ledger.failed(source, exc)
+            ledger.search_failed(item.link.url, exc)
             found = []
         kept = [w for w in found if not overrides.is_rejected(item.link.url, w)]
         with ledger.lock:
@@ -320,7 +326,11 @@ def _consistent_with_link(item: Item, work: Work) -> bool:
     return not (aaai and doi.startswith("10.1609/aaai.") and not doi.endswith(f".{aaai}"))
 
 
-def _with_failures(choice: Choice, ledger: Ledger) -> Choice:
+def _with_failures(choice: Choice, ledger: Ledger, url: str) -> Choice:
+    own = ledger.searches.get(url)
+    if own:  # a search for this link failed: whatever the other source offered, say so
+        failures = "; ".join(dict.fromkeys(own))
+        return replace(choice, resolution=replace(choice.resolution, reason=f"{choice.resolution.reason} ({failures})"))
     if not ledger.failures or choice.resolution.reason not in ("no candidate found", ""):
         return choice
     failures = "; ".join(text for _name, text in sorted(ledger.failures.items()))
