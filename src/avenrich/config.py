@@ -30,9 +30,10 @@ class Limits:
 
 
 def crossref_limits(polite: bool, rps: float | None) -> Limits:
-    """Crossref's documented limits for the pool we land in, under an optional overall ceiling."""
+    """Crossref's documented limits for the pool we land in; AVENRICH_CROSSREF_RPS replaces the per-kind
+    rates with one rate for all requests together (e.g. for Metadata Plus), under the same concurrency cap."""
     base = Limits(10.0, 3.0, 3) if polite else Limits(5.0, 1.0, 1)
-    return dataclasses.replace(base, total_rps=rps) if rps else base
+    return dataclasses.replace(base, single_rps=rps, list_rps=rps, total_rps=rps) if rps else base
 
 
 def s2_limits(rps: float | None) -> Limits:
