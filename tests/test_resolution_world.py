@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_servers import FakeApis
-from world import Expected, build_bundled_world
 
 from avenrich import identifiers, listing, resolve
 from avenrich.cache import MemoryJsonCache
 from avenrich.config import Settings
 from avenrich.overrides import Overrides
 from avenrich.sources import open_sources
+from fake_servers import FakeApis
+from world import Expected, build_bundled_world
 
 BUNDLED = Path(__file__).resolve().parent.parent / "src" / "avenrich" / "data" / "awesome-audiovisual-learning.md"
 
