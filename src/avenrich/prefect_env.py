@@ -7,13 +7,20 @@ too tight on a busy 2-core machine; console INFO logs fight the progress display
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
 from collections.abc import MutableMapping
 
 
 def prepare_prefect_env(env: MutableMapping[str, str] | None = None, *, verbose: bool = False) -> None:
     """Set Prefect's defaults for avenrich unless the user already set them."""
     env = os.environ if env is None else env
+    home = env.get("PREFECT_HOME")
+    if home:
+        # Prefect creates its home but not missing parents, and then cannot start its temporary server.
+        with contextlib.suppress(OSError):
+            Path(home).expanduser().mkdir(parents=True, exist_ok=True)
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     env.setdefault("DO_NOT_TRACK", "1")
     env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
