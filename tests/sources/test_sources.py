@@ -87,11 +87,12 @@ def test_no_key_means_no_header():
 
 
 def test_limits_come_from_the_settings():
-    """Polite Crossref pacing with a mailto, public without; S2 at 1 req/s; overall ceilings applied."""
+    """Polite Crossref pacing with a mailto, public without; S2 at 1 req/s; AVENRICH_CROSSREF_RPS is one rate
+    for every kind of request (DESIGN: "a ceiling on all requests to that source together, whatever their kind")."""
     with opened(Settings(mailto="a@b.c"), None) as polite, opened(Settings(crossref_rps=2.0), None) as public:
         assert polite.clients[0].pacer.rps("single") == 10.0 and polite.clients[0].pacer.rps("list") == 3.0
         assert polite.clients[0].pacer.concurrency("single") == 3
-        assert public.clients[0].pacer.rps("list") == 1.0 and public.clients[0].pacer.rps("total") == 2.0
+        assert public.clients[0].pacer.rps("list") == 2.0 and public.clients[0].pacer.rps("total") == 2.0
         assert public.clients[0].pacer.concurrency("total") == 1
         assert (
             polite.clients[1].pacer.rps("total") == 1.0 and polite.clients[1].pacer.concurrency("single") == 1
