@@ -127,10 +127,13 @@ def assign_keys(
             assigned[gid] = key
             held.add(key.casefold())
     representative = _representatives(records, groups)
+    used = taken | held  # one growing set: a union per paper made 100k-link lists quadratic
+    tried: dict[str, int] = {}
     for gid in sorted((g for g in groups if g not in assigned), key=lambda g: _rank(best[g])):
-        key = _mint(citekey_base(representative[gid]), taken | held)
+        key = _mint(citekey_base(representative[gid]), used, tried)
         assigned[gid] = key
         held.add(key.casefold())
+        used.add(key.casefold())
     keys = {identity: assigned[gid] for gid, members in groups.items() for identity in members}
     new_registry = {**registry, **keys}
     for lost in sorted(set(registry.values()) - set(new_registry.values())):
@@ -215,11 +218,14 @@ def _representatives(records: Sequence[Record], groups: Mapping[int, set[str]]) 
     return chosen
 
 
-def _mint(base: str, taken: set[str]) -> str:
-    """The base, or the base with the first free suffix a, b, …, z, aa, ab, …"""
+def _mint(base: str, taken: set[str], tried: dict[str, int] | None = None) -> str:
+    """The base, or the base with the first free suffix a, b, …, z, aa, ab, …
+
+    `tried` remembers, per base, how many suffixes are known to be taken (`taken` only grows between calls).
+    """
     if base.casefold() not in taken:
         return base
-    n = 0
+    n = tried.get(base.casefold(), 0) if tried is not None else 0
     while True:
         suffix, m = "", n
         while True:
@@ -228,5 +234,7 @@ def _mint(base: str, taken: set[str]) -> str:
             if m < 0:
                 break
         if f"{base}{suffix}".casefold() not in taken:
+            if tried is not None:
+                tried[base.casefold()] = n + 1
             return f"{base}{suffix}"
         n += 1
