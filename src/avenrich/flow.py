@@ -14,11 +14,12 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from avenrich import __version__, inputs, pipeline, resolve
 from avenrich.cache import DiskJsonCache
@@ -30,6 +31,14 @@ from avenrich.progress import current_progress
 from avenrich.publish import RunLock, publish, read_input_or_last_good
 from avenrich.resolve import Item, Ledger, Outcome
 from avenrich.sources import Sources, open_sources
+
+T = TypeVar("T")
+
+
+def _opaque(value: T) -> T:
+    """The value in Prefect's quote(): the task gets it as is, and Prefect does not walk every element looking
+    for futures (which made a 100k-link list spend minutes between the stages; the UI loses the task edges)."""
+    return cast(T, quote(value))
 
 
 @task(name="read", retries=0, cache_policy=NO_CACHE)
@@ -100,11 +109,11 @@ def enrich(
         sources = open_sources(settings, cache)
         try:
             text = read_task(input, out_dir, name)
-            links = parse_task(text)
-            items = identify_task(links, curated)
-            ledger = lookup_task(items, sources)
-            outcomes = search_task(items, ledger, sources, curated)
-            records = merge_task(items, outcomes)
+            links = parse_task(_opaque(text))
+            items = identify_task(_opaque(links), _opaque(curated))
+            ledger = lookup_task(_opaque(items), _opaque(sources))
+            outcomes = search_task(_opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated))
+            records = merge_task(_opaque(items), _opaque(outcomes))
             summary = pipeline.summarise(
                 items,
                 outcomes,
@@ -113,7 +122,7 @@ def enrich(
                 overrides=len(curated),
             )
             summary["version"] = __version__
-            published: dict[str, Any] = write_task(records, text, out_dir, summary, stamp)
+            published: dict[str, Any] = write_task(_opaque(records), _opaque(text), out_dir, _opaque(summary), stamp)
         finally:
             sources.close()
     publish_artifacts(published)
