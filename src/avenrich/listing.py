@@ -27,6 +27,7 @@ from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.token import Token
 
 from avenrich import identifiers, text
+from avenrich.errors import InputError
 from avenrich.model import Kind, Link
 
 # --- Markdown parser set-up ------------------------------------------------------------------------
@@ -120,7 +121,9 @@ def _label_end(source: str) -> int:
 
 @cache
 def _markdown() -> MarkdownIt:
-    parser = _VerbatimMarkdown("commonmark", {"store_labels": True}).enable("table")
+    # markdown-it's default maxNesting (20 blocks: 10 list levels) silently drops whatever is nested deeper;
+    # here depth is unlimited, and a list nested too deep for Python's recursion is refused in _collect.
+    parser = _VerbatimMarkdown("commonmark", {"store_labels": True, "maxNesting": 1_000_000}).enable("table")
     parser.inline.ruler.at("link", _source_recording(link_rule, raw=True))
     parser.inline.ruler.at("autolink", _source_recording(autolink_rule, raw=False))
     parser.block.ruler.at("reference", _recording_reference)
@@ -339,7 +342,10 @@ def _dropped_headings(tokens: Sequence[Token]) -> set[int]:
 
 def _collect(text_: str) -> list[_Occurrence]:
     env: dict[str, Any] = {}
-    tokens = _markdown().parse(text_, env)
+    try:
+        tokens = _markdown().parse(text_, env)
+    except RecursionError:
+        raise InputError("the list is nested too deeply to read (hundreds of levels of lists or quotes)") from None
     raw_refs: dict[str, str] = env.get(_RAW_REFS, {})
     dropped = _dropped_headings(tokens)
     stack: list[tuple[int, str | None]] = []
