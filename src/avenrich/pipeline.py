@@ -1,10 +1,11 @@
-"""The stages behind the flow's tasks, as plain functions (pure except `load_overrides`).
+"""The stages behind the flow's tasks, as plain functions (pure except `load_overrides` and warnings logged).
 
 Each Prefect task in flow.py calls exactly one of these, so the whole pipeline is testable without Prefect.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from avenrich.model import Link, Record
 from avenrich.overrides import Overrides, parse_overrides
 from avenrich.resolve import Item, Outcome, hosts_summary, prepare
 
+log = logging.getLogger("avenrich.pipeline")
+
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
@@ -27,9 +30,18 @@ class Rendered:
 
 
 def parse(text: InputText) -> list[Link]:
-    """The distinct links of the input, Markdown or BibTeX."""
+    """The distinct links of the input, Markdown or BibTeX.
+
+    BibTeX blocks that cannot be used are logged as warnings (the operator sees what was left out); a file
+    where no entry at all is usable is an InputError, so it never replaces the previous outputs.
+    """
     if text.format == "bibtex":
-        return listing.parse_bibtex(text.text)
+        links, problems = listing.parse_bibtex_report(text.text)
+        for problem in problems:
+            log.warning("%s: skipped a BibTeX block: %s", text.name, problem)
+        if problems and not links:
+            raise InputError(f"{text.origin}: no usable BibTeX entry ({len(problems)} broken; first: {problems[0]})")
+        return links
     return listing.parse_markdown(text.text)
 
 
