@@ -70,7 +70,14 @@ class Display:
         """Print the summary table (unless quiet) and the degraded sources (always)."""
         degraded = summary.get("degraded") or {}
         if degraded:
-            reasons = "; ".join(str(reason).split(": skipped")[0] for reason in degraded.values())
+            by_reason: dict[str, list[str]] = {}
+            for source, reason in degraded.items():
+                by_reason.setdefault(str(reason).split(": skipped")[0], []).append(str(source))
+            # Every degraded source is named, also when its reason does not say it ("offline: …").
+            reasons = "; ".join(
+                text if all(name in text for name in names) else f"{', '.join(names)}: {text}"
+                for text, names in by_reason.items()
+            )
             self.console.print(
                 f"avenrich: sources degraded ({reasons}): entries they would have resolved stay unresolved",
                 style="yellow",
