@@ -368,6 +368,8 @@ def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) ->
         chosen = outcome.choice.work
         if chosen is None:
             continue
+        if not outcome.works:  # found by search: the chosen record comes first, the other source's joins it
+            outcome.works = (chosen,)
         extra: list[Work] = []
         if not _has_source(outcome, SEMANTIC_SCHOLAR):
             extra += [w for k in outcome.ids.s2_keys()[:1] if (w := ledger.s2.get(k)) is not None]
@@ -378,8 +380,6 @@ def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) ->
                 outcome.works = (*outcome.works, work)
                 outcome.ids = _union(outcome.ids, work.ids)
                 outcome.choice = _agreed(outcome.choice, work.source)
-        if not outcome.works:
-            outcome.works = (chosen,)
         outcomes[url] = outcome
 
 
