@@ -348,7 +348,11 @@ def _failure_text(ledger: Ledger, sources: Sources) -> str:
 
 
 def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) -> None:
-    """Fetch the other source's record of every resolved paper in batches; agreement raises confidence."""
+    """Fetch the other source's record of every resolved paper in batches; agreement raises confidence.
+
+    A paper found by search is also looked up by its own id: free while the search's cached counts are fresh,
+    one batched counts refresh once they are stale (the nightly run; a cached search keeps its counts 30 days).
+    """
     need_s2 = _unique(
         key
         for o in outcomes.values()
@@ -363,13 +367,16 @@ def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) ->
         and not _has_source(o, CROSSREF)
         and o.ids.doi not in ledger.crossref
     )
+    searched = [o.choice.work for o in outcomes.values() if o.choice.work is not None and not o.works]
+    need_s2 = _unique([*need_s2, *(w.ids.s2 for w in searched if w.source == SEMANTIC_SCHOLAR and w.ids.s2)])
+    need_cr = _unique([*need_cr, *(w.ids.doi for w in searched if w.source == CROSSREF and w.ids.doi)])
     _parallel(lambda: _batch_crossref(sources, ledger, need_cr), lambda: _batch_s2(sources, ledger, need_s2))
     for url, outcome in outcomes.items():
         chosen = outcome.choice.work
         if chosen is None:
             continue
         if not outcome.works:  # found by search: the chosen record comes first, the other source's joins it
-            outcome.works = (chosen,)
+            outcome.works = (_with_counts(chosen, ledger),)
         extra: list[Work] = []
         if not _has_source(outcome, SEMANTIC_SCHOLAR):
             extra += [w for k in outcome.ids.s2_keys()[:1] if (w := ledger.s2.get(k)) is not None]
@@ -381,6 +388,22 @@ def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) ->
                 outcome.ids = _union(outcome.ids, work.ids)
                 outcome.choice = _agreed(outcome.choice, work.source)
         outcomes[url] = outcome
+
+
+def _with_counts(work: Work, ledger: Ledger) -> Work:
+    """A searched record with the citation counts of its looked-up record (refreshed when stale)."""
+    if work.source == SEMANTIC_SCHOLAR:
+        record = ledger.s2.get(work.ids.s2 or "")
+    else:
+        record = ledger.crossref.get(work.ids.doi or "")
+    if record is None or record.counts_fetched is None:
+        return work
+    return replace(
+        work,
+        citation_count=record.citation_count,
+        influential_citation_count=record.influential_citation_count,
+        counts_fetched=record.counts_fetched,
+    )
 
 
 def _has_source(outcome: Outcome, source: str) -> bool:
