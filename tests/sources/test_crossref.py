@@ -619,22 +619,24 @@ class TestCounts:
         again = source_for(fake, cache, clock).lookup(dois)
         assert again == first and len(fake.requests) == 2
 
-    def test_stale_counts_cost_one_select_request_per_forty_dois(self, cache, clock):
-        """The next night: exactly one counts-only request per 40 DOIs; metadata keeps its fetch date."""
+    def test_stale_counts_cost_one_select_request_per_hundred_dois(self, cache, clock):
+        """The next night: one counts-only request per 100 DOIs (metadata batches hold 40); metadata keeps its
+        fetch date."""
         fake = FakeCrossref()
-        dois = [f"10.5555/c.{n}" for n in range(80)]
+        dois = [f"10.5555/c.{n}" for n in range(150)]
         for doi in dois:
             fake.add(synthetic_work(doi, count=1))
         source_for(fake, cache, clock).lookup(dois)
+        assert len(fake.requests) == 4
         for doi in dois:
             fake.works[doi]["is-referenced-by-count"] = 7
         clock.advance(21 * HOUR, "2026-07-02")
         source = source_for(fake, cache, clock)
         result = source.lookup(dois)
-        refresh = fake.requests[2:]
+        refresh = fake.requests[4:]
         assert len(refresh) == 2
         assert all(r.url.params["select"] == "DOI,is-referenced-by-count" for r in refresh)
-        assert [r.url.params["rows"] for r in refresh] == ["40", "40"]
+        assert [r.url.params["rows"] for r in refresh] == ["100", "50"]
         work = result["10.5555/c.3"]
         assert (work.citation_count, work.counts_fetched, work.fetched) == (7, "2026-07-02", "2026-07-01")
         assert work.title  # metadata came from the cache
