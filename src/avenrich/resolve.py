@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from avenrich import matching
@@ -128,38 +128,9 @@ def search_and_verify(
     retry = {url for url, outcome in outcomes.items() if _worth_searching(outcome)}
     to_search = [item for item in papers if not _has_lookup_ids(item) or item.link.url in retry]
     candidates: dict[str, list[Work]] = {item.link.url: [] for item in to_search}
-
-    def first(item: Item) -> str:
-        return CROSSREF if item.match.host in CROSSREF_FIRST else SEMANTIC_SCHOLAR
-
-    def on(source: str, chosen: Sequence[Item]) -> list[Item]:
-        return [item for item in chosen if first(item) == source]
-
-    _parallel(
-        lambda: _search(sources, CROSSREF, on(CROSSREF, to_search), candidates, ledger, overrides, progress),
-        lambda: _search(
-            sources,
-            SEMANTIC_SCHOLAR,
-            on(SEMANTIC_SCHOLAR, to_search),
-            candidates,
-            ledger,
-            overrides,
-            progress,
-        ),
-    )
-    choices = {item.link.url: _choose(item, candidates[item.link.url]) for item in to_search}
-    # A link whose first search found nothing that passes is searched on the other source.
-    again = [item for item in to_search if choices[item.link.url].work is None]
-    _parallel(
-        lambda: _search(
-            sources, CROSSREF, on(SEMANTIC_SCHOLAR, again), candidates, ledger, overrides, progress
-        ),
-        lambda: _search(
-            sources, SEMANTIC_SCHOLAR, on(CROSSREF, again), candidates, ledger, overrides, progress
-        ),
-    )
+    choices = _search_all(sources, to_search, candidates, ledger, overrides, progress)
     for item in to_search:
-        choice = _choose(item, candidates[item.link.url])
+        choice = choices[item.link.url]
         if choice.work is None and item.link.url in retry:
             continue
         if choice.work is None:
@@ -272,44 +243,87 @@ def _worth_searching(outcome: Outcome) -> bool:
 # -- searching ---------------------------------------------------------------------------------------
 
 
-def _search(
+def _first_source(item: Item) -> str:
+    return CROSSREF if item.match.host in CROSSREF_FIRST else SEMANTIC_SCHOLAR
+
+
+def _search_all(
     sources: Sources,
-    source: str,
     items: Sequence[Item],
     candidates: dict[str, list[Work]],
     ledger: Ledger,
     overrides: Overrides,
     progress: Progress,
-) -> None:
-    """Search each item on one source, within that source's concurrency; candidates are appended."""
-    if not items:
-        return
-    # More threads than the source's concurrency cap just wait on its pacer, which enforces the cap.
-    workers = SEARCH_THREADS
+) -> dict[str, Choice]:
+    """Search each item on its first source; one whose candidates all fail goes on to the other source at once.
 
-    def one(item: Item) -> None:
-        query = SearchQuery(item.expect.title, item.expect.year, item.expect.authors, item.expect.venue)
-        try:
-            if source == CROSSREF:
-                found = list(sources.crossref.search(query))
-            else:
-                match = sources.semantic_scholar.match(query)
-                found = [match] if match is not None else []
-                if match is None or matching.is_preprint_record(match) or not matching.check(item.expect, match).passed:
-                    # search/match answers with its single best title: often a same-titled other paper, or the
-                    # preprint of a paper whose version of record exists; the relevance search's hits hold it.
-                    found += sources.semantic_scholar.search(query, limit=S2_SEARCH_LIMIT)
-        except SourceError as exc:
-            ledger.failed(source, exc)
-            ledger.search_failed(item.link.url, exc)
-            found = []
-        kept = [w for w in found if not overrides.is_rejected(item.link.url, w)]
-        with ledger.lock:
-            candidates[item.link.url].extend(kept)
+    Each source has its own threads (more than its concurrency cap just wait on its pacer). A link sent on does
+    not wait for the rest of the first round, so the faster source's second searches overlap the slower
+    source's first ones, and verification runs while other requests are in flight. The choices by link url.
+    """
+    choices: dict[str, Choice] = {}
+    futures: list[Future[None]] = []
+    lock = threading.Lock()
+    pools = {
+        name: ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix=f"search-{name}")
+        for name in (CROSSREF, SEMANTIC_SCHOLAR)
+    }
+
+    def run(item: Item, source: str, second: bool) -> None:
+        _search_one(sources, source, item, candidates, ledger, overrides)
         progress("search", 0)
+        choice = _choose(item, candidates[item.link.url])
+        with lock:
+            choices[item.link.url] = choice
+            if choice.work is None and not second:
+                other = SEMANTIC_SCHOLAR if source == CROSSREF else CROSSREF
+                futures.append(pools[other].submit(run, item, other, True))
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"search-{source}") as pool:
-        list(pool.map(one, items))
+    try:
+        with lock:
+            for item in items:
+                futures.append(pools[_first_source(item)].submit(run, item, _first_source(item), False))
+        waited = 0
+        while True:
+            with lock:
+                if waited == len(futures):
+                    break
+                future = futures[waited]
+            future.result()  # a second search is queued before its first one's future completes
+            waited += 1
+    finally:
+        for pool in pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+    return choices
+
+
+def _search_one(
+    sources: Sources,
+    source: str,
+    item: Item,
+    candidates: dict[str, list[Work]],
+    ledger: Ledger,
+    overrides: Overrides,
+) -> None:
+    """Search one item on one source; its candidates are appended."""
+    query = SearchQuery(item.expect.title, item.expect.year, item.expect.authors, item.expect.venue)
+    try:
+        if source == CROSSREF:
+            found = list(sources.crossref.search(query))
+        else:
+            match = sources.semantic_scholar.match(query)
+            found = [match] if match is not None else []
+            if match is None or matching.is_preprint_record(match) or not matching.check(item.expect, match).passed:
+                # search/match answers with its single best title: often a same-titled other paper, or the
+                # preprint of a paper whose version of record exists; the relevance search's hits hold it.
+                found += sources.semantic_scholar.search(query, limit=S2_SEARCH_LIMIT)
+    except SourceError as exc:
+        ledger.failed(source, exc)
+        ledger.search_failed(item.link.url, exc)
+        found = []
+    kept = [w for w in found if not overrides.is_rejected(item.link.url, w)]
+    with ledger.lock:
+        candidates[item.link.url].extend(kept)
 
 
 def _choose(item: Item, found: Sequence[Work]) -> Choice:
