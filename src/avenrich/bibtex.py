@@ -86,6 +86,10 @@ _ABOVE = frozenset("\u0300\u0301\u0302\u0303\u0304\u0306\u0308\u030a\u030b\u030c
 # Pairs that TeX fonts turn into one glyph (-- — `` '' !` ?` ,,); an empty group keeps them apart.
 _LIGATURES = frozenset({("-", "-"), ("`", "`"), ("'", "'"), ("!", "`"), ("?", "`"), (",", ",")})
 _DROP = frozenset({"Cc", "Cf", "Cs"})
+# What makes printable ASCII text differ from its LaTeX: a special character, or a ligature pair.
+_ASCII_SPECIAL = re.compile(
+    "|".join([*(re.escape(ch) for ch in LATEX_CHARS if ch.isascii()), *(re.escape(a + b) for a, b in _LIGATURES)])
+)
 # Entry types whose data model has a publisher field (biblatex: not @article, not @misc).
 _PUBLISHED_BY = frozenset({"inproceedings", "incollection", "book"})
 _DASHES = re.compile(r"\s*[-‐‑‒–—―]+\s*")
@@ -96,6 +100,8 @@ _VERBATIM_OK = re.compile(r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z|~]")
 
 def clean_text(text: str) -> str:
     """Plain text ready for escaping: NFC, control and format characters dropped, whitespace collapsed."""
+    if text.isascii() and text.isprintable():  # the common case, character by character below
+        return " ".join(text.split())
     kept = "".join(
         " " if ch.isspace() else ch
         for ch in unicodedata.normalize("NFC", text)
@@ -110,6 +116,8 @@ def escape_latex(text: str) -> str:
     Control and format characters are dropped, whitespace characters become spaces, and characters without
     a LaTeX spelling are kept as UTF-8. Braces in the result are balanced, as BibTeX requires.
     """
+    if text.isascii() and text.isprintable() and not _ASCII_SPECIAL.search(text):
+        return text  # the common case: every character stands for itself and no ligature forms
     return _join(_escape_char(ch) for ch in unicodedata.normalize("NFC", text))
 
 
