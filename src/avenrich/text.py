@@ -60,6 +60,8 @@ def clean_markup(text: str) -> str:
 
 def strip_accents(text: str) -> str:
     """The text with combining marks removed after NFKD decomposition, and ligatures folded."""
+    if text.isascii():  # nothing to fold or decompose
+        return text
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
