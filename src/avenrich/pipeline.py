@@ -37,10 +37,10 @@ def parse(text: InputText) -> list[Link]:
     """
     if text.format == "bibtex":
         links, problems = listing.parse_bibtex_report(text.text)
-        for problem in problems:
-            log.warning("%s: skipped a BibTeX block: %s", text.name, problem)
         if problems and not links:
             raise InputError(f"{text.origin}: no usable BibTeX entry ({len(problems)} broken; first: {problems[0]})")
+        for problem in problems:
+            log.warning("%s: skipped a BibTeX block: %s", text.name, problem)
         return links
     return listing.parse_markdown(text.text)
 
