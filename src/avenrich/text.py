@@ -1,6 +1,6 @@
 """Text clean-up shared by the parsers, the matcher and the writers (pure).
 
-- `clean_markup`: JATS/HTML tags and entities out, whitespace collapsed (for printing a title).
+- `clean_markup`: JATS/HTML tags, entities and control characters out, whitespace collapsed (for printing).
 - `normalise_title`: the comparison form of a title: markup, LaTeX, accents, case, punctuation and
   hyphenation folded away, so that "Audio-V\\visual", "Audio-Visual" and "audio visual" compare equal.
 """
@@ -13,6 +13,7 @@ import unicodedata
 
 _TAG = re.compile(r"<[^<>]{0,200}>")
 _WS = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1: never meant to be printed in a title
 # Formatting commands seen in titles; any other backslash is dropped on its own, which keeps the list's
 # typos ("Audio-V\\visual") one edit away from the real title instead of eating a word.
 _LATEX_CMD = re.compile(
@@ -53,9 +54,9 @@ _FOLD = str.maketrans(
 
 
 def clean_markup(text: str) -> str:
-    """The text with HTML/JATS tags removed, entities unescaped and whitespace collapsed."""
+    """The text with HTML/JATS tags removed, entities unescaped, control characters and whitespace collapsed."""
     without_tags = _TAG.sub(" ", text)
-    return _WS.sub(" ", html.unescape(without_tags)).strip()
+    return _WS.sub(" ", _CONTROL.sub(" ", html.unescape(without_tags))).strip()
 
 
 def strip_accents(text: str) -> str:
