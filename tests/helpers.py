@@ -343,6 +343,38 @@ def kill_group(process: subprocess.Popen[str]) -> None:
     process.communicate(timeout=30)
 
 
+# -- the CLI in this process --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def in_process_cli(
+    setenv: Callable[[str, str], None], read_stderr: Callable[[], str]
+) -> Iterator[Callable[..., tuple[int, str]]]:
+    """`avenrich.cli.main(["run", …])` in this process (flow runs need the session's Prefect harness); calls
+    return (exit code, stderr). `setenv` (monkeypatch.setenv) restores what the CLI sets in os.environ, and
+    the logger set-up the CLI's display changes is put back afterwards."""
+    import logging
+
+    from avenrich.cli import main
+
+    setenv("PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS", "8")
+    names = ("avenrich", "bibtexparser")
+    saved = [(lg, lg.handlers[:], lg.level, lg.propagate) for lg in map(logging.getLogger, names)]
+
+    def run(*args: str) -> tuple[int, str]:
+        read_stderr()
+        code = main(["run", *args])
+        return code, read_stderr()
+
+    try:
+        yield run
+    finally:
+        for logger, handlers, level, propagate in saved:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
 # -- an input URL server -----------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from helpers import (
     entries_of,
     fake_settings,
     foreign_cache_values,
+    in_process_cli,
     items_of,
     lost,
     run_stages,
@@ -255,23 +256,8 @@ def test_mixed_faults_over_the_bundled_list(
 
 @pytest.fixture()
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
-    """`avenrich.cli.main` in this process (under the session's Prefect harness): returns (code, stderr)."""
-    import logging
-
-    from avenrich.cli import main
-
-    monkeypatch.setenv("PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS", "8")  # set by the CLI; restored after
-    logger = logging.getLogger("avenrich")
-    saved = (logger.handlers[:], logger.level, logger.propagate, logging.getLogger("bibtexparser").level)
-
-    def run(*args: str) -> tuple[int, str]:
-        capsys.readouterr()
-        code = main(["run", *args])
-        return code, capsys.readouterr().err
-
-    yield run
-    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
-    logging.getLogger("bibtexparser").setLevel(saved[3])
+    with in_process_cli(monkeypatch.setenv, lambda: capsys.readouterr().err) as run:
+        yield run
 
 
 def degraded_lines(stderr: str) -> list[str]:
