@@ -231,7 +231,8 @@ def test_an_input_url_that_never_ends_is_cut_at_the_deadline(server: InputServer
     with timed() as elapsed, pytest.raises(InputError, match="no complete answer within 1 s"):
         read_input(server.url("/never-ends.md"), timeout=1.0)
     assert elapsed[0] < 3
-    assert inputs.read_input.__kwdefaults__["timeout"] <= 30, "the CLI's fetch has a deadline of at most 30 s"
+    defaults = inputs.read_input.__kwdefaults__ or {}
+    assert defaults["timeout"] <= 30, "the CLI's fetch has a deadline of at most 30 s"
 
 
 def test_the_cli_does_not_hang_on_an_input_url_that_never_ends(
@@ -239,7 +240,7 @@ def test_the_cli_does_not_hang_on_an_input_url_that_never_ends(
 ) -> None:
     """Through the CLI (the fetch deadline shortened from 30 s to 1 s for the test): exit 2, one line, no hang,
     the previous outputs untouched."""
-    monkeypatch.setitem(inputs.read_input.__kwdefaults__, "timeout", 1.0)
+    monkeypatch.setitem(inputs.read_input.__kwdefaults__ or {}, "timeout", 1.0)
     out = tmp_path / "out"
     restore(previous, out)
     with timed() as elapsed:

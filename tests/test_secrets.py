@@ -172,10 +172,10 @@ def test_errors_raised_and_logged_with_the_key_configured_never_show_it(
     # Batch faults only touch the lookup, redirect loops only the searches (GET); the others both.
     assert (found == {} and bool(s2.failures)) is (kind != "redirect_loop"), "the lookup failed, with reasons"
     assert bool(errors) is (kind != "batch_object"), "the searches raised SourceError"
-    for exc in errors:
-        for text in (str(exc), repr(exc), exc.url, exc.message, repr(exc.args)):
+    for error in errors:
+        for text in (str(error), repr(error), error.url, error.message, repr(error.args)):
             assert SENTINEL not in text
-        assert SENTINEL.encode() not in pickle.dumps(exc)
+        assert SENTINEL.encode() not in pickle.dumps(error)
     assert SENTINEL not in json.dumps(shown, default=str)
     assert all_logs.records, "log records were captured"
     for record in all_logs.records:
