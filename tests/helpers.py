@@ -381,6 +381,13 @@ def in_process_cli(
 Route = Callable[[BaseHTTPRequestHandler], None]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up on purpose (size caps, deadlines) are the point here: print nothing."""
+
+
 class InputServer:
     """A loopback HTTP server answering GET paths with handlers (`routes[path](handler)`); a context manager."""
 
@@ -403,8 +410,7 @@ class InputServer:
             def log_message(self, format: str, *args: Any) -> None:
                 """Silent."""
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def url(self, path: str) -> str:
