@@ -72,7 +72,7 @@ class Settings:
             crossref_url=(get("AVENRICH_CROSSREF_URL") or CROSSREF_URL).rstrip("/"),
             s2_url=(get("AVENRICH_S2_URL") or S2_URL).rstrip("/"),
             mailto=get("AVENRICH_MAILTO"),
-            s2_api_key=get("AVENRICH_S2_API_KEY"),
+            s2_api_key=_header_value(get("AVENRICH_S2_API_KEY"), "AVENRICH_S2_API_KEY"),
             cache_dir=Path(get("AVENRICH_CACHE_DIR") or "cache"),
             crossref_rps=_positive(get("AVENRICH_CROSSREF_RPS"), "AVENRICH_CROSSREF_RPS"),
             s2_rps=_positive(get("AVENRICH_S2_RPS"), "AVENRICH_S2_RPS"),
@@ -91,6 +91,13 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """The secret values, for redaction."""
         return tuple(s for s in (self.s2_api_key,) if s)
+
+
+def _header_value(raw: str | None, name: str) -> str | None:
+    """A secret sent as an HTTP header: printable ASCII, or an InputError that does not show it."""
+    if raw is not None and not (raw.isascii() and raw.isprintable()):
+        raise InputError(f"{name} must be printable ASCII (a pasted key may carry a stray character)")
+    return raw
 
 
 def _positive(raw: str | None, name: str) -> float | None:
