@@ -180,3 +180,17 @@ def test_errors_raised_and_logged_with_the_key_configured_never_show_it(
     assert all_logs.records, "log records were captured"
     for record in all_logs.records:
         assert SENTINEL not in record.getMessage() and SENTINEL not in repr(record.args), record.name
+
+
+@pytest.mark.parametrize("key", ["sk-SENTINEL-caf\u00e9", "sk-SENTINEL\u00a0pasted", "sk-SENTINEL\x07bell"])
+def test_a_key_that_cannot_be_a_header_is_one_line_that_does_not_show_it(
+    key: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key with a non-ASCII or control character fails before anything runs, exit 2, one line naming the
+    variable and not the key (regression: an internal UnicodeEncodeError from deep in the first request)."""
+    from avenrich.cli import main
+
+    monkeypatch.setenv("AVENRICH_S2_API_KEY", key)
+    assert main(["run", "--input", str(SAMPLE), "--offline"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "AVENRICH_S2_API_KEY" in err and "SENTINEL" not in err
