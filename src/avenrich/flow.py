@@ -129,13 +129,24 @@ def enrich(
     return published
 
 
+# Prefect's server refuses events of many MB (a 100k-link list's report is ~20 MB): artifacts are capped,
+# and the full report stays in NAME.report.md.
+ARTIFACT_MAX_CHARS = 500_000
+ARTIFACT_MAX_ROWS = 2_000
+
+
 def publish_artifacts(summary: Mapping[str, Any]) -> None:
     """The run report as a Markdown artifact and the unresolved entries as a table artifact (Prefect UI)."""
     slug = re.sub(r"[^a-z0-9]+", "-", str(summary.get("name", "list")).lower()).strip("-") or "list"
-    create_markdown_artifact(
-        markdown=summary["report_markdown"], key=f"{slug}-report", description="avenrich run report"
-    )
-    rows = summary["unresolved_rows"] or [{"title": "(none)", "url": "", "host": "", "reason": ""}]
+    markdown = str(summary["report_markdown"])
+    if len(markdown) > ARTIFACT_MAX_CHARS:
+        cut = markdown.rfind("\n", 0, ARTIFACT_MAX_CHARS)
+        markdown = markdown[:cut] + f"\n\n… truncated: the full report is {summary.get('name')}.report.md\n"
+    create_markdown_artifact(markdown=markdown, key=f"{slug}-report", description="avenrich run report")
+    rows = list(summary["unresolved_rows"])[:ARTIFACT_MAX_ROWS] or [
+        {"title": "(none)", "url": "", "host": "", "reason": ""}
+    ]
     create_table_artifact(
-        table=list(rows), key=f"{slug}-unresolved", description="Unresolved entries and why"
+        table=rows, key=f"{slug}-unresolved",
+        description=f"Unresolved entries and why (first {ARTIFACT_MAX_ROWS})",
     )
