@@ -6,6 +6,7 @@ and a rename, so readers and a crash never see a partial file; the catalogue is 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -116,11 +117,19 @@ def publish(
     }
     if "://" in text.origin.split(" ")[0] and "last good copy" not in text.origin:
         files[LAST_GOOD_SUFFIX] = text.text
+    _remove_stale_temps(out_dir, name)
     written = write_outputs(out_dir, name, files)
     summary["outputs"] = [str(p) for p in written]
     summary["unresolved_rows"] = report.unresolved_rows(current)
     summary["report_markdown"] = files["report.md"]
     return summary
+
+
+def _remove_stale_temps(out_dir: Path, name: str) -> None:
+    """Temporary files a killed run left behind (we hold the run lock, so no other run is writing them)."""
+    for stale in out_dir.glob(f".{name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def outputs_of(out_dir: Path, name: str) -> Mapping[str, Path]:
