@@ -278,6 +278,8 @@ def _search_all(
             if choice.work is None and not second:
                 other = SEMANTIC_SCHOLAR if source == CROSSREF else CROSSREF
                 futures.append(pools[other].submit(run, item, other, True))
+                return
+        candidates[item.link.url].clear()  # settled: the rejected records need not stay (100k links: ~1 GB)
 
     try:
         with lock:
