@@ -141,4 +141,32 @@ def validate_catalogue(doc: Any) -> list[str]:
 
 def to_json(doc: Mapping[str, Any]) -> str:
     """The document as UTF-8 JSON text: keys in insertion order, 2-space indent, final newline."""
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return to_json_text(doc)
+
+
+def to_json_text(value: Any) -> str:
+    """`json.dumps(value, indent=2, ensure_ascii=False)` and a final newline, encoded item by item when the
+    value is a list or a dict ending in one (the entries): the same text, without the list of every token of
+    the whole document that one json.dumps call builds first (several times the text: gigabytes at 100k links).
+    """
+    items = value if isinstance(value, list) else None
+    head: dict[Any, Any] = {}
+    if isinstance(value, dict) and value:
+        *keys, last = value
+        if isinstance(last, str) and isinstance(value[last], list):
+            items, head = value[last], {k: value[k] for k in keys}
+    if not items:
+        return _dumps(value) + "\n"
+    if isinstance(value, list):
+        indent, parts, end = "  ", ["[\n"], "\n]\n"
+    else:
+        indent, end = "    ", "\n  ]\n}\n"
+        parts = [_dumps(head)[:-2] + ",\n" if head else "{\n", "  " + _dumps(last) + ": [\n"]
+    for number, item in enumerate(items):
+        parts.append((",\n" if number else "") + indent + _dumps(item).replace("\n", "\n" + indent))
+    parts.append(end)
+    return "".join(parts)  # one join: no intermediate copy of the body
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
