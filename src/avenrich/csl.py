@@ -5,12 +5,12 @@ Items carry the same citation keys as the BibTeX file and come in the same order
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from avenrich.bibtex import clean_text
+from avenrich.catalogue import to_json_text
 from avenrich.keys import group_by_key
 from avenrich.model import Author, Record
 
@@ -41,7 +41,7 @@ def to_csl_json(records: Sequence[Record], keys: Mapping[str, str]) -> list[dict
 
 def to_csl_json_text(records: Sequence[Record], keys: Mapping[str, str]) -> str:
     """The CSL-JSON file: a UTF-8 JSON array, 2-space indent, final newline."""
-    return json.dumps(to_csl_json(records, keys), indent=2, ensure_ascii=False) + "\n"
+    return to_json_text(to_csl_json(records, keys))
 
 
 def to_item(key: str, records: Sequence[Record]) -> dict[str, Any]:
