@@ -1,0 +1,546 @@
+"""Performance of whole `avenrich run`s (the Prefect flow, in a subprocess) against fake Crossref/S2 servers.
+
+    python benchmarks/run.py                                  # bundled list + 2k, 20k, 100k generated lists
+    python benchmarks/run.py --sizes bundled --latency 0.2    # the bundled list only
+    python benchmarks/run.py --sizes 2000,20000 --skip-100k --modes cold,warm
+    python benchmarks/run.py --profile 20000                  # cProfile of the stages (no Prefect), 20k list
+
+Each run is `avenrich run -q --input LIST --out DIR --cache-dir DIR` in a child process, exactly as a user runs
+it, with the fake servers (tests/fake_servers.py) in this process on 127.0.0.1, so their memory and CPU are
+not counted. The child wraps the functions behind the flow's seven tasks with timers (benchmark-side only;
+nothing in src knows about it) and reports its own CPU time and peak RSS (getrusage RUSAGE_SELF); Prefect's
+temporary server is its subprocess and is reported apart.
+
+Lists: `bundled` is the bundled awesome-audiovisual-learning snapshot over world.build_bundled_world, served
+at the REAL limits (Crossref polite pool 10 single/3 list req/s, 3 in flight, with AVENRICH_MAILTO set; S2 1
+req/s) with --latency per response; N is world.generate_list(N), served at --big-rps with --big-latency so the
+run measures avenrich's own overhead (AVENRICH_CROSSREF_RPS and AVENRICH_S2_RPS are set to --big-rps).
+
+Modes: `cold` (empty cache), `warm` (same cache, immediate rerun), `nightly` (same cache with every counts
+entry deleted, as 20 h after the last run when COUNTS_TTL has expired; the fake servers then answer every
+citation count +1000, and the run is checked to publish the new counts).
+
+Printed per run: requests per entry by source and endpoint, 429s, wall time, the rate floor (requests ÷ the
+servers' permitted rate, per kind for Crossref; the max over sources, which run in parallel), wall ÷ floor,
+CPU time and peak RSS of the avenrich process, stage timings, and the time outside the stages (interpreter
+and Prefect start, the temporary Prefect server, task orchestration, artifacts) as Prefect's share of wall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import json
+import os
+import platform
+import pstats
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+BUNDLED = ROOT / "src" / "avenrich" / "data" / "awesome-audiovisual-learning.md"
+REAL_CROSSREF = (10, 3, 3)  # polite pool: single req/s, list req/s, in flight (API-NOTES §0)
+REAL_S2 = (1, 1)  # req/s across endpoints, in flight
+BUMP = 1000  # what the fake servers add to every citation count for the nightly run
+STAGES = ("read", "parse", "identifiers", "lookups", "search", "merge", "write")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The child: `avenrich run` with timers around the task bodies
+# ---------------------------------------------------------------------------------------------------
+
+
+def child(stats_path: str, argv: list[str]) -> int:
+    """Run the avenrich CLI in this process; write stage timings and resource usage to stats_path."""
+    started = time.monotonic()
+    from avenrich.prefect_env import prepare_prefect_env
+
+    # What cli._run does before importing the flow (the flow is imported here to wrap its stage functions).
+    prepare_prefect_env(verbose=False)
+    os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"
+    from avenrich import cli, flow, pipeline, resolve
+
+    timings: list[dict[str, Any]] = []
+
+    def timed(stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.monotonic(), time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                timings.append({"stage": stage, "start": wall - started, "wall": time.monotonic() - wall,
+                                "thread_cpu": time.thread_time() - cpu})
+        return wrapper
+
+    flow.read_input_or_last_good = timed("read", flow.read_input_or_last_good)  # type: ignore[assignment]
+    pipeline.parse = timed("parse", pipeline.parse)  # type: ignore[assignment]
+    pipeline.identify = timed("identifiers", pipeline.identify)  # type: ignore[assignment]
+    resolve.lookup = timed("lookups", resolve.lookup)  # type: ignore[assignment]
+    resolve.search_and_verify = timed("search", resolve.search_and_verify)  # type: ignore[assignment]
+    pipeline.build_records = timed("merge", pipeline.build_records)  # type: ignore[assignment]
+    flow.publish = timed("write", flow.publish)  # type: ignore[assignment]
+    imported = time.monotonic() - started
+    code = cli.main(argv)
+    done = time.monotonic() - started
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    Path(stats_path).write_text(json.dumps({
+        "code": code, "imported": imported, "main_done": done, "timings": timings,
+        "cpu_user": own.ru_utime, "cpu_sys": own.ru_stime, "maxrss_kb": own.ru_maxrss,
+    }))
+    return code
+
+
+# ---------------------------------------------------------------------------------------------------
+# The parent: fake servers, runs, figures
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """The figures of one `avenrich run`."""
+
+    label: str
+    mode: str
+    entries: int
+    requests: Counter[str]
+    status_429: int
+    wall: float
+    floor: float
+    floors: dict[str, float]
+    cpu: float
+    total_cpu: float
+    rss_mb: float
+    stages: dict[str, tuple[float, float]]  # stage → (wall, thread cpu)
+    outside: float
+    resolved: int
+    papers: int
+    wrong: int
+    fresh_counts: str = ""
+    exit_code: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_requests(self) -> int:
+        return sum(self.requests.values())
+
+
+def classify(record: Any) -> str:
+    """source/endpoint of one fake-server request, with the count refreshes told apart."""
+    params = parse_qs(record.query)
+    if record.source == "crossref":
+        select = ",".join(params.get("select", []))
+        if record.endpoint == "filter" and "title" not in select.split(","):
+            return "crossref/filter-counts"
+        return f"crossref/{record.endpoint}"
+    fields = ",".join(params.get("fields", []))
+    if record.endpoint == "batch" and "title" not in fields.split(","):
+        return "s2/batch-counts"
+    return f"s2/{record.endpoint}"
+
+
+def rate_floor(records: Sequence[Any], crossref: tuple[float, float, float], s2: tuple[float, float]) -> dict[str, float]:
+    """Seconds each source needs at its permitted rate: Crossref per kind (single, list), S2 overall."""
+    kinds = Counter((r.source, r.kind) for r in records)
+    return {
+        "crossref single": kinds[("crossref", "single")] / crossref[0],
+        "crossref list": kinds[("crossref", "list")] / crossref[1],
+        "s2": sum(n for (source, _), n in kinds.items() if source == "semantic_scholar") / s2[0],
+    }
+
+
+def judge(doc: dict[str, Any], world: Any, bumped: bool) -> tuple[int, int, int, str]:
+    """(resolved, papers, wrong, fresh counts) of a catalogue against the world's truth."""
+    from world import Expected, s2_key
+
+    resolved = papers = wrong = 0
+    fresh = checked = 0
+    bump = BUMP if bumped else 0
+    for entry in doc["entries"]:
+        expected = world.truth.get(entry["url"], "absent")
+        papers += 1
+        if entry["resolution"]["status"] != "resolved":
+            continue
+        resolved += 1
+        doi = entry["ids"].get("doi")
+        if not isinstance(expected, Expected):
+            wrong += 1
+        elif doi and not expected.doi_ok(doi) and doi.lower() not in {s.lower() for s in expected.same_work}:
+            wrong += 1
+        counts = entry.get("citations") or {}
+        if doi and counts.get("crossref") is not None:
+            paper = world.crossref_by_doi.get(doi.lower())
+            if paper is not None:
+                checked += 1
+                fresh += counts["crossref"] == paper.is_referenced_by_count + bump
+        s2 = entry["ids"].get("s2")
+        if s2 and counts.get("semantic_scholar") is not None:
+            paper = world.s2_by_key.get(s2_key(s2))
+            if paper is not None:
+                checked += 1
+                fresh += counts["semantic_scholar"] == paper.citation_count + bump
+    return resolved, papers, wrong, f"{fresh}/{checked}"
+
+
+@contextmanager
+def bumped_counts(active: list[bool]) -> Iterator[None]:
+    """While active[0], the fake servers answer every citation count +BUMP."""
+    import fake_servers
+
+    originals = fake_servers.to_crossref_item, fake_servers.to_s2_item
+
+    def crossref_item(paper: Any, *, score: float = 1) -> dict[str, Any]:
+        item = originals[0](paper, score=score)
+        if active[0] and isinstance(item.get("is-referenced-by-count"), int):
+            item["is-referenced-by-count"] += BUMP
+        return item
+
+    def s2_item(paper: Any, fields: Sequence[str] | None = None) -> dict[str, Any]:
+        item = originals[1](paper, fields)
+        if active[0] and isinstance(item.get("citationCount"), int):
+            item["citationCount"] += BUMP
+        return item
+
+    fake_servers.to_crossref_item, fake_servers.to_s2_item = crossref_item, s2_item  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        fake_servers.to_crossref_item, fake_servers.to_s2_item = originals  # type: ignore[assignment]
+
+
+def expire_counts(cache_dir: Path) -> int:
+    """Delete every counts entry (what COUNTS_TTL does 20 h after a run); how many were deleted."""
+    import diskcache
+
+    removed = 0
+    with diskcache.Cache(str(cache_dir)) as cache:
+        for key in list(cache.iterkeys()):
+            parts = str(key).split("/")
+            if len(parts) > 2 and parts[2] == "counts":
+                removed += bool(cache.delete(key))
+    return removed
+
+
+def spawn(argv: list[str], env: dict[str, str], stats: Path, timeout: float) -> tuple[int, float, float, dict[str, Any]]:
+    """(exit code, wall, CPU of the child and its waited-for children, child stats) of one child run."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(stats), "--", *argv]
+    started = time.monotonic()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = started + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.05)
+    wall = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out, err = proc.communicate()
+    data = json.loads(stats.read_text()) if stats.exists() else {}
+    if proc.returncode != 0 or not data:
+        sys.stderr.write(f"child failed ({proc.returncode}):\n{out.decode()[-2000:]}\n{err.decode()[-4000:]}\n")
+    return proc.returncode, wall, usage.ru_utime + usage.ru_stime, data
+
+
+class Bench:
+    """One benchmark session: a Prefect home used by every run, temporary directories, the results."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.tmp = Path(tempfile.mkdtemp(prefix="avenrich-bench-"))
+        self.prefect_home = self.tmp / "prefect-home"
+        self.runs: list[Run] = []
+        self.baseline: dict[str, float] = {}
+
+    def env(self, apis: Any | None, *, rps: float | None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AVENRICH_", "PREFECT_"))}
+        env.update({
+            "PREFECT_HOME": str(self.prefect_home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+            "AVENRICH_MAILTO": "bench@example.org",
+            "NO_PROXY": "127.0.0.1,localhost",
+        })
+        if apis is not None:
+            env.update(apis.env())
+        else:
+            env.update({"AVENRICH_CROSSREF_URL": "http://127.0.0.1:9", "AVENRICH_S2_URL": "http://127.0.0.1:9"})
+        if rps is not None:
+            env["AVENRICH_CROSSREF_RPS"] = env["AVENRICH_S2_RPS"] = str(rps)
+        return env
+
+    def measure_baseline(self) -> None:
+        """A trivial run (one entry, --offline) twice: Prefect's fixed cost with a new and with a used home."""
+        folder = self.tmp / "baseline"
+        folder.mkdir()
+        listing = folder / "one.md"
+        listing.write_text("# one\n\n* [A Trivial Paper](https://example.org/paper.pdf), 2020\n", encoding="utf-8")
+        for label in ("first (new PREFECT_HOME)", "used PREFECT_HOME"):
+            argv = ["run", "-q", "--offline", "--input", str(listing), "--out", str(folder / "out"),
+                    "--cache-dir", str(folder / "cache")]
+            code, wall, total_cpu, data = spawn(argv, self.env(None, rps=None), folder / "stats.json", 600)
+            stages = sum(t["wall"] for t in data.get("timings", []))
+            self.baseline[label] = wall
+            print(f"trivial run, {label}: wall {wall:.1f} s (stages {stages:.2f} s, exit {code}), "
+                  f"avenrich CPU {data.get('cpu_user', 0) + data.get('cpu_sys', 0):.1f} s, "
+                  f"with Prefect's server {total_cpu:.1f} s, RSS {data.get('maxrss_kb', 0) / 1024:.0f} MB", flush=True)
+
+    def run_list(self, label: str, markdown: str, world: Any, *, bundled: bool) -> None:
+        from fake_servers import FakeApis
+
+        args = self.args
+        folder = self.tmp / label
+        folder.mkdir()
+        listing = folder / f"{label}.md"
+        listing.write_text(markdown, encoding="utf-8")
+        if bundled:
+            crossref, s2, latency, rps = REAL_CROSSREF, REAL_S2, args.latency, None
+        else:
+            big = args.big_rps
+            crossref, s2, latency, rps = (big, big, 3), (big, 1), args.big_latency, float(big)
+        bump = [False]
+        with bumped_counts(bump), FakeApis(world, latency=latency, crossref_limits=crossref, s2_limits=s2) as apis:
+            env = self.env(apis, rps=rps)
+            for mode in args.modes:
+                note = ""
+                if mode == "nightly":
+                    removed = expire_counts(folder / "cache")
+                    bump[0] = True
+                    note = f"{removed} counts entries expired; counts +{BUMP}"
+                apis.reset_counters()
+                argv = ["run", "-q", "--input", str(listing), "--out", str(folder / "out"),
+                        "--cache-dir", str(folder / "cache")]
+                code, wall, total_cpu, data = spawn(argv, env, folder / f"stats-{mode}.json", args.timeout)
+                records = list(apis.records)
+                summary = apis.summary()
+                run = self.figures(label, mode, world, folder, records, summary, crossref, s2, code, wall,
+                                   total_cpu, data, bump[0])
+                if note:
+                    run.notes.append(note)
+                if summary["internal_errors"]:
+                    run.notes.append(f"{summary['internal_errors']} fake-server errors")
+                self.runs.append(run)
+                print_run(run, crossref, s2, latency)
+
+    def figures(self, label: str, mode: str, world: Any, folder: Path, records: list[Any], summary: dict[str, Any],
+                crossref: tuple[float, float, float], s2: tuple[float, float], code: int, wall: float,
+                total_cpu: float, data: dict[str, Any], bumped: bool) -> Run:
+        requests = Counter(classify(r) for r in records)
+        floors = rate_floor(records, crossref, s2)
+        stages: dict[str, tuple[float, float]] = {}
+        for t in data.get("timings", []):
+            w, c = stages.get(t["stage"], (0.0, 0.0))
+            stages[t["stage"]] = (w + t["wall"], c + t["thread_cpu"])
+        catalogue = folder / "out" / f"{label}.json"
+        doc = json.loads(catalogue.read_text(encoding="utf-8")) if catalogue.exists() else {"entries": []}
+        resolved, papers, wrong, fresh = judge(doc, world, bumped)
+        cpu = data.get("cpu_user", 0.0) + data.get("cpu_sys", 0.0)
+        return Run(
+            label=label, mode=mode, entries=len(doc["entries"]), requests=requests, status_429=summary["count_429"],
+            wall=wall, floor=max(floors.values()), floors=floors, cpu=cpu, total_cpu=total_cpu,
+            rss_mb=data.get("maxrss_kb", 0) / 1024, stages=stages,
+            outside=wall - sum(w for w, _ in stages.values()), resolved=resolved, papers=papers, wrong=wrong,
+            fresh_counts=fresh, exit_code=code,
+        )
+
+
+def print_run(run: Run, crossref: Sequence[float], s2: Sequence[float], latency: float) -> None:
+    """The figures of one run, as printed lines."""
+    n = max(run.entries, 1)
+    ratio = f"{run.wall / run.floor:.2f}" if run.floor > 0 else "-"
+    print(f"\n== {run.label} / {run.mode}: {run.entries} entries; servers permit Crossref {crossref[0]:g} single + "
+          f"{crossref[1]:g} list req/s, {crossref[2]:g} in flight, S2 {s2[0]:g} req/s; latency {latency:g} s")
+    print(f"requests {run.total_requests} = {run.total_requests / n:.3f} per entry; 429s {run.status_429}; "
+          f"exit {run.exit_code}")
+    for name, count in sorted(run.requests.items()):
+        print(f"    {name:<24} {count:>7}  {count / n:.4f}/entry")
+    floors = ", ".join(f"{k} {v:.1f} s" for k, v in run.floors.items())
+    print(f"rate floor {run.floor:.1f} s ({floors}); wall {run.wall:.1f} s; wall/floor {ratio}")
+    net = sum(run.stages.get(s, (0.0, 0.0))[0] for s in ("lookups", "search"))
+    if run.floor > 0:
+        print(f"    network stages (lookups+search) {net:.1f} s = {net / run.floor:.2f} x floor")
+    print(f"CPU avenrich {run.cpu:.1f} s ({1000 * run.cpu / n:.2f} ms/entry); with Prefect's server {run.total_cpu:.1f} s; "
+          f"peak RSS {run.rss_mb:.0f} MB")
+    cells = []
+    for stage in STAGES:
+        w, c = run.stages.get(stage, (0.0, 0.0))
+        cells.append(f"{stage} {w:.2f}s/{1000 * c / n:.3f}ms")
+    print("stages (wall / thread CPU per entry): " + ", ".join(cells))
+    share = run.outside / run.wall if run.wall else 0.0
+    print(f"outside the stages (interpreter, Prefect start, server, orchestration): {run.outside:.1f} s "
+          f"= {100 * share:.0f}% of wall")
+    extra = f"; counts fresh {run.fresh_counts}" if run.fresh_counts else ""
+    print(f"resolved {run.resolved}/{run.papers}, wrong {run.wrong}{extra}"
+          + ("".join(f"; {note}" for note in run.notes)), flush=True)
+
+
+def print_table(runs: Sequence[Run], baseline: dict[str, float]) -> None:
+    """The summary table (Markdown)."""
+    print("\n| list | run | entries | requests | req/entry | 429s | wall s | floor s | wall/floor | "
+          "stages s | outside stages s (share) | CPU s | CPU ms/entry | parse+write CPU ms/entry | peak RSS MB |"
+          " resolved | counts fresh |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for run in runs:
+        n = max(run.entries, 1)
+        stages = sum(w for w, _ in run.stages.values())
+        cheap = sum(run.stages.get(s, (0.0, 0.0))[1] for s in ("read", "parse", "identifiers", "merge", "write"))
+        ratio = f"{run.wall / run.floor:.2f}" if run.floor >= 1 else f"({run.wall / run.floor:.0f})" if run.floor else "-"
+        print(f"| {run.label} | {run.mode} | {run.entries} | {run.total_requests} | {run.total_requests / n:.3f} | "
+              f"{run.status_429} | {run.wall:.1f} | {run.floor:.1f} | {ratio} | {stages:.1f} | "
+              f"{run.outside:.1f} ({100 * run.outside / run.wall:.0f}%) | {run.cpu:.1f} | {1000 * run.cpu / n:.2f} | "
+              f"{1000 * cheap / n:.3f} | {run.rss_mb:.0f} | {run.resolved}/{run.papers} | {run.fresh_counts} |")
+    for label, wall in baseline.items():
+        print(f"\ntrivial 1-entry offline run, {label}: {wall:.1f} s")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Profiling: the stages in this process, without Prefect
+# ---------------------------------------------------------------------------------------------------
+
+
+def profile(n: int, seed: int, top: int) -> None:
+    """cProfile of parse → identifiers → lookups → search → merge → render on an n-entry generated list."""
+    from fake_servers import FakeApis
+    from world import generate_list
+
+    from avenrich import config, pipeline, resolve
+    from avenrich.cache import DiskJsonCache
+    from avenrich.inputs import InputText
+    from avenrich.overrides import Overrides
+    from avenrich.sources import open_sources
+
+    markdown, world = generate_list(n, seed=seed)
+    text = InputText(name="profile", text=markdown, format="markdown", origin="generated")
+    with tempfile.TemporaryDirectory() as tmp, FakeApis(world, crossref_limits=(10**6, 10**6, 3),
+                                                        s2_limits=(10**6, 1)) as apis:
+        settings = config.Settings.from_env({**apis.env(), "AVENRICH_MAILTO": "bench@example.org",
+                                             "AVENRICH_S2_RPS": "1000000",
+                                             "AVENRICH_CROSSREF_RPS": "1000000"})
+        with DiskJsonCache(Path(tmp) / "cache") as cache:
+            sources = open_sources(settings, cache)
+            for label in ("cold", "warm"):
+                profiler = cProfile.Profile()
+                timings: dict[str, float] = {}
+                mark = time.monotonic()
+
+                def lap(stage: str) -> None:
+                    nonlocal mark
+                    now = time.monotonic()
+                    timings[stage] = now - mark
+                    mark = now
+
+                profiler.enable()
+                links = pipeline.parse(text)
+                lap("parse")
+                items = pipeline.identify(links, Overrides())
+                lap("identifiers")
+                ledger = resolve.lookup(items, sources)
+                lap("lookups")
+                outcomes = resolve.search_and_verify(items, ledger, sources)
+                lap("search")
+                records = pipeline.build_records(items, outcomes)
+                lap("merge")
+                pipeline.render(records, {}, source={}, generated_at="2026-01-01T00:00:00Z", summary={})
+                lap("render")
+                profiler.disable()
+                print(f"\n{label}: {n} entries, {apis.summary()['total']} requests; "
+                      + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
+                apis.reset_counters()
+                sources.close()
+                sources = open_sources(settings, cache)
+                stats = pstats.Stats(profiler)
+                stats.sort_stats("cumulative").print_stats(top)
+                stats.sort_stats("tottime").print_stats(top)
+            sources.close()
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="bundled,2000,20000,100000",
+                        help="comma-separated: 'bundled' and/or generated list sizes (default: %(default)s)")
+    parser.add_argument("--skip-100k", action="store_true", help="drop 100000 from --sizes")
+    parser.add_argument("--modes", default="cold,warm,nightly", help="comma-separated: cold, warm, nightly")
+    parser.add_argument("--latency", type=float, default=0.2, help="bundled list: seconds per response (0.2)")
+    parser.add_argument("--big-latency", type=float, default=0.0, help="generated lists: seconds per response (0)")
+    parser.add_argument("--big-rps", type=int, default=100_000,
+                        help="generated lists: req/s the servers permit and avenrich paces at (100000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run is killed")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the trivial 1-entry runs")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--profile", type=int, metavar="N", help="profile the stages on an N-entry list instead")
+    parser.add_argument("--top", type=int, default=30, help="--profile: functions shown")
+    args = parser.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    if args.skip_100k:
+        sizes = [s for s in sizes if s != "100000"]
+    args.sizes = sizes
+    args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = set(args.modes) - {"cold", "warm", "nightly"}
+    if unknown or not args.modes or args.modes[0] != "cold":
+        parser.error("--modes: cold first, then warm and/or nightly")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--child"]:
+        return child(argv[1], argv[3:])
+    args = parse_args(argv)
+    if args.profile:
+        profile(args.profile, args.seed, args.top)
+        return 0
+    from world import build_bundled_world, generate_list
+
+    print(f"avenrich benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; "
+          f"{os.cpu_count()} cores; Python {platform.python_version()}")
+    print("command: python benchmarks/run.py " + " ".join(argv), flush=True)
+    bench = Bench(args)
+    try:
+        if not args.no_baseline:
+            bench.measure_baseline()
+        for size in args.sizes:
+            if size == "bundled":
+                markdown = BUNDLED.read_text(encoding="utf-8")
+                world = build_bundled_world(markdown, seed=args.seed).prepare()
+                bench.run_list("awesome-audiovisual-learning", markdown, world, bundled=True)
+            else:
+                started = time.monotonic()
+                markdown, world = generate_list(int(size), seed=args.seed)
+                world.prepare()
+                print(f"\ngenerated {size}-entry list and its world in {time.monotonic() - started:.1f} s", flush=True)
+                bench.run_list(f"generated-{size}", markdown, world, bundled=False)
+                del markdown, world
+        print_table(bench.runs, bench.baseline)
+    finally:
+        if args.keep:
+            print(f"kept {bench.tmp}")
+        else:
+            shutil.rmtree(bench.tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
