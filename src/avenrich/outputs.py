@@ -18,6 +18,7 @@ from typing import Any
 from avenrich.errors import OutputError
 
 _MODE = 0o644
+_SLICE = 1 << 20  # characters
 
 
 def write_outputs(out_dir: Path, name: str, files: Mapping[str, str]) -> list[Path]:
@@ -74,7 +75,8 @@ def _write_temp(target: Path, text: str) -> Path:
     temp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            for start in range(0, len(text), _SLICE):  # encoded a slice at a time, not the whole text at once
+                handle.write(text[start : start + _SLICE])
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp creates 0600; outputs are meant to be read (served, committed), so keep the old file's mode.
