@@ -92,13 +92,13 @@ def publish(
     if "last good copy" in text.origin:
         summary["input_note"] = "the input URL could not be fetched; used the last good copy of the list"
     registry = keys.read_registry(out_dir / f"{name}.keys.json")
-    previous = read_json_if_exists(out_dir / f"{name}.json")
+    previous = _for_diff(read_json_if_exists(out_dir / f"{name}.json"))
     source = {"input": text.origin, "format": text.format, "name": name}
     # Only what the same inputs and cache reproduce goes into the catalogue; request counts go to the report.
     stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
     rendered = pipeline.render(records, registry, source=source, generated_at=generated_at, summary=stable)
     current = json.loads(rendered.files["json"])
-    changes = report.diff_catalogues(previous if isinstance(previous, dict) else None, current)
+    changes = report.diff_catalogues(previous, current)
     summary["changes"] = {
         "added": list(changes.added),
         "removed": list(changes.removed),
@@ -130,6 +130,20 @@ def _remove_stale_temps(out_dir: Path, name: str) -> None:
     for stale in out_dir.glob(f".{name}.*.tmp"):
         with contextlib.suppress(OSError):
             stale.unlink()
+
+
+def _for_diff(previous: Any) -> dict[str, Any] | None:
+    """The previous catalogue reduced to what report.diff_catalogues reads (a 100k-link one is ~1 GB in full)."""
+    if not isinstance(previous, dict):
+        return None
+    entries = previous.get("entries")
+    return {
+        "entries": [
+            {"url": e["url"], "citations": e.get("citations")}
+            for e in (entries if isinstance(entries, list) else [])
+            if isinstance(e, dict) and "url" in e
+        ]
+    }
 
 
 def outputs_of(out_dir: Path, name: str) -> Mapping[str, Path]:
