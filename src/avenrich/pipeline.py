@@ -93,10 +93,13 @@ def render(
 ) -> Rendered:
     """BibTeX, JSON catalogue and CSL-JSON text, with stable keys taken from (and added to) the registry."""
     by_paper, new_registry = keys.assign_keys(records, registry)
-    doc = catalogue.to_catalogue(records, by_paper, source=source, generated_at=generated_at, summary=summary)
+    # The catalogue document is dropped as soon as it is text, before the other files are built.
+    text = catalogue.to_json(
+        catalogue.to_catalogue(records, by_paper, source=source, generated_at=generated_at, summary=summary)
+    )
     files = {
         "bib": bibtex.to_bibtex(records, by_paper),
-        "json": catalogue.to_json(doc),
+        "json": text,
         "csl.json": csl.to_csl_json_text(records, by_paper),
     }
     return Rendered(files=files, registry=new_registry)
