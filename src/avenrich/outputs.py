@@ -11,7 +11,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +52,11 @@ def write_outputs(out_dir: Path, name: str, files: Mapping[str, str]) -> list[Pa
     return [target for target, _text in targets]
 
 
-def read_json_if_exists(path: Path) -> Any:
-    """The parsed JSON file, or None when it does not exist; OutputError when it exists but is unreadable."""
+def read_json_if_exists(path: Path, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+    """The parsed JSON file, or None when it does not exist; OutputError when it exists but is unreadable.
+
+    `object_hook` is json.loads's: it can shrink each object as it is read, so a big file never exists in full.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -61,7 +64,7 @@ def read_json_if_exists(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise OutputError(f"cannot read {path}: {_why(exc)}") from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_hook=object_hook)
     except json.JSONDecodeError as exc:
         raise OutputError(f"{path} is not valid JSON (line {exc.lineno}): fix or remove it") from None
 
