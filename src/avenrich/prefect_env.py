@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
 from collections.abc import MutableMapping
+from pathlib import Path
 
 
 def prepare_prefect_env(env: MutableMapping[str, str] | None = None, *, verbose: bool = False) -> None:
