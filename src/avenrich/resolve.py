@@ -139,6 +139,7 @@ def search_and_verify(
         outcomes[item.link.url] = Outcome(choice, _union(item.match.ids, found))
 
     _complete(outcomes, sources, ledger)
+    _refresh_counts(outcomes, sources)
     for item in items:
         if item.link.url not in outcomes:
             outcomes[item.link.url] = Outcome(
@@ -422,6 +423,43 @@ def _with_counts(work: Work, ledger: Ledger) -> Work:
     )
 
 
+def _refresh_counts(outcomes: Mapping[str, Outcome], sources: Sources) -> None:
+    """Expired citation counts of the published papers only, in one batched pass per source (the nightly run).
+
+    Lookups leave them waiting, so a link looked up in both stages, or a paper that ends up unpublished, costs
+    no refresh of its own: one S2 batch per 500 papers and one Crossref request per 100 DOIs.
+    """
+    works = [w for o in outcomes.values() if o.choice.work is not None for w in o.works]
+    s2_ids = _unique(w.ids.s2 for w in works if w.source == SEMANTIC_SCHOLAR and w.ids.s2)
+    dois = _unique(w.ids.doi for w in works if w.source == CROSSREF and w.ids.doi)
+    fresh: dict[str, dict[str, Work]] = {}
+
+    def refresh(source: str) -> None:
+        if source == CROSSREF:
+            fresh[CROSSREF] = sources.crossref.refresh_counts(dois)
+        else:
+            fresh[SEMANTIC_SCHOLAR] = sources.semantic_scholar.refresh_counts(s2_ids)
+
+    _parallel(lambda: refresh(CROSSREF), lambda: refresh(SEMANTIC_SCHOLAR))
+    if not any(fresh.values()):
+        return
+    for outcome in outcomes.values():
+        outcome.works = tuple(_counts_from(w, fresh) for w in outcome.works)
+
+
+def _counts_from(work: Work, fresh: Mapping[str, Mapping[str, Work]]) -> Work:
+    key = work.ids.s2 if work.source == SEMANTIC_SCHOLAR else (work.ids.doi or "").lower()
+    record = fresh.get(work.source, {}).get(key or "")
+    if record is None:
+        return work
+    return replace(
+        work,
+        citation_count=record.citation_count,
+        influential_citation_count=record.influential_citation_count,
+        counts_fetched=record.counts_fetched,
+    )
+
+
 def _has_source(outcome: Outcome, source: str) -> bool:
     return any(
         w.source == source for w in (*outcome.works, *([outcome.choice.work] if outcome.choice.work else []))
@@ -454,7 +492,7 @@ def _batch_crossref(sources: Sources, ledger: Ledger, dois: Sequence[str]) -> No
     if not todo:
         return
     try:
-        found = sources.crossref.lookup(todo)
+        found = sources.crossref.lookup(todo, refresh_counts=False)
     except SourceError as exc:
         ledger.failed(CROSSREF, exc)
         return
@@ -467,7 +505,7 @@ def _batch_s2(sources: Sources, ledger: Ledger, keys: Sequence[str]) -> None:
     if not todo:
         return
     try:
-        found = sources.semantic_scholar.lookup(todo)
+        found = sources.semantic_scholar.lookup(todo, refresh_counts=False)
     except SourceError as exc:
         ledger.failed(SEMANTIC_SCHOLAR, exc)
         return

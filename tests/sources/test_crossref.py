@@ -14,6 +14,8 @@ from avenrich.model import Author
 from avenrich.sources import SearchQuery
 from avenrich.sources.crossref import (
     BATCH_SIZE,
+    COUNTS_BATCH_SIZE,
+    COUNTS_MAX_FILTER_CHARS,
     SELECTABLE,
     WORK_FIELDS,
     CrossrefSource,
@@ -132,6 +134,22 @@ def test_batch_urls_stay_under_4_kb(dois, batches):
     assert len(chunks) == batches and sum(map(len, chunks)) == len(dois)
     for batch in chunks:
         assert len(str(httpx.URL(BASE + "/works", params=build_filter_params(batch)))) < 4096
+
+
+@pytest.mark.parametrize(
+    ("dois", "sizes"),
+    [
+        ([f"10.1109/cvpr.2019.{n:05d}" for n in range(250)], [100, 100, 50]),
+        ([f"10.1007/978-3-030-01{n:03d}-5_{n}" for n in range(200)], [97, 95, 8]),
+        ([f"10.1002/(sici)1097-4636(199706)35:4<423::aid-jbm{n}>3.0.co;2-l" for n in range(100)], [41, 41, 18]),
+    ],
+)
+def test_counts_batches_fill_a_url_under_4_kb(dois, sizes):
+    """A counts refresh packs up to 100 DOIs, fewer when they are long; every URL stays under 4 KB."""
+    chunks = chunk_dois(dois, COUNTS_BATCH_SIZE, COUNTS_MAX_FILTER_CHARS)
+    assert [len(b) for b in chunks] == sizes
+    for batch in chunks:
+        assert len(str(httpx.URL(BASE + "/works", params=build_counts_params(batch)))) < 4096
 
 
 def test_chunk_dois_by_count_and_by_length():
@@ -652,6 +670,44 @@ class TestCounts:
         result = source.lookup(RECORDED_DOIS)
         assert all(w and w.counts_fetched == "2026-07-01" for w in result.values())
         assert source.failures == {} and "HTTP 500" in source.errors[0]
+
+    def test_deferred_counts_are_refreshed_once_for_the_asked_dois_only(self, cache, clock):
+        """refresh_counts=False returns last night's counts at no cost; refresh_counts() then asks only for
+        the DOIs it is given (by canonical DOI), once, and a second call costs nothing."""
+        fake = FakeCrossref()
+        dois = [f"10.5555/d.{n}" for n in range(150)]
+        for doi in dois:
+            fake.add(synthetic_work(doi, count=1))
+        source_for(fake, cache, clock).lookup(dois)
+        for doi in dois:
+            fake.works[doi]["is-referenced-by-count"] = 7
+        clock.advance(21 * HOUR, "2026-07-02")
+        source = source_for(fake, cache, clock)
+        asked = len(fake.requests)
+        waiting = source.lookup(dois, refresh_counts=False)
+        again = source.lookup(dois[:10], refresh_counts=False)
+        assert len(fake.requests) == asked
+        assert waiting["10.5555/d.3"].citation_count == 1 and waiting["10.5555/d.3"].counts_fetched == "2026-07-01"
+        assert again["10.5555/d.3"] == waiting["10.5555/d.3"]
+        fresh = source.refresh_counts([d.upper() for d in dois[:120]] + ["10.9999/never-looked-up"])
+        refresh = fake.requests[asked:]
+        assert [r.url.params["rows"] for r in refresh] == ["100", "20"]
+        assert set(fresh) == set(dois[:120])
+        assert (fresh["10.5555/d.3"].citation_count, fresh["10.5555/d.3"].counts_fetched) == (7, "2026-07-02")
+        assert source.refresh_counts(dois) != {} and len(fake.requests) == asked + 3  # the 30 left, once
+        assert source.refresh_counts(dois) == {} and len(fake.requests) == asked + 3
+        assert source.lookup(["10.5555/d.3"])["10.5555/d.3"].citation_count == 7  # the memo holds the new counts
+
+    def test_deferred_refresh_offline_or_fresh_costs_nothing(self, cache, clock):
+        """Nothing waits when the counts are fresh; offline, refresh_counts answers nothing and asks nothing."""
+        fake = FakeCrossref.with_recorded()
+        source = source_for(fake, cache, clock)
+        source.lookup(RECORDED_DOIS, refresh_counts=False)
+        assert source.refresh_counts(RECORDED_DOIS) == {} and len(fake.requests) == 1
+        clock.advance(DAY, "2026-07-02")
+        offline = CrossrefSource(None, cache, offline=True, today=clock.today)
+        assert all(w is not None for w in offline.lookup(RECORDED_DOIS, refresh_counts=False).values())
+        assert offline.refresh_counts(RECORDED_DOIS) == {}
 
     def test_expired_metadata_is_fetched_again(self, cache, clock):
         """After METADATA_TTL the full record is fetched again."""

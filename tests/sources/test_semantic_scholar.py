@@ -453,6 +453,26 @@ class TestLookup:
         assert (work.citation_count, work.counts_fetched, work.fetched) == (999, "2026-07-02", "2026-07-01")
         assert source.stats.as_dict()["semantic_scholar"]["paper/batch-counts"]["requests"] == 1
 
+    def test_deferred_counts_wait_for_one_refresh_of_the_asked_papers(self, cache, clock):
+        """refresh_counts=False returns last night's counts at no cost; refresh_counts(paperIds) then asks for
+        just those papers in one lean POST, and never twice."""
+        fake = FakeS2.with_recorded()
+        source_for(fake, cache, clock).lookup(list(KNOWN))
+        for item in fake.papers.values():
+            item["citationCount"] = 999
+        clock.advance(21 * HOUR, "2026-07-02")
+        source = source_for(fake, cache, clock)
+        waiting = source.lookup(list(KNOWN), refresh_counts=False)
+        assert len(fake.requests) == 1
+        old = waiting["ARXIV:2312.07559"]
+        assert old.citation_count != 999 and old.counts_fetched == "2026-07-01"
+        fresh = source.refresh_counts([old.ids.s2, "0" * 40])
+        (refresh,) = fake.requests[1:]
+        assert refresh.url.params["fields"] == COUNT_FIELDS and batch_ids(refresh) == [old.ids.s2]
+        assert set(fresh) == {old.ids.s2}
+        assert (fresh[old.ids.s2].citation_count, fresh[old.ids.s2].counts_fetched) == (999, "2026-07-02")
+        assert source.refresh_counts([old.ids.s2]) == {} and len(fake.requests) == 2
+
     def test_not_found_expires_after_a_week(self, cache, clock):
         """A null is remembered for NOT_FOUND_TTL, then asked again."""
         fake = FakeS2()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -46,7 +46,9 @@ class Source(Protocol):
     errors: list[str]
     failures: dict[str, str]
 
-    def lookup(self, keys: Sequence[str]) -> dict[str, Work | None]: ...
+    def lookup(self, keys: Sequence[str], *, refresh_counts: bool = True) -> dict[str, Work | None]: ...
+
+    def refresh_counts(self, ids: Iterable[str]) -> dict[str, Work]: ...
 
     def search(self, query: SearchQuery) -> list[Work]: ...
 

@@ -36,8 +36,10 @@ NAME = CROSSREF
 BATCH_SIZE = 40
 MAX_FILTER_CHARS = 3000
 # A counts refresh selects two short fields, so its answer stays small whatever the batch: only the URL
-# budget bounds it (~80 DOIs of usual length in MAX_FILTER_CHARS), which halves the nightly run's requests.
+# budget bounds it (~110 DOIs of usual length in COUNTS_MAX_FILTER_CHARS, the whole URL under 4 KB), which
+# more than halves the nightly run's requests.
 COUNTS_BATCH_SIZE = 100
+COUNTS_MAX_FILTER_CHARS = 3800
 SEARCH_ROWS = 5
 
 # The fields `select` accepts on /works (Crossref's validation message lists them). `subtype` and
@@ -387,11 +389,17 @@ class CrossrefSource:
         self.errors: list[str] = []
         self.failures: dict[str, str] = {}
         self._memo: dict[str, Work | None] = {}
+        self._pending: dict[str, Mapping[str, Any]] = {}  # DOI → cached entry whose counts wait for refresh_counts
 
     # -- lookup ---------------------------------------------------------------------------------------
 
-    def lookup(self, dois: Sequence[str]) -> dict[str, Work | None]:
-        """Works by lowercased DOI: Work, None (Crossref has no such DOI), or absent (unknown)."""
+    def lookup(self, dois: Sequence[str], *, refresh_counts: bool = True) -> dict[str, Work | None]:
+        """Works by lowercased DOI: Work, None (Crossref has no such DOI), or absent (unknown).
+
+        A cached record whose counts have expired gets them refreshed in counts-only batches; with
+        refresh_counts=False it comes back with its last counts and waits for `refresh_counts(dois)`, so a
+        run refreshes only the papers it publishes, all in one pass.
+        """
         result: dict[str, Work | None] = {}
         to_fetch: list[str] = []
         stale: list[tuple[str, Mapping[str, Any]]] = []
@@ -411,8 +419,32 @@ class CrossrefSource:
                 result[doi] = self._memo[doi] = self._work(entry, None)
             return result
         result.update(self._fetch(self.client, to_fetch))
-        result.update(self._refresh_counts(self.client, stale))
+        if refresh_counts:
+            result.update(self._refresh_counts(self.client, stale))
+        else:
+            for doi, entry in stale:
+                result[doi] = self._memo[doi] = self._work(entry, None)
+                self._pending[doi] = entry
         return result
+
+    def refresh_counts(self, dois: Iterable[str]) -> dict[str, Work]:
+        """Refresh the counts that `lookup(..., refresh_counts=False)` left waiting, for these (canonical) DOIs.
+
+        Counts-only batches of COUNTS_BATCH_SIZE; the refreshed Works by canonical DOI. A failure keeps the
+        last counts (the Works lookup returned stand).
+        """
+        wanted = {d.lower() for d in dois}
+        todo = [
+            (doi, entry)
+            for doi, entry in self._pending.items()
+            if doi in wanted or (parse_work(entry["item"]).ids.doi or doi) in wanted
+        ]
+        for doi, _entry in todo:
+            del self._pending[doi]
+        if not todo or self.offline or self.client is None:
+            return {}
+        refreshed = self._refresh_counts(self.client, todo)
+        return {work.ids.doi or doi: work for doi, work in refreshed.items() if work is not None}
 
     def _from_cache(
         self,
@@ -521,7 +553,7 @@ class CrossrefSource:
             canonical = parse_work(entry["item"]).ids.doi or doi
             by_canonical.setdefault(canonical, []).append((doi, entry))
         counts: dict[str, Mapping[str, Any]] = {}
-        for batch in chunk_dois([d for d in by_canonical if "," not in d], COUNTS_BATCH_SIZE):
+        for batch in chunk_dois([d for d in by_canonical if "," not in d], COUNTS_BATCH_SIZE, COUNTS_MAX_FILTER_CHARS):
             try:
                 reply = client.get("/works", build_counts_params(batch), kind="list", endpoint="works/counts")
                 items = self._items(reply)

@@ -334,11 +334,16 @@ class SemanticScholarSource:
         self.failures: dict[str, str] = {}
         self._failed: dict[str, str] = {}  # by normalised key
         self._memo: dict[str, Work | None] = {}
+        self._pending: dict[str, Mapping[str, Any]] = {}  # key → cached entry whose counts wait for refresh_counts
 
     # -- lookup ---------------------------------------------------------------------------------------
 
-    def lookup(self, keys: Sequence[str]) -> dict[str, Work | None]:
-        """Works by input key ("DOI:10.x", "ARXIV:2106.01689", "ACL:P19-1239", "PMCID:7098709", paperId)."""
+    def lookup(self, keys: Sequence[str], *, refresh_counts: bool = True) -> dict[str, Work | None]:
+        """Works by input key ("DOI:10.x", "ARXIV:2106.01689", "ACL:P19-1239", "PMCID:7098709", paperId).
+
+        A cached record whose counts have expired gets them refreshed in counts-only batches; with
+        refresh_counts=False it comes back with its last counts and waits for `refresh_counts(ids)`.
+        """
         result: dict[str, Work | None] = {}
         by_norm: dict[str, list[str]] = {}
         for key in dict.fromkeys(k for k in keys if k and k.strip()):
@@ -359,7 +364,12 @@ class SemanticScholarSource:
             splits = [MAX_SPLITS]
             for batch in _chunks(to_fetch, BATCH_SIZE):
                 resolved.update(self._fetch(self.client, batch, splits))
-            resolved.update(self._refresh_counts(self.client, stale))
+            if refresh_counts:
+                resolved.update(self._refresh_counts(self.client, stale))
+            else:
+                for norm, entry in stale:
+                    resolved[norm] = self._memo[norm] = self._work(entry, None)
+                    self._pending[norm] = entry
         for norm, originals in by_norm.items():
             for key in originals:
                 if norm in resolved:
@@ -367,6 +377,24 @@ class SemanticScholarSource:
                 elif norm in self._failed:
                     self.failures[key] = self._failed[norm]
         return result
+
+    def refresh_counts(self, paper_ids: Iterable[str]) -> dict[str, Work]:
+        """Refresh the counts that `lookup(..., refresh_counts=False)` left waiting, for these paperIds.
+
+        Counts-only batches of up to 500 ids; the refreshed Works by paperId. A failure keeps the last counts.
+        """
+        wanted = set(paper_ids)
+        todo = [
+            (norm, entry)
+            for norm, entry in self._pending.items()
+            if (parse_paper(entry["item"]).ids.s2 or norm) in wanted
+        ]
+        for norm, _entry in todo:
+            del self._pending[norm]
+        if not todo or self.offline or self.client is None:
+            return {}
+        refreshed = self._refresh_counts(self.client, todo)
+        return {work.ids.s2 or norm: work for norm, work in refreshed.items() if work is not None}
 
     def _from_cache(
         self,
