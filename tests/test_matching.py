@@ -446,6 +446,10 @@ EXPECT = Expectation(TITLE, 2019, "CVPR", AUTHORS, Ids(), "cvf")
         (Expectation(TITLE, 2019, "ICCV", AUTHORS), VOR, "venue"),
         (Expectation(TITLE, 2019, None, ("Afouras",)), work(title=TITLE, year=2019), "no authors"),
         (Expectation(TITLE, 2019, ids=Ids(doi="10.1109/CVPR.2019.00001")), VOR, ""),
+        # No year in the list, but something else to compare: authors, a known venue, an identifier.
+        (Expectation(TITLE, None, None, ("Afouras",)), VOR, ""),
+        (Expectation(TITLE, None, "CVPR"), VOR, ""),
+        (Expectation(TITLE, None, ids=Ids(doi="10.1109/CVPR.2019.00001")), VOR, ""),
     ],
 )
 def test_check_passes(expect: Expectation, candidate: Work, reason_part: str) -> None:
@@ -506,6 +510,15 @@ def test_check_passes(expect: Expectation, candidate: Work, reason_part: str) ->
             "not the paper: peer review",
         ),
         (Expectation(TITLE, 2019), work(title=None, year=2019), ("title",), "record has no title"),
+        # Nothing but a title to compare: a same-titled paper by other people would pass just the same.
+        (Expectation(TITLE), VOR, ("evidence",), "only the title could be checked"),
+        (Expectation(TITLE, None, "Some Workshop"), VOR, ("evidence",), "only the title could be checked"),
+        (
+            Expectation(TITLE),
+            work(title=TITLE, year=2019, venue="arXiv"),
+            ("evidence",),
+            "only the title could be checked",
+        ),
         (
             Expectation("Deep Audio-Visual Speech Recognition", 2017, None, ("Jane Doe",)),
             VOR,

@@ -33,6 +33,10 @@ What is compared (`check`), each check giving a score in [0, 1] or nothing when 
            without authors cannot be checked: 0.5, noted.
   ids      identifiers the link carries (DOI, arXiv, ACL, PMC, S2, …) against the record's: one shared
            and none contradicting 1.0; a contradiction (another DOI, another arXiv id) fails; both 0.5.
+  evidence a search hit needs more than its title: when the list gives no year, and neither authors, a known
+           venue nor an identifier could be compared, the record fails (TITLE_ONLY). Same-titled papers
+           by other people exist, and with nothing else to compare a wrong one cannot be told from the
+           right one; adding the year to the list (or a pin in overrides.toml) resolves it.
   not the paper (`is_not_the_paper`): corrections, errata, retractions, supplementary material,
            figure/table components (PLOS-style DOIs ending ".g001", ".t001", ".s001"), peer reviews,
            front/back matter, tables of contents and indexes are rejected outright.
@@ -98,6 +102,7 @@ AGREEMENT_GAIN = 0.5
 AMBIGUITY_MARGIN = 0.05
 LINK_TITLE_MIN = 0.50
 LINK_TITLE_CAP = 0.50
+TITLE_ONLY = "only the title could be checked: the list gives no year, authors or venue for it"
 WEIGHTS = {"title": 4.0, "year": 1.0, "venue": 1.0, "authors": 2.0, "ids": 4.0}
 
 STOPWORDS = frozenset(
@@ -700,6 +705,8 @@ def _check(expect: Expectation, work: Work, year_slack: int) -> Check:
         elif venue < 1.0:
             notes.append(text)
 
+    if not failures and expect.year is None and [name for name, _ in scores] == ["title"]:
+        failures.append(("evidence", TITLE_ONLY))
     evidence = tuple((name, round(score, 3)) for name, score in scores)
     if failures:
         return Check(
