@@ -43,6 +43,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -84,8 +85,15 @@ def child(stats_path: str, argv: list[str]) -> int:
             try:
                 return fn(*args, **kwargs)
             finally:
-                timings.append({"stage": stage, "start": wall - started, "wall": time.monotonic() - wall,
-                                "thread_cpu": time.thread_time() - cpu})
+                timings.append(
+                    {
+                        "stage": stage,
+                        "start": wall - started,
+                        "wall": time.monotonic() - wall,
+                        "thread_cpu": time.thread_time() - cpu,
+                    }
+                )
+
         return wrapper
 
     flow.read_input_or_last_good = timed("read", flow.read_input_or_last_good)  # type: ignore[assignment]
@@ -99,10 +107,19 @@ def child(stats_path: str, argv: list[str]) -> int:
     code = cli.main(argv)
     done = time.monotonic() - started
     own = resource.getrusage(resource.RUSAGE_SELF)
-    Path(stats_path).write_text(json.dumps({
-        "code": code, "imported": imported, "main_done": done, "timings": timings,
-        "cpu_user": own.ru_utime, "cpu_sys": own.ru_stime, "maxrss_kb": own.ru_maxrss,
-    }))
+    Path(stats_path).write_text(
+        json.dumps(
+            {
+                "code": code,
+                "imported": imported,
+                "main_done": done,
+                "timings": timings,
+                "cpu_user": own.ru_utime,
+                "cpu_sys": own.ru_stime,
+                "maxrss_kb": own.ru_maxrss,
+            }
+        )
+    )
     return code
 
 
@@ -131,6 +148,7 @@ class Run:
     resolved: int
     papers: int
     wrong: int
+    real_floor: float = 0.0
     fresh_counts: str = ""
     exit_code: int = 0
     notes: list[str] = field(default_factory=list)
@@ -154,7 +172,9 @@ def classify(record: Any) -> str:
     return f"s2/{record.endpoint}"
 
 
-def rate_floor(records: Sequence[Any], crossref: tuple[float, float, float], s2: tuple[float, float]) -> dict[str, float]:
+def rate_floor(
+    records: Sequence[Any], crossref: tuple[float, float, float], s2: tuple[float, float]
+) -> dict[str, float]:
     """Seconds each source needs at its permitted rate: Crossref per kind (single, list), S2 overall."""
     kinds = Counter((r.source, r.kind) for r in records)
     return {
@@ -178,9 +198,8 @@ def judge(doc: dict[str, Any], world: Any, bumped: bool) -> tuple[int, int, int,
             continue
         resolved += 1
         doi = entry["ids"].get("doi")
-        if not isinstance(expected, Expected):
-            wrong += 1
-        elif doi and not expected.doi_ok(doi) and doi.lower() not in {s.lower() for s in expected.same_work}:
+        version = doi is not None and doi.lower() in {s.lower() for s in getattr(expected, "same_work", ())}
+        if not isinstance(expected, Expected) or (doi and not expected.doi_ok(doi) and not version):
             wrong += 1
         counts = entry.get("citations") or {}
         if doi and counts.get("crossref") is not None:
@@ -236,7 +255,9 @@ def expire_counts(cache_dir: Path) -> int:
     return removed
 
 
-def spawn(argv: list[str], env: dict[str, str], stats: Path, timeout: float) -> tuple[int, float, float, dict[str, Any]]:
+def spawn(
+    argv: list[str], env: dict[str, str], stats: Path, timeout: float
+) -> tuple[int, float, float, dict[str, Any]]:
     """(exit code, wall, CPU of the child and its waited-for children, child stats) of one child run."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", str(stats), "--", *argv]
     started = time.monotonic()
@@ -268,41 +289,98 @@ class Bench:
         self.tmp = Path(tempfile.mkdtemp(prefix="avenrich-bench-"))
         self.prefect_home = self.tmp / "prefect-home"
         self.runs: list[Run] = []
+        self.api_url = ""
         self.baseline: dict[str, float] = {}
 
     def env(self, apis: Any | None, *, rps: float | None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AVENRICH_", "PREFECT_"))}
-        env.update({
-            "PREFECT_HOME": str(self.prefect_home),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "1",
-            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-            "AVENRICH_MAILTO": "bench@example.org",
-            "NO_PROXY": "127.0.0.1,localhost",
-        })
+        env.update(
+            {
+                "PREFECT_HOME": str(self.prefect_home),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "DO_NOT_TRACK": "1",
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+                "AVENRICH_MAILTO": "bench@example.org",
+                "NO_PROXY": "127.0.0.1,localhost",
+            }
+        )
         if apis is not None:
             env.update(apis.env())
         else:
             env.update({"AVENRICH_CROSSREF_URL": "http://127.0.0.1:9", "AVENRICH_S2_URL": "http://127.0.0.1:9"})
         if rps is not None:
             env["AVENRICH_CROSSREF_RPS"] = env["AVENRICH_S2_RPS"] = str(rps)
+        if self.api_url:
+            env["PREFECT_API_URL"] = self.api_url
         return env
 
-    def measure_baseline(self) -> None:
-        """A trivial run (one entry, --offline) twice: Prefect's fixed cost with a new and with a used home."""
+    @contextmanager
+    def prefect_server(self) -> Iterator[None]:
+        """With --prefect-server: a `prefect server start` for the runs (as the deployment's workers use)."""
+        if not self.args.prefect_server:
+            yield
+            return
+        import socket
+        import urllib.request
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {**self.env(None, rps=None), "PREFECT_UI_ENABLED": "false"}
+        command = [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
+                   "--port", str(port)]  # fmt: skip
+        log = (self.tmp / "prefect-server.log").open("wb")
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        started = time.monotonic()
+        try:
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
+                        break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() - started > 180:
+                        raise RuntimeError(f"prefect server did not start; see {log.name}") from None
+                    time.sleep(0.5)
+            print(f"prefect server started in {time.monotonic() - started:.1f} s on port {port}", flush=True)
+            self.api_url = f"http://127.0.0.1:{port}/api"
+            yield
+        finally:
+            self.api_url = ""
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+            log.close()
+
+    def measure_baseline(self, labels: Sequence[str] = ("first (new PREFECT_HOME)", "used PREFECT_HOME")) -> None:
+        """A trivial run (one entry, --offline) per label: Prefect's fixed cost (new home, used home, server)."""
         folder = self.tmp / "baseline"
-        folder.mkdir()
+        folder.mkdir(exist_ok=True)
         listing = folder / "one.md"
         listing.write_text("# one\n\n* [A Trivial Paper](https://example.org/paper.pdf), 2020\n", encoding="utf-8")
-        for label in ("first (new PREFECT_HOME)", "used PREFECT_HOME"):
-            argv = ["run", "-q", "--offline", "--input", str(listing), "--out", str(folder / "out"),
-                    "--cache-dir", str(folder / "cache")]
+        for label in labels:
+            argv = [
+                "run",
+                "-q",
+                "--offline",
+                "--input",
+                str(listing),
+                "--out",
+                str(folder / "out"),
+                "--cache-dir",
+                str(folder / "cache"),
+            ]
             code, wall, total_cpu, data = spawn(argv, self.env(None, rps=None), folder / "stats.json", 600)
             stages = sum(t["wall"] for t in data.get("timings", []))
             self.baseline[label] = wall
-            print(f"trivial run, {label}: wall {wall:.1f} s (stages {stages:.2f} s, exit {code}), "
-                  f"avenrich CPU {data.get('cpu_user', 0) + data.get('cpu_sys', 0):.1f} s, "
-                  f"with Prefect's server {total_cpu:.1f} s, RSS {data.get('maxrss_kb', 0) / 1024:.0f} MB", flush=True)
+            print(
+                f"trivial run, {label}: wall {wall:.1f} s (stages {stages:.2f} s, exit {code}), "
+                f"avenrich CPU {data.get('cpu_user', 0) + data.get('cpu_sys', 0):.1f} s, "
+                f"with Prefect's server {total_cpu:.1f} s, RSS {data.get('maxrss_kb', 0) / 1024:.0f} MB",
+                flush=True,
+            )
 
     def run_list(self, label: str, markdown: str, world: Any, *, bundled: bool) -> None:
         from fake_servers import FakeApis
@@ -327,13 +405,22 @@ class Bench:
                     bump[0] = True
                     note = f"{removed} counts entries expired; counts +{BUMP}"
                 apis.reset_counters()
-                argv = ["run", "-q", "--input", str(listing), "--out", str(folder / "out"),
-                        "--cache-dir", str(folder / "cache")]
+                argv = [
+                    "run",
+                    "-q",
+                    "--input",
+                    str(listing),
+                    "--out",
+                    str(folder / "out"),
+                    "--cache-dir",
+                    str(folder / "cache"),
+                ]
                 code, wall, total_cpu, data = spawn(argv, env, folder / f"stats-{mode}.json", args.timeout)
                 records = list(apis.records)
                 summary = apis.summary()
-                run = self.figures(label, mode, world, folder, records, summary, crossref, s2, code, wall,
-                                   total_cpu, data, bump[0])
+                run = self.figures(
+                    label, mode, world, folder, records, summary, crossref, s2, code, wall, total_cpu, data, bump[0]
+                )
                 if note:
                     run.notes.append(note)
                 if summary["internal_errors"]:
@@ -341,9 +428,22 @@ class Bench:
                 self.runs.append(run)
                 print_run(run, crossref, s2, latency)
 
-    def figures(self, label: str, mode: str, world: Any, folder: Path, records: list[Any], summary: dict[str, Any],
-                crossref: tuple[float, float, float], s2: tuple[float, float], code: int, wall: float,
-                total_cpu: float, data: dict[str, Any], bumped: bool) -> Run:
+    def figures(
+        self,
+        label: str,
+        mode: str,
+        world: Any,
+        folder: Path,
+        records: list[Any],
+        summary: dict[str, Any],
+        crossref: tuple[float, float, float],
+        s2: tuple[float, float],
+        code: int,
+        wall: float,
+        total_cpu: float,
+        data: dict[str, Any],
+        bumped: bool,
+    ) -> Run:
         requests = Counter(classify(r) for r in records)
         floors = rate_floor(records, crossref, s2)
         stages: dict[str, tuple[float, float]] = {}
@@ -355,11 +455,25 @@ class Bench:
         resolved, papers, wrong, fresh = judge(doc, world, bumped)
         cpu = data.get("cpu_user", 0.0) + data.get("cpu_sys", 0.0)
         return Run(
-            label=label, mode=mode, entries=len(doc["entries"]), requests=requests, status_429=summary["count_429"],
-            wall=wall, floor=max(floors.values()), floors=floors, cpu=cpu, total_cpu=total_cpu,
-            rss_mb=data.get("maxrss_kb", 0) / 1024, stages=stages,
-            outside=wall - sum(w for w, _ in stages.values()), resolved=resolved, papers=papers, wrong=wrong,
-            fresh_counts=fresh, exit_code=code,
+            label=label,
+            mode=mode,
+            entries=len(doc["entries"]),
+            requests=requests,
+            status_429=summary["count_429"],
+            wall=wall,
+            floor=max(floors.values()),
+            floors=floors,
+            cpu=cpu,
+            total_cpu=total_cpu,
+            rss_mb=data.get("maxrss_kb", 0) / 1024,
+            stages=stages,
+            outside=wall - sum(w for w, _ in stages.values()),
+            resolved=resolved,
+            papers=papers,
+            wrong=wrong,
+            real_floor=max(rate_floor(records, REAL_CROSSREF, REAL_S2).values(), default=0.0),
+            fresh_counts=fresh,
+            exit_code=code,
         )
 
 
@@ -367,49 +481,88 @@ def print_run(run: Run, crossref: Sequence[float], s2: Sequence[float], latency:
     """The figures of one run, as printed lines."""
     n = max(run.entries, 1)
     ratio = f"{run.wall / run.floor:.2f}" if run.floor > 0 else "-"
-    print(f"\n== {run.label} / {run.mode}: {run.entries} entries; servers permit Crossref {crossref[0]:g} single + "
-          f"{crossref[1]:g} list req/s, {crossref[2]:g} in flight, S2 {s2[0]:g} req/s; latency {latency:g} s")
-    print(f"requests {run.total_requests} = {run.total_requests / n:.3f} per entry; 429s {run.status_429}; "
-          f"exit {run.exit_code}")
+    print(
+        f"\n== {run.label} / {run.mode}: {run.entries} entries; servers permit Crossref {crossref[0]:g} single + "
+        f"{crossref[1]:g} list req/s, {crossref[2]:g} in flight, S2 {s2[0]:g} req/s; latency {latency:g} s"
+    )
+    print(
+        f"requests {run.total_requests} = {run.total_requests / n:.3f} per entry; 429s {run.status_429}; "
+        f"exit {run.exit_code}"
+    )
     for name, count in sorted(run.requests.items()):
         print(f"    {name:<24} {count:>7}  {count / n:.4f}/entry")
     floors = ", ".join(f"{k} {v:.1f} s" for k, v in run.floors.items())
     print(f"rate floor {run.floor:.1f} s ({floors}); wall {run.wall:.1f} s; wall/floor {ratio}")
+    if tuple(crossref) != REAL_CROSSREF or tuple(s2) != REAL_S2:
+        print(
+            f"    at the real limits (Crossref 10 single + 3 list req/s, S2 1 req/s) these requests need "
+            f"at least {_duration(run.real_floor)}"
+        )
     net = sum(run.stages.get(s, (0.0, 0.0))[0] for s in ("lookups", "search"))
     if run.floor > 0:
         print(f"    network stages (lookups+search) {net:.1f} s = {net / run.floor:.2f} x floor")
-    print(f"CPU avenrich {run.cpu:.1f} s ({1000 * run.cpu / n:.2f} ms/entry); with Prefect's server {run.total_cpu:.1f} s; "
-          f"peak RSS {run.rss_mb:.0f} MB")
+    print(
+        f"CPU avenrich {run.cpu:.1f} s ({1000 * run.cpu / n:.2f} ms/entry); "
+        f"with Prefect's server {run.total_cpu:.1f} s; peak RSS {run.rss_mb:.0f} MB"
+    )
     cells = []
     for stage in STAGES:
         w, c = run.stages.get(stage, (0.0, 0.0))
         cells.append(f"{stage} {w:.2f}s/{1000 * c / n:.3f}ms")
     print("stages (wall / thread CPU per entry): " + ", ".join(cells))
     share = run.outside / run.wall if run.wall else 0.0
-    print(f"outside the stages (interpreter, Prefect start, server, orchestration): {run.outside:.1f} s "
-          f"= {100 * share:.0f}% of wall")
+    print(
+        f"outside the stages (interpreter, Prefect start, server, orchestration): {run.outside:.1f} s "
+        f"= {100 * share:.0f}% of wall"
+    )
     extra = f"; counts fresh {run.fresh_counts}" if run.fresh_counts else ""
-    print(f"resolved {run.resolved}/{run.papers}, wrong {run.wrong}{extra}"
-          + ("".join(f"; {note}" for note in run.notes)), flush=True)
+    print(
+        f"resolved {run.resolved}/{run.papers}, wrong {run.wrong}{extra}"
+        + ("".join(f"; {note}" for note in run.notes)),
+        flush=True,
+    )
 
 
 def print_table(runs: Sequence[Run], baseline: dict[str, float]) -> None:
-    """The summary table (Markdown)."""
-    print("\n| list | run | entries | requests | req/entry | 429s | wall s | floor s | wall/floor | "
-          "stages s | outside stages s (share) | CPU s | CPU ms/entry | parse+write CPU ms/entry | peak RSS MB |"
-          " resolved | counts fresh |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    """The summary tables (Markdown): the figures of every run, then requests per entry by endpoint."""
+    print(
+        "\n| list | run | entries | requests | req/entry | 429s | wall s | floor s | wall/floor | network stages/floor"
+        " | outside stages s (share) | CPU s | CPU ms/entry | parse+write CPU ms/entry | peak RSS MB | resolved |"
+        " wrong | counts fresh | floor at real limits |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for run in runs:
         n = max(run.entries, 1)
-        stages = sum(w for w, _ in run.stages.values())
         cheap = sum(run.stages.get(s, (0.0, 0.0))[1] for s in ("read", "parse", "identifiers", "merge", "write"))
-        ratio = f"{run.wall / run.floor:.2f}" if run.floor >= 1 else f"({run.wall / run.floor:.0f})" if run.floor else "-"
-        print(f"| {run.label} | {run.mode} | {run.entries} | {run.total_requests} | {run.total_requests / n:.3f} | "
-              f"{run.status_429} | {run.wall:.1f} | {run.floor:.1f} | {ratio} | {stages:.1f} | "
-              f"{run.outside:.1f} ({100 * run.outside / run.wall:.0f}%) | {run.cpu:.1f} | {1000 * run.cpu / n:.2f} | "
-              f"{1000 * cheap / n:.3f} | {run.rss_mb:.0f} | {run.resolved}/{run.papers} | {run.fresh_counts} |")
+        net = sum(run.stages.get(s, (0.0, 0.0))[0] for s in ("lookups", "search"))
+        at_floor = run.floor >= 1.0  # below a second the ratio says nothing: the servers were told to be fast
+        ratio = f"{run.wall / run.floor:.2f}" if at_floor else "-"
+        net_ratio = f"{net / run.floor:.2f}" if at_floor else "-"
+        print(
+            f"| {run.label} | {run.mode} | {run.entries} | {run.total_requests} | {run.total_requests / n:.3f} | "
+            f"{run.status_429} | {run.wall:.1f} | {run.floor:.1f} | {ratio} | {net_ratio} | "
+            f"{run.outside:.1f} ({100 * run.outside / run.wall:.0f}%) | {run.cpu:.1f} | {1000 * run.cpu / n:.2f} | "
+            f"{1000 * cheap / n:.3f} | {run.rss_mb:.0f} | {run.resolved}/{run.papers} | {run.wrong} | "
+            f"{run.fresh_counts} | {_duration(run.real_floor)} |"
+        )
+    endpoints = sorted({name for run in runs for name in run.requests})
+    print("\nrequests per entry by endpoint\n")
+    print("| list | run | " + " | ".join(endpoints) + " |")
+    print("|---|---|" + "---:|" * len(endpoints))
+    for run in runs:
+        n = max(run.entries, 1)
+        cells = " | ".join(f"{run.requests.get(e, 0) / n:.4f}" if run.requests.get(e) else "0" for e in endpoints)
+        print(f"| {run.label} | {run.mode} | {cells} |")
     for label, wall in baseline.items():
         print(f"\ntrivial 1-entry offline run, {label}: {wall:.1f} s")
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.1f} s"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -417,53 +570,91 @@ def print_table(runs: Sequence[Run], baseline: dict[str, float]) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
+class _Inline:
+    """A stand-in for ThreadPoolExecutor that runs each job at once in the calling thread (for cProfile)."""
+
+    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+        pass
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, *_args: Any, **_kwargs: Any) -> None:
+        pass
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        pass
+
+
+def _profile_round(text: Any, sources: Any) -> tuple[cProfile.Profile, dict[str, float]]:
+    """One pass of the stages under cProfile; their wall times."""
+    from avenrich import pipeline, resolve
+    from avenrich.overrides import Overrides
+
+    profiler = cProfile.Profile()
+    timings: dict[str, float] = {}
+    state: dict[str, Any] = {}
+    stages: list[tuple[str, Callable[[], Any]]] = [
+        ("parse", lambda: pipeline.parse(text)),
+        ("identifiers", lambda: pipeline.identify(state["parse"], Overrides())),
+        ("lookups", lambda: resolve.lookup(state["identifiers"], sources)),
+        ("search", lambda: resolve.search_and_verify(state["identifiers"], state["lookups"], sources)),
+        ("merge", lambda: pipeline.build_records(state["identifiers"], state["search"])),
+        ("render", lambda: pipeline.render(state["merge"], {}, source={}, generated_at="x", summary={})),
+    ]
+    profiler.enable()
+    for stage, call in stages:
+        started = time.monotonic()
+        state[stage] = call()
+        timings[stage] = time.monotonic() - started
+    profiler.disable()
+    return profiler, timings
+
+
 def profile(n: int, seed: int, top: int) -> None:
-    """cProfile of parse → identifiers → lookups → search → merge → render on an n-entry generated list."""
+    """cProfile of parse → identifiers → lookups → search → merge → render on an n-entry generated list.
+
+    resolve's thread pools are replaced by inline execution, so that the verification done in the search
+    threads shows in the profile (requests then go one at a time: compare CPU, not wall).
+    """
+    from avenrich import config, resolve
+    from avenrich.cache import DiskJsonCache
+    from avenrich.inputs import InputText
+    from avenrich.sources import open_sources
     from fake_servers import FakeApis
     from world import generate_list
 
-    from avenrich import config, pipeline, resolve
-    from avenrich.cache import DiskJsonCache
-    from avenrich.inputs import InputText
-    from avenrich.overrides import Overrides
-    from avenrich.sources import open_sources
-
+    resolve.ThreadPoolExecutor = _Inline  # type: ignore[assignment,misc]
     markdown, world = generate_list(n, seed=seed)
     text = InputText(name="profile", text=markdown, format="markdown", origin="generated")
-    with tempfile.TemporaryDirectory() as tmp, FakeApis(world, crossref_limits=(10**6, 10**6, 3),
-                                                        s2_limits=(10**6, 1)) as apis:
-        settings = config.Settings.from_env({**apis.env(), "AVENRICH_MAILTO": "bench@example.org",
-                                             "AVENRICH_S2_RPS": "1000000",
-                                             "AVENRICH_CROSSREF_RPS": "1000000"})
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeApis(world, crossref_limits=(10**6, 10**6, 3), s2_limits=(10**6, 1)) as apis,
+    ):
+        settings = config.Settings.from_env(
+            {
+                **apis.env(),
+                "AVENRICH_MAILTO": "bench@example.org",
+                "AVENRICH_S2_RPS": "1000000",
+                "AVENRICH_CROSSREF_RPS": "1000000",
+            }
+        )
         with DiskJsonCache(Path(tmp) / "cache") as cache:
             sources = open_sources(settings, cache)
             for label in ("cold", "warm"):
-                profiler = cProfile.Profile()
-                timings: dict[str, float] = {}
-                mark = time.monotonic()
-
-                def lap(stage: str) -> None:
-                    nonlocal mark
-                    now = time.monotonic()
-                    timings[stage] = now - mark
-                    mark = now
-
-                profiler.enable()
-                links = pipeline.parse(text)
-                lap("parse")
-                items = pipeline.identify(links, Overrides())
-                lap("identifiers")
-                ledger = resolve.lookup(items, sources)
-                lap("lookups")
-                outcomes = resolve.search_and_verify(items, ledger, sources)
-                lap("search")
-                records = pipeline.build_records(items, outcomes)
-                lap("merge")
-                pipeline.render(records, {}, source={}, generated_at="2026-01-01T00:00:00Z", summary={})
-                lap("render")
-                profiler.disable()
-                print(f"\n{label}: {n} entries, {apis.summary()['total']} requests; "
-                      + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
+                profiler, timings = _profile_round(text, sources)
+                print(
+                    f"\n{label}: {n} entries, {apis.summary()['total']} requests; "
+                    + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
+                )
                 apis.reset_counters()
                 sources.close()
                 sources = open_sources(settings, cache)
@@ -478,17 +669,30 @@ def profile(n: int, seed: int, top: int) -> None:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="bundled,2000,20000,100000",
-                        help="comma-separated: 'bundled' and/or generated list sizes (default: %(default)s)")
+    parser.add_argument(
+        "--sizes",
+        default="bundled,2000,20000,100000",
+        help="comma-separated: 'bundled' and/or generated list sizes (default: %(default)s)",
+    )
     parser.add_argument("--skip-100k", action="store_true", help="drop 100000 from --sizes")
     parser.add_argument("--modes", default="cold,warm,nightly", help="comma-separated: cold, warm, nightly")
     parser.add_argument("--latency", type=float, default=0.2, help="bundled list: seconds per response (0.2)")
     parser.add_argument("--big-latency", type=float, default=0.0, help="generated lists: seconds per response (0)")
-    parser.add_argument("--big-rps", type=int, default=100_000,
-                        help="generated lists: req/s the servers permit and avenrich paces at (100000)")
+    parser.add_argument(
+        "--big-rps",
+        type=int,
+        default=100_000,
+        help="generated lists: req/s the servers permit and avenrich paces at (100000)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run is killed")
     parser.add_argument("--no-baseline", action="store_true", help="skip the trivial 1-entry runs")
+    parser.add_argument(
+        "--prefect-server",
+        action="store_true",
+        help="run against a `prefect server start` (PREFECT_API_URL), as deployment workers do, "
+        "instead of the temporary server each `avenrich run` starts",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--profile", type=int, metavar="N", help="profile the stages on an N-entry list instead")
     parser.add_argument("--top", type=int, default=30, help="--profile: functions shown")
@@ -512,27 +716,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         profile(args.profile, args.seed, args.top)
         return 0
-    from world import build_bundled_world, generate_list
 
-    print(f"avenrich benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; "
-          f"{os.cpu_count()} cores; Python {platform.python_version()}")
+    print(
+        f"avenrich benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; "
+        f"{os.cpu_count()} cores; Python {platform.python_version()}"
+    )
     print("command: python benchmarks/run.py " + " ".join(argv), flush=True)
     bench = Bench(args)
     try:
         if not args.no_baseline:
             bench.measure_baseline()
-        for size in args.sizes:
-            if size == "bundled":
-                markdown = BUNDLED.read_text(encoding="utf-8")
-                world = build_bundled_world(markdown, seed=args.seed).prepare()
-                bench.run_list("awesome-audiovisual-learning", markdown, world, bundled=True)
-            else:
-                started = time.monotonic()
-                markdown, world = generate_list(int(size), seed=args.seed)
-                world.prepare()
-                print(f"\ngenerated {size}-entry list and its world in {time.monotonic() - started:.1f} s", flush=True)
-                bench.run_list(f"generated-{size}", markdown, world, bundled=False)
-                del markdown, world
+        with bench.prefect_server():
+            run_all(bench, args)
         print_table(bench.runs, bench.baseline)
     finally:
         if args.keep:
@@ -540,6 +735,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             shutil.rmtree(bench.tmp, ignore_errors=True)
     return 0
+
+
+def run_all(bench: Bench, args: argparse.Namespace) -> None:
+    """Every list of --sizes, each with its own fake servers and world."""
+    from world import build_bundled_world, generate_list
+
+    if args.prefect_server and not args.no_baseline:
+        bench.measure_baseline(labels=("against the running server",))
+    for size in args.sizes:
+        if size == "bundled":
+            markdown = BUNDLED.read_text(encoding="utf-8")
+            world = build_bundled_world(markdown, seed=args.seed).prepare()
+            bench.run_list("awesome-audiovisual-learning", markdown, world, bundled=True)
+        else:
+            started = time.monotonic()
+            markdown, world = generate_list(int(size), seed=args.seed)
+            world.prepare()
+            print(f"\ngenerated {size}-entry list and its world in {time.monotonic() - started:.1f} s", flush=True)
+            bench.run_list(f"generated-{size}", markdown, world, bundled=False)
+            del markdown, world
 
 
 if __name__ == "__main__":
