@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -121,3 +122,60 @@ def test_serve_registers_the_nightly_cron_deployment(
         assert "sentinel-key" not in reply.text
     finally:
         _stop(serve)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "src" / "avenrich" / "data" / "awesome-audiovisual-learning.md"
+
+
+def test_prefect_yaml_deploys_and_workers_run_one_flow_per_list(
+    prefect_server: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """`prefect deploy --all` registers nightly (cron) and list; a process worker runs two lists, one flow run
+    each, into one shared out_dir, with the outputs of both lists and no secret among the parameters."""
+    api, env = prefect_server
+    env = {
+        **env,
+        "AVENRICH_CACHE_DIR": str(tmp_path / "cache"),
+        "AVENRICH_S2_API_KEY": "sentinel-key-never-in-parameters",
+    }
+    prefect = str(Path(sys.executable).with_name("prefect"))
+
+    def cli(*args: str, timeout: float = 120) -> str:
+        done = subprocess.run(
+            [prefect, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        assert done.returncode == 0, f"prefect {' '.join(args)}: {done.stdout[-800:]} {done.stderr[-800:]}"
+        return done.stdout
+
+    cli("work-pool", "create", "avenrich-process", "--type", "process")
+    cli("--no-prompt", "deploy", "--all")
+    lines = BUNDLED.read_text(encoding="utf-8").splitlines()
+    out = tmp_path / "shared-out"
+    for number, part in enumerate((lines[55:95], lines[95:140]), start=1):
+        (tmp_path / f"list{number}.md").write_text("\n".join(part), encoding="utf-8")
+        cli(
+            "deployment", "run", "avenrich/list",
+            "-p", f"input={tmp_path / f'list{number}.md'}", "-p", f"name=list{number}",
+            "-p", f"out_dir={out}", "-p", "offline=true",
+        )  # fmt: skip
+    cli("worker", "start", "--pool", "avenrich-process", "--run-once", "--limit", "2", timeout=240)
+
+    deployments = httpx.post(f"{api}/deployments/filter", json={"limit": 10}, timeout=5).json()
+    by_name = {d["name"]: d for d in deployments}
+    assert set(by_name) == {"nightly", "list"}
+    assert [s["schedule"]["cron"] for s in by_name["nightly"]["schedules"]] == ["0 3 * * *"]
+    runs = httpx.post(
+        f"{api}/flow_runs/filter",
+        json={"flow_runs": {"deployment_id": {"any_": [by_name["list"]["id"]]}}, "limit": 10},
+        timeout=5,
+    ).json()
+    assert sorted((r["name"], r["state_type"]) for r in runs) == [
+        ("enrich-list1", "COMPLETED"),
+        ("enrich-list2", "COMPLETED"),
+    ]
+    assert all("sentinel-key" not in str(r["parameters"]) for r in runs)
+    for name in ("list1", "list2"):
+        catalogue = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        assert catalogue["entries"], f"{name}.json has no entries"
+        assert (out / f"{name}.bib").stat().st_size > 0
