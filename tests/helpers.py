@@ -205,7 +205,7 @@ def assert_outputs_valid(out: Path, name: str) -> dict[str, Any]:
 def stray_files(out: Path, name: str) -> list[str]:
     """Files in `out` that are neither NAME's outputs, the run lock, nor a hidden temporary file."""
     allowed = {f"{name}.{s}" for s in ("bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl")}
-    allowed.add(".avenrich.lock")
+    allowed.add(f".{name}.lock")
     return sorted(
         p.name
         for p in out.iterdir()

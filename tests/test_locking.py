@@ -28,23 +28,26 @@ from world import build_sample_world
 
 def test_a_second_lock_waits_then_gives_up_with_one_line(tmp_path: Path) -> None:
     """While one run holds the output directory, another waits up to its timeout, then fails clearly."""
-    with RunLock(tmp_path / "out"):
+    with RunLock(tmp_path / "out", "list"):
         started = time.monotonic()
-        with pytest.raises(OutputError, match="another avenrich run holds"), RunLock(tmp_path / "out", timeout=0.5):
+        with (
+            pytest.raises(OutputError, match="another avenrich run holds"),
+            RunLock(tmp_path / "out", "list", timeout=0.5),
+        ):
             pass
         assert 0.5 <= time.monotonic() - started < 5
-    with RunLock(tmp_path / "out", timeout=0.5):  # released: free again at once
+    with RunLock(tmp_path / "out", "list", timeout=0.5):  # released: free again at once
         pass
 
 
 def test_a_waiting_lock_gets_the_directory_when_the_holder_releases_it(tmp_path: Path) -> None:
     """The second holder enters only after the first has left."""
     events: list[str] = []
-    first = RunLock(tmp_path)
+    first = RunLock(tmp_path, "list")
     first.__enter__()
 
     def second() -> None:
-        with RunLock(tmp_path, timeout=10):
+        with RunLock(tmp_path, "list", timeout=10):
             events.append("second in")
 
     thread = threading.Thread(target=second)
@@ -56,10 +59,21 @@ def test_a_waiting_lock_gets_the_directory_when_the_holder_releases_it(tmp_path:
     assert events == ["first out", "second in"]
 
 
+def test_other_lists_in_the_same_directory_are_not_locked_out(tmp_path: Path) -> None:
+    """The lock is per list name: workers writing other lists into one shared out_dir go ahead at once."""
+    with RunLock(tmp_path, "list-a"):
+        started = time.monotonic()
+        with RunLock(tmp_path, "list-b", timeout=0.5), RunLock(tmp_path, "list-a.b", timeout=0.5):
+            pass
+        assert time.monotonic() - started < 0.5
+        with pytest.raises(OutputError, match="another avenrich run holds"), RunLock(tmp_path, "list-a", timeout=0.3):
+            pass
+
+
 def test_a_lock_on_an_unusable_directory_is_an_output_error(tmp_path: Path) -> None:
     """An output directory under a regular file cannot be locked: OutputError, not a traceback."""
     (tmp_path / "file").write_text("x", encoding="utf-8")
-    with pytest.raises(OutputError, match="cannot use output directory"), RunLock(tmp_path / "file" / "out"):
+    with pytest.raises(OutputError, match="cannot use output directory"), RunLock(tmp_path / "file" / "out", "list"):
         pass
 
 

@@ -105,7 +105,7 @@ def enrich(
     )
     stamp = generated_at or datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     curated = pipeline.load_overrides(overrides, input)
-    with RunLock(Path(out_dir)), DiskJsonCache(settings.cache_dir) as cache:
+    with RunLock(Path(out_dir), name or inputs.default_name(input)), DiskJsonCache(settings.cache_dir) as cache:
         sources = open_sources(settings, cache)
         try:
             text = read_task(input, out_dir, name)

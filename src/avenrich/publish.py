@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,13 +27,15 @@ LAST_GOOD_SUFFIX = "input.txt"
 
 
 class RunLock:
-    """An exclusive lock on an output directory, so two runs never interleave their writes.
+    """An exclusive lock on one list's outputs (NAME.* in out_dir), so two runs never interleave their writes.
 
-    A second run waits for the first (up to `timeout` seconds), then fails with one clear line.
+    A second run of the same list waits for the first (up to `timeout` seconds), then fails with one clear
+    line; runs of other lists into the same directory go ahead (workers sharing one out_dir). An flock: on NFS
+    it needs NFSv4 (or lockd) on the clients.
     """
 
-    def __init__(self, out_dir: Path, timeout: float = 1800.0) -> None:
-        self.path = out_dir / ".avenrich.lock"
+    def __init__(self, out_dir: Path, name: str, timeout: float = 1800.0) -> None:
+        self.path = out_dir / f".{name}.lock"
         self.timeout = timeout
         self._fd: int | None = None
 
@@ -117,7 +120,7 @@ def publish(
     }
     if "://" in text.origin.split(" ")[0] and "last good copy" not in text.origin:
         files[LAST_GOOD_SUFFIX] = text.text
-    _remove_stale_temps(out_dir, name)
+    _remove_stale_temps(out_dir, name, files)
     written = write_outputs(out_dir, name, files)
     summary["outputs"] = [str(p) for p in written]
     summary["unresolved_rows"] = report.unresolved_rows(current)
@@ -125,11 +128,16 @@ def publish(
     return summary
 
 
-def _remove_stale_temps(out_dir: Path, name: str) -> None:
-    """Temporary files a killed run left behind (we hold the run lock, so no other run is writing them)."""
-    for stale in out_dir.glob(f".{name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
+def _remove_stale_temps(out_dir: Path, name: str, suffixes: Iterable[str]) -> None:
+    """Temporary files a killed run of this list left behind (we hold its lock, so no run is writing them).
+
+    Exactly outputs.write_text's temporary names (".NAME.SUFFIX.<8 random>.tmp"): list "a" must not take
+    list "a.b"'s files, which another run may be writing.
+    """
+    for suffix in suffixes:
+        for stale in out_dir.glob(f".{glob.escape(name)}.{glob.escape(suffix)}.{'?' * 8}.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
 
 # What report.diff_catalogues, history_lines, unresolved_rows and to_report_markdown read of a catalogue entry.
