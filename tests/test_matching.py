@@ -153,6 +153,17 @@ def test_title_score_tolerates_typos_and_forms(listed: str, found: str) -> None:
             "Self-Supervised Learning of Audio-Visual Objects from Video",
             "Self-Supervised Learning of Audio-Visual Representations from Video",
         ),
+        # The prefixed opposite right before another word must not pass as "two words joined" ("supervisedlip").
+        (
+            "Tivfennutiv: Unsupervised Lip Reading with Contrastive Pretraining",
+            "Tivfennutiv: Supervised Lip Reading with Contrastive Pretraining",
+        ),
+        # A word used twice needs two counterparts: the second "Audio" is not matched by the first.
+        (
+            "Audio- Binaural Audio Synthesis for Hearing-Aid Videos via Masked Autoencoders",
+            "Audio- Binaural Video Synthesis for Hearing-Aid Videos via Masked Autoencoders",
+        ),
+        ("Audio Audio Fusion for Speaker Diarization", "Audio Visual Fusion for Speaker Diarization"),
     ],
 )
 def test_title_score_rejects_near_misses(listed: str, found: str) -> None:

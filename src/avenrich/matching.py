@@ -72,10 +72,12 @@ confidence capped at LINK_TITLE_CAP (0.50)), but never when the record is not th
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from avenrich.listing import parse_venue_tag
 from avenrich.model import NOT_A_PAPER_TYPES, Author, Ids, Link, LinkMatch, Resolution, Work
@@ -86,6 +88,7 @@ from avenrich.text import clean_markup, normalise_title, strip_accents
 TITLE_PASS = 0.90
 WORD_MATCH = 0.80
 WORD_PENALTY = 0.08
+JOINED_MIN_CHARS = 6
 NUMBER_MISMATCH_CAP = 0.80
 SUBTITLE_FACTOR = 0.92
 SUBTITLE_MIN_MAIN_WORDS = 4
@@ -218,28 +221,39 @@ def _close(a: str, b: str) -> bool:
     return fuzz.ratio(a, b) >= WORD_MATCH * 100
 
 
-def _has_counterpart(i: int, words: Sequence[str], other: Sequence[str]) -> bool:
-    """Whether words[i] occurs in `other`, allowing a typo or a word split/joined differently."""
+def _joined_counterpart(i: int, words: Sequence[str], other: Sequence[str]) -> bool:
+    """Whether words[i] is two words of `other` written as one ("musicvideo" ~ "music video"), or joined with
+    its neighbour is one word of `other`, up to one typo. Strict: "unsupervised" is not "supervised lip"."""
     word = words[i]
-    if any(_close(word, x) for x in other):
-        return True
-    pairs = (other[j] + other[j + 1] for j in range(len(other) - 1))
-    if any(_close(word, p) and abs(len(word) - len(p)) <= 1 for p in pairs):
-        return True
-    joined = []
-    if i > 0:
-        joined.append(words[i - 1] + word)
-    if i + 1 < len(words):
-        joined.append(word + words[i + 1])
-    return any(_close(j, x) and abs(len(j) - len(x)) <= 1 for j in joined for x in other)
+    pairs = [other[j] + other[j + 1] for j in range(len(other) - 1)]
+    joined = [words[i - 1] + word] if i > 0 else []
+    joined += [word + words[i + 1]] if i + 1 < len(words) else []
+    return any(_near(word, p) for p in pairs) or any(_near(j, x) for j in joined for x in other)
+
+
+def _near(a: str, b: str) -> bool:
+    return len(a) >= JOINED_MIN_CHARS and Levenshtein.distance(a, b) <= 1
 
 
 def _unmatched(words: Sequence[str], other: Sequence[str]) -> int:
-    return sum(
-        1
-        for i, w in enumerate(words)
-        if w not in STOPWORDS and not w.isdigit() and not _has_counterpart(i, words, other)
-    )
+    """Content words of `words` without a counterpart of their own in `other`, matched one to one: exact
+    matches first, then typos, then words split or joined differently. A word used twice needs two."""
+    content = [i for i, w in enumerate(words) if w not in STOPWORDS and not w.isdigit()]
+    free = Counter(other)
+    inexact = []
+    for i in content:
+        if free[words[i]] > 0:
+            free[words[i]] -= 1
+        else:
+            inexact.append(i)
+    unmatched = 0
+    for i in inexact:
+        typo = next((x for x, n in free.items() if n > 0 and _close(words[i], x)), None)
+        if typo is not None:
+            free[typo] -= 1
+        elif not _joined_counterpart(i, words, other):
+            unmatched += 1
+    return unmatched
 
 
 def _similarity(a: str, b: str) -> float:
