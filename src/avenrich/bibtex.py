@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from bibtexparser.entrypoint import write_string
 from bibtexparser.library import Library
@@ -222,14 +222,20 @@ def _needs_protection(part: str) -> bool:
 
 def to_bibtex(records: Sequence[Record], keys: Mapping[str, str]) -> str:
     """The BibTeX file: one entry per distinct paper (records sharing a key merge), ordered by key."""
-    library = Library()
-    for key, group in group_by_key(records, keys):
-        library.add(to_entry(key, group))
+    return "".join(to_bibtex_chunks(records, keys))
+
+
+def to_bibtex_chunks(records: Sequence[Record], keys: Mapping[str, str]) -> Iterator[str]:
+    """The BibTeX file an entry at a time (the text of one bibtexparser library of them all, without the
+    library and the whole text in memory: hundreds of MB at 100k links); entries are separated by a blank line.
+    """
     formatting = BibtexFormat()  # type: ignore[no-untyped-call]
     formatting.indent = "  "
     formatting.block_separator = "\n"
-    # Values are enclosed here (braces, month macros bare), so no unparse middleware touches them.
-    return write_string(library, unparse_stack=[], bibtex_format=formatting)
+    for number, (key, group) in enumerate(group_by_key(records, keys)):
+        # Values are enclosed here (braces, month macros bare), so no unparse middleware touches them.
+        text = write_string(Library([to_entry(key, group)]), unparse_stack=[], bibtex_format=formatting)
+        yield formatting.block_separator + text if number else text
 
 
 def to_entry(key: str, records: Sequence[Record]) -> Entry:

@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -144,28 +144,58 @@ def to_json(doc: Mapping[str, Any]) -> str:
     return to_json_text(doc)
 
 
+def to_json_chunks(
+    records: Sequence[Record],
+    keys: Mapping[str, str],
+    *,
+    source: Mapping[str, Any],
+    generated_at: str,
+    summary: Mapping[str, Any] | None = None,
+) -> Iterator[str]:
+    """`to_json(to_catalogue(...))` a piece at a time, each entry built only when its text is wanted: the
+    catalogue is written without its document or its whole text in memory (each is ~1 GB at 100k links)."""
+    head = to_catalogue((), keys, source=source, generated_at=generated_at, summary=summary)
+    del head["entries"]
+    return _json_chunks(head, "entries", (to_entry(record, key_for(record, keys)) for record in records))
+
+
 def to_json_text(value: Any) -> str:
     """`json.dumps(value, indent=2, ensure_ascii=False)` and a final newline, encoded item by item when the
     value is a list or a dict ending in one (the entries): the same text, without the list of every token of
     the whole document that one json.dumps call builds first (several times the text: gigabytes at 100k links).
     """
-    items = value if isinstance(value, list) else None
-    head: dict[Any, Any] = {}
+    return "".join(to_text_chunks(value))  # one join: no intermediate copy of the body
+
+
+def to_text_chunks(value: Any) -> Iterator[str]:
+    """The pieces of `to_json_text(value)`: the head, then one piece per item of the list."""
+    if isinstance(value, list):
+        return to_array_chunks(value)
     if isinstance(value, dict) and value:
         *keys, last = value
         if isinstance(last, str) and isinstance(value[last], list):
-            items, head = value[last], {k: value[k] for k in keys}
-    if not items:
-        return _dumps(value) + "\n"
-    if isinstance(value, list):
-        indent, parts, end = "  ", ["[\n"], "\n]\n"
+            return _json_chunks({k: value[k] for k in keys}, last, value[last])
+    return iter([_dumps(value) + "\n"])
+
+
+def to_array_chunks(items: Iterable[Any]) -> Iterator[str]:
+    """`to_json_text(list(items))` a piece per item, each item taken only when its text is wanted."""
+    return _json_chunks(None, None, items)
+
+
+def _json_chunks(head: Mapping[str, Any] | None, name: str | None, items: Iterable[Any]) -> Iterator[str]:
+    """A list (name None) or an object of `head` then `name: items`, as json.dumps(indent=2) pieces."""
+    if name is None:
+        indent, start, empty, end = "  ", "[\n", "[]\n", "\n]\n"
     else:
         indent, end = "    ", "\n  ]\n}\n"
-        parts = [_dumps(head)[:-2] + ",\n" if head else "{\n", "  " + _dumps(last) + ": [\n"]
-    for number, item in enumerate(items):
-        parts.append((",\n" if number else "") + indent + _dumps(item).replace("\n", "\n" + indent))
-    parts.append(end)
-    return "".join(parts)  # one join: no intermediate copy of the body
+        start = (_dumps(head)[:-2] + ",\n" if head else "{\n") + "  " + _dumps(name) + ": [\n"
+        empty = _dumps({**(head or {}), name: []}) + "\n"
+    separator = start
+    for item in items:
+        yield separator + indent + _dumps(item).replace("\n", "\n" + indent)
+        separator = ",\n"
+    yield end if separator != start else empty
 
 
 def _dumps(value: Any) -> str:

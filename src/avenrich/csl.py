@@ -6,11 +6,11 @@ Items carry the same citation keys as the BibTeX file and come in the same order
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from avenrich.bibtex import clean_text
-from avenrich.catalogue import to_json_text
+from avenrich.catalogue import to_array_chunks
 from avenrich.keys import group_by_key
 from avenrich.model import Author, Record
 
@@ -41,7 +41,12 @@ def to_csl_json(records: Sequence[Record], keys: Mapping[str, str]) -> list[dict
 
 def to_csl_json_text(records: Sequence[Record], keys: Mapping[str, str]) -> str:
     """The CSL-JSON file: a UTF-8 JSON array, 2-space indent, final newline."""
-    return to_json_text(to_csl_json(records, keys))
+    return "".join(to_csl_json_chunks(records, keys))
+
+
+def to_csl_json_chunks(records: Sequence[Record], keys: Mapping[str, str]) -> Iterator[str]:
+    """The CSL-JSON file an item at a time, each item built only when its text is wanted."""
+    return to_array_chunks(to_item(key, group) for key, group in group_by_key(records, keys))
 
 
 def to_item(key: str, records: Sequence[Record]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,11 @@ _MODE = 0o644
 _SLICE = 1 << 20  # characters
 
 
-def write_outputs(out_dir: Path, name: str, files: Mapping[str, str]) -> list[Path]:
+def write_outputs(out_dir: Path, name: str, files: Mapping[str, str | Iterable[str]]) -> list[Path]:
     """Write each `files[suffix]` to `out_dir/NAME.suffix` atomically; the written paths, in `files` order.
+
+    A file is a text or an iterable of pieces of text (written as they come, so a big file never exists in
+    memory whole); iterables are consumed in `files` order.
 
     All temporary files are complete and on disk before the first rename, so a failure while writing leaves
     every previous output intact. The renames follow the order of `files` (put the file readers poll last).
@@ -69,7 +72,7 @@ def read_json_if_exists(path: Path, object_hook: Callable[[dict[str, Any]], Any]
         raise OutputError(f"{path} is not valid JSON (line {exc.lineno}): fix or remove it") from None
 
 
-def _write_temp(target: Path, text: str) -> Path:
+def _write_temp(target: Path, text: str | Iterable[str]) -> Path:
     """A complete, fsynced temporary copy of the new content next to the target."""
     try:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -78,8 +81,8 @@ def _write_temp(target: Path, text: str) -> Path:
     temp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            for start in range(0, len(text), _SLICE):  # encoded a slice at a time, not the whole text at once
-                handle.write(text[start : start + _SLICE])
+            for piece in _pieces(text):
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp creates 0600; outputs are meant to be read (served, committed), so keep the old file's mode.
@@ -88,7 +91,18 @@ def _write_temp(target: Path, text: str) -> Path:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise OutputError(f"cannot write {target}: {_why(exc)}") from None
+    except BaseException:  # the pieces' producer failed: no half-written temporary file stays behind
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
     return temp
+
+
+def _pieces(text: str | Iterable[str]) -> Iterable[str]:
+    """A text a megabyte-sized slice at a time (encoding it at once doubles its memory), or the given pieces."""
+    if isinstance(text, str):
+        return (text[start : start + _SLICE] for start in range(0, len(text), _SLICE))
+    return text
 
 
 def _mode_of(target: Path) -> int:

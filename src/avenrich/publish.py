@@ -1,7 +1,7 @@
 """Publishing a run (edge): the output files, the key registry, the report, the history, the run lock.
 
-Everything of one run is rendered in memory first and then written file by file through a temporary file
-and a rename, so readers and a crash never see a partial file; the catalogue is renamed last.
+Every file of one run is written to a temporary file (the big ones piece by piece as they are made), and only
+when all are complete renamed, so readers and a crash never see a partial file; the catalogue is renamed last.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
-import json
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from avenrich import inputs, keys, pipeline, report
+from avenrich import catalogue, inputs, keys, pipeline, report
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
 from avenrich.model import Record
@@ -99,8 +98,8 @@ def publish(
     source = {"input": text.origin, "format": text.format, "name": name}
     # Only what the same inputs and cache reproduce goes into the catalogue; request counts go to the report.
     stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
-    rendered = pipeline.render(records, registry, source=source, generated_at=generated_at, summary=stable)
-    current = json.loads(rendered.files["json"], object_hook=_reported)
+    streams = pipeline.render_streams(records, registry, source=source, generated_at=generated_at, summary=stable)
+    current = _reported_catalogue(records, streams.keys, generated_at)
     changes = report.diff_catalogues(previous, current)
     summary["changes"] = {
         "added": list(changes.added),
@@ -110,13 +109,15 @@ def publish(
     history_path = out_dir / f"{name}.history.jsonl"
     existing = history_path.read_text(encoding="utf-8") if history_path.is_file() else ""
     date = generated_at[:10]
-    files: dict[str, str] = {
-        "keys.json": keys.to_registry_json(rendered.registry),
+    markdown = report.to_report_markdown(summary, changes, current)
+    # The big files are made while they are written (streams): none of them is ever whole in memory.
+    files: dict[str, str | Iterable[str]] = {
+        "keys.json": keys.to_registry_json(streams.registry),
         "history.jsonl": report.merge_history(existing, report.history_lines(current, date), date),
-        "report.md": report.to_report_markdown(summary, changes, current),
-        "bib": rendered.files["bib"],
-        "csl.json": rendered.files["csl.json"],
-        "json": rendered.files["json"],
+        "report.md": markdown,
+        "bib": streams.files["bib"],
+        "csl.json": streams.files["csl.json"],
+        "json": streams.files["json"],
     }
     if "://" in text.origin.split(" ")[0] and "last good copy" not in text.origin:
         files[LAST_GOOD_SUFFIX] = text.text
@@ -124,8 +125,14 @@ def publish(
     written = write_outputs(out_dir, name, files)
     summary["outputs"] = [str(p) for p in written]
     summary["unresolved_rows"] = report.unresolved_rows(current)
-    summary["report_markdown"] = files["report.md"]
+    summary["report_markdown"] = markdown
     return summary
+
+
+def _reported_catalogue(records: Sequence[Record], by_paper: Mapping[str, str], generated_at: str) -> dict[str, Any]:
+    """The catalogue the run writes, down to what the report reads (what `_reported` keeps of the file)."""
+    entries = [_reported(catalogue.to_entry(record, keys.key_for(record, by_paper))) for record in records]
+    return {"generated_at": generated_at, "entries": entries}
 
 
 def _remove_stale_temps(out_dir: Path, name: str, suffixes: Iterable[str]) -> None:
