@@ -11,6 +11,7 @@ DOIs are stored lowercased; arXiv ids carry no version suffix.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -117,6 +118,9 @@ class Author:
     orcid: str | None = None
     s2_id: str | None = None
 
+    def __post_init__(self) -> None:
+        _share_texts(self, ("given", "family", "literal", "orcid", "s2_id"))
+
     @property
     def display(self) -> str:
         """The name as one string, given names first."""
@@ -146,6 +150,20 @@ NOT_A_PAPER_TYPES = frozenset(
         "database",
     }
 )
+
+
+_WORK_TEXTS = ("title", "subtitle", "venue", "venue_acronym", "type", "subtype", "publisher", "pages", "volume",
+               "issue", "url", "fetched", "counts_fetched")  # fmt: skip
+
+
+def _share_texts(value: object, names: tuple[str, ...]) -> None:
+    """Replace each text field by its interned copy (the same characters): names, venues, publishers, types
+    and dates repeat across thousands of records, and a paper's fields between its search hit and its looked-up
+    record, each a new string from its JSON; a 100k-link run held hundreds of MB of such copies."""
+    for name in names:
+        text = getattr(value, name)
+        if type(text) is str:
+            object.__setattr__(value, name, sys.intern(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +200,9 @@ class Work:
     fetched: str | None = None
     counts_fetched: str | None = None
     score: float | None = None
+
+    def __post_init__(self) -> None:
+        _share_texts(self, _WORK_TEXTS)
 
     @property
     def is_preprint(self) -> bool:

@@ -472,16 +472,17 @@ class SemanticScholarSource:
         work = parse_paper(item)
         paper_id = work.ids.s2 or ""
         entry = {"item": {k: v for k, v in item.items() if k != "matchScore"}, "fetched": today}
+        stored = dataclasses.replace(work, fetched=today, counts_fetched=today)
         for key in dict.fromkeys(k for k in (norm, paper_id) if k):
             self.cache.set(key_for(NAME, "paper", key), entry, METADATA_TTL)
-            self._memo[key] = dataclasses.replace(work, fetched=today, counts_fetched=today)
+            self._memo[key] = stored  # one Work for both keys and the caller (it is frozen)
         counts = {
             "citationCount": work.citation_count,
             "influentialCitationCount": work.influential_citation_count,
             "fetched": today,
         }
         self.cache.set(key_for(NAME, "counts", paper_id), counts, COUNTS_TTL)
-        return dataclasses.replace(work, fetched=today, counts_fetched=today)
+        return stored
 
     def _refresh_counts(
         self, client: SourceClient, stale: list[tuple[str, Mapping[str, Any]]]

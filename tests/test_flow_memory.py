@@ -1,0 +1,50 @@
+"""The flow empties each stage's result once no later stage needs it (Prefect keeps task results to the end)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from avenrich import pipeline, resolve
+
+pytestmark = pytest.mark.prefect
+
+SAMPLE = Path(__file__).parent / "fixtures" / "lists" / "sample.md"
+
+
+def test_stage_results_are_emptied_and_outputs_unchanged(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """After the run the ledger, items, outcomes and records the tasks returned are empty; the outputs still
+    hold every link (they were written before the records were let go)."""
+    from avenrich.prefect_env import prepare_prefect_env
+
+    prepare_prefect_env()
+    from avenrich.flow import enrich
+
+    kept: dict[str, Any] = {}
+
+    def keeping(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kept[name] = fn(*args, **kwargs)
+            if name == "lookup":  # offline, nothing is found: an answer "unknown" for an id no link has
+                kept[name].s2["arXiv:0000.00000"] = None
+            return kept[name]
+
+        return wrapper
+
+    for module, name in ((pipeline, "identify"), (resolve, "lookup"), (resolve, "search_and_verify"),
+                         (pipeline, "build_records")):  # fmt: skip
+        monkeypatch.setattr(module, name, keeping(name, getattr(module, name)))
+    out = tmp_path / "out"
+    summary = enrich(input=str(SAMPLE), out_dir=str(out), cache_dir=str(tmp_path / "cache"), offline=True)
+    assert sorted(kept) == ["build_records", "identify", "lookup", "search_and_verify"]
+    ledger = kept["lookup"]
+    assert (ledger.crossref, ledger.s2) == ({}, {})
+    assert kept["identify"] == [] and kept["search_and_verify"] == {} and kept["build_records"] == []
+    doc = json.loads((out / "sample.json").read_text(encoding="utf-8"))
+    assert len(doc["entries"]) == summary["entries"] == 12
