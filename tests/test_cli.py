@@ -145,6 +145,8 @@ def test_run_with_services_unreachable_finishes_fast_and_is_recorded(tmp_path: P
     degraded = [line for line in done.stderr.splitlines() if "sources degraded" in line]
     assert len(degraded) == 1 and "crossref" in degraded[0] and "semantic_scholar" in degraded[0]
     assert "Traceback" not in done.stderr
+    requests = [line for line in done.stderr.splitlines() if line.startswith("requests: ")]
+    assert len(requests) == 1 and "crossref" in requests[0] and "semantic_scholar" in requests[0], done.stderr
     listing = subprocess.run(
         [str(Path(sys.executable).with_name("prefect")), "flow-run", "ls"],
         env={**env, "COLUMNS": "300"},

@@ -95,6 +95,7 @@ class Display:
             )
         if not self.quiet:
             self.console.print(_table(summary))
+            self.console.print(_requests_line(summary), highlight=False, soft_wrap=True, markup=False)
         outputs = [p for p in summary.get("outputs", []) if p.endswith((".bib", ".json"))]
         line = (
             f"{summary['entries']} entries: {summary['resolved']} resolved, {summary['unresolved']} unresolved "
@@ -105,18 +106,22 @@ class Display:
 
 
 def _table(summary: Mapping[str, Any]) -> Table:
-    table = Table(title=f"avenrich: {summary.get('name', '')}", title_justify="left")
+    table = Table(title=str(summary.get("name", "")), title_justify="left")
     table.add_column("link kind")
     table.add_column("resolved", justify="right")
     table.add_column("unresolved", justify="right")
     for host, row in summary["by_host"].items():
         table.add_row(host, str(row["resolved"]), str(row["unresolved"]))
     table.add_row("total", str(summary["resolved"]), str(summary["unresolved"]), style="bold")
-    requests = summary.get("requests") or {}
-    for source, endpoints in sorted(requests.items()):
+    return table
+
+
+def _requests_line(summary: Mapping[str, Any]) -> str:
+    """'requests: crossref 3 (0 cache hits), semantic_scholar 3 (12 cache hits)' — one line, never wrapped into
+    the table's width."""
+    parts = []
+    for source, endpoints in sorted((summary.get("requests") or {}).items()):
         sent = sum(c.get("requests", 0) for c in endpoints.values())
         hits = sum(c.get("cache_hits", 0) for c in endpoints.values())
-        table.caption = (
-            table.caption + "; " if table.caption else ""
-        ) + f"{source}: {sent} requests, {hits} cache hits"
-    return table
+        parts.append(f"{source} {sent} ({hits} cache hits)")
+    return "requests: " + (", ".join(parts) if parts else "none")
