@@ -12,7 +12,7 @@ import pytest
 
 from avenrich import bibtex, catalogue, csl, keys
 from avenrich.errors import OutputError
-from avenrich.outputs import read_json_if_exists, write_outputs
+from avenrich.outputs import read_json_if_exists, read_json_items, read_lines, write_outputs
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"
 
@@ -131,6 +131,61 @@ class TestReadJsonIfExists:
         (tmp_path / "x.json").write_text("{\n  oops", encoding="utf-8")
         with pytest.raises(OutputError, match=r"x\.json is not valid JSON \(line 2\)"):
             read_json_if_exists(tmp_path / "x.json")
+
+
+class TestReadJsonItems:
+    """The previous catalogue is read as a stream, down to what the report needs."""
+
+    def test_items_of_the_array_pass_through_keep(self, tmp_path: Path) -> None:
+        """Every item of the named array, in order, as `keep` returns it; other members are not kept."""
+        doc = {"schema_version": "1", "source": {"entries": ["not", "these"]},
+               "entries": [{"url": "a", "n": 1.5, "x": [1, {"y": None}]}, {"url": "b"}, 3]}  # fmt: skip
+        (tmp_path / "c.json").write_text(json.dumps(doc), encoding="utf-8")
+        got = read_json_items(tmp_path / "c.json", "entries", lambda e: e)
+        assert got == doc["entries"]
+        assert isinstance(got[0]["n"], float), "numbers are plain floats, not Decimal"
+        assert read_json_items(tmp_path / "c.json", "entries", lambda e: e["url"] if isinstance(e, dict) else 0) == [
+            "a", "b", 0,
+        ]  # fmt: skip
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ('{"entries": []}', []),  # a catalogue with no entries: a previous run with nothing
+            ('{"schema_version": "1"}', None),  # no entries array: not a catalogue, nothing to compare
+            ("[1, 2]", None),
+            ('{"entries": {"url": "a"}}', None),
+        ],
+    )
+    def test_no_such_array_is_none(self, tmp_path: Path, text: str, expected: list[object] | None) -> None:
+        """Only a file that has the array gives a list; a missing file or another shape gives None."""
+        (tmp_path / "c.json").write_text(text, encoding="utf-8")
+        assert read_json_items(tmp_path / "c.json", "entries", lambda e: e) == expected
+        assert read_json_items(tmp_path / "missing.json", "entries", lambda e: e) is None
+
+    @pytest.mark.parametrize(
+        "content",
+        [b'{"entries": [{"url": "a"}, {"url": ', b"{\n  oops", b"", b'{"entries": [{"url": "\xff\xfe"}]}', b"\x00\x01"],
+    )
+    def test_a_broken_file_is_one_output_error(self, tmp_path: Path, content: bytes) -> None:
+        """Truncated, invalid, empty, non-UTF-8 or binary: one line naming the file, never a traceback."""
+        (tmp_path / "c.json").write_bytes(content)
+        with pytest.raises(OutputError, match=r"c\.json is not valid JSON \(.+\): fix or remove it") as info:
+            read_json_items(tmp_path / "c.json", "entries", lambda e: e)
+        assert "\n" not in str(info.value)
+
+    def test_a_directory_is_an_output_error(self, tmp_path: Path) -> None:
+        (tmp_path / "c.json").mkdir()
+        with pytest.raises(OutputError, match=r"cannot read .*c\.json"):
+            read_json_items(tmp_path / "c.json", "entries", lambda e: e)
+
+
+class TestReadLines:
+    def test_lines_as_read_and_missing_is_empty(self, tmp_path: Path) -> None:
+        """The file's lines with their ends; a missing file has none; a damaged byte is replaced, not fatal."""
+        (tmp_path / "h.jsonl").write_bytes(b'{"a": 1}\n{"b": "\xff"}\nlast')
+        assert list(read_lines(tmp_path / "h.jsonl")) == ['{"a": 1}\n', '{"b": "\ufffd"}\n', "last"]
+        assert list(read_lines(tmp_path / "none.jsonl")) == []
 
 
 def test_catalogue_of_the_sample_is_valid() -> None:

@@ -80,8 +80,9 @@ def test_unresolved_rows_skip_resolved_and_datasets() -> None:
 def test_history_replaces_the_same_day_and_keeps_older_days() -> None:
     """A second run on the same day replaces that day's lines; earlier days stay."""
     doc = {"entries": [entry("u1", 3, 4), entry("u2")]}
-    day1 = merge_history("", history_lines(doc, "2026-11-24"), "2026-11-24")
-    day2 = merge_history(day1, history_lines(doc, "2026-11-25"), "2026-11-25")
-    again = merge_history(day2, history_lines({"entries": [entry("u1", 9, 9)]}, "2026-11-25"), "2026-11-25")
+    day1 = "".join(merge_history([], history_lines(doc, "2026-11-24"), "2026-11-24"))
+    day2 = "".join(merge_history(day1.splitlines(True), history_lines(doc, "2026-11-25"), "2026-11-25"))
+    later = history_lines({"entries": [entry("u1", 9, 9)]}, "2026-11-25")
+    again = "".join(merge_history(day2.splitlines(True), later, "2026-11-25"))
     rows = [json.loads(line) for line in again.splitlines()]
     assert [(r["date"], r["crossref"]) for r in rows] == [("2026-11-24", 3), ("2026-11-25", 9)]

@@ -11,11 +11,15 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import ijson
 
 from avenrich.errors import OutputError
+
+T = TypeVar("T")
 
 _MODE = 0o644
 _SLICE = 1 << 20  # characters
@@ -55,11 +59,8 @@ def write_outputs(out_dir: Path, name: str, files: Mapping[str, str | Iterable[s
     return [target for target, _text in targets]
 
 
-def read_json_if_exists(path: Path, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
-    """The parsed JSON file, or None when it does not exist; OutputError when it exists but is unreadable.
-
-    `object_hook` is json.loads's: it can shrink each object as it is read, so a big file never exists in full.
-    """
+def read_json_if_exists(path: Path) -> Any:
+    """The parsed JSON file, or None when it does not exist; OutputError when it exists but is unreadable."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -67,9 +68,58 @@ def read_json_if_exists(path: Path, object_hook: Callable[[dict[str, Any]], Any]
     except (OSError, UnicodeDecodeError) as exc:
         raise OutputError(f"cannot read {path}: {_why(exc)}") from None
     try:
-        return json.loads(text, object_hook=object_hook)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise OutputError(f"{path} is not valid JSON (line {exc.lineno}): fix or remove it") from None
+
+
+def read_json_items(path: Path, array: str, keep: Callable[[Any], T]) -> list[T] | None:
+    """`keep(item)` of every item of the array at `array` (an ijson prefix such as "entries") in a JSON file,
+    parsed as a stream; None when the file does not exist or has no such array; OutputError when it exists but
+    is unreadable or not JSON.
+
+    Only what `keep` returns stays in memory: a 100k-link catalogue is hundreds of MB of text, and more than a
+    GB of objects parsed whole.
+    """
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {_why(exc)}") from None
+    found = False
+
+    def watched(events: Iterable[tuple[str, str, Any]]) -> Iterator[tuple[str, str, Any]]:
+        nonlocal found
+        for prefix, event, value in events:
+            if event == "start_array" and prefix == array:
+                found = True
+            yield prefix, event, value
+
+    with handle:
+        try:
+            kept = [keep(item) for item in ijson.items(watched(ijson.parse(handle, use_float=True)), f"{array}.item")]
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
+            raise OutputError(f"{path} is not valid JSON ({_first_line(exc)}): fix or remove it") from None
+        except OSError as exc:
+            raise OutputError(f"cannot read {path}: {_why(exc)}") from None
+    return kept if found else None
+
+
+def read_lines(path: Path) -> Iterator[str]:
+    """The lines of a text file as it is read (none when it does not exist); undecodable bytes replaced, so one
+    damaged line never stops a run. OutputError when it exists but cannot be read."""
+    try:
+        handle = path.open(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {_why(exc)}") from None
+    with handle:
+        try:
+            yield from handle
+        except OSError as exc:
+            raise OutputError(f"cannot read {path}: {_why(exc)}") from None
 
 
 def _write_temp(target: Path, text: str | Iterable[str]) -> Path:
@@ -124,6 +174,10 @@ def _sync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
 
 
 def _why(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ from avenrich import catalogue, inputs, keys, pipeline, report
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
 from avenrich.model import Record
-from avenrich.outputs import read_json_if_exists, write_outputs
+from avenrich.outputs import read_json_items, read_lines, write_outputs
 
 LAST_GOOD_SUFFIX = "input.txt"
 
@@ -94,7 +94,7 @@ def publish(
     if "last good copy" in text.origin:
         summary["input_note"] = "the input URL could not be fetched; used the last good copy of the list"
     registry = keys.read_registry(out_dir / f"{name}.keys.json")
-    previous = _for_diff(read_json_if_exists(out_dir / f"{name}.json", object_hook=_reported))
+    previous = _previous_catalogue(out_dir / f"{name}.json")
     source = {"input": text.origin, "format": text.format, "name": name}
     # Only what the same inputs and cache reproduce goes into the catalogue; request counts go to the report.
     stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
@@ -106,14 +106,14 @@ def publish(
         "removed": list(changes.removed),
         "count_changes": len(changes.counts),
     }
-    history_path = out_dir / f"{name}.history.jsonl"
-    existing = history_path.read_text(encoding="utf-8") if history_path.is_file() else ""
     date = generated_at[:10]
     markdown = report.to_report_markdown(summary, changes, current)
     # The big files are made while they are written (streams): none of them is ever whole in memory.
     files: dict[str, str | Iterable[str]] = {
         "keys.json": keys.to_registry_json(streams.registry),
-        "history.jsonl": report.merge_history(existing, report.history_lines(current, date), date),
+        "history.jsonl": report.merge_history(
+            read_lines(out_dir / f"{name}.history.jsonl"), report.history_lines(current, date), date
+        ),
         "report.md": markdown,
         "bib": streams.files["bib"],
         "csl.json": streams.files["csl.json"],
@@ -148,13 +148,14 @@ def _remove_stale_temps(out_dir: Path, name: str, suffixes: Iterable[str]) -> No
 
 
 # What report.diff_catalogues, history_lines, unresolved_rows and to_report_markdown read of a catalogue entry.
-# A 100k-link catalogue parsed in full takes ~1 GB; parsed down to these fields, a tenth of it.
+# The report's view of the run's own catalogue is built down to these fields (a tenth of a whole entry).
 _REPORTED = {"url": None, "title": None, "citations": None, "key": None, "host": None, "kind": None,
              "ids": ("doi",), "resolution": ("status", "reason")}  # fmt: skip
 
 
 def _reported(obj: dict[str, Any]) -> dict[str, Any]:
-    """json object_hook: a catalogue entry reduced to the fields the report reads; other objects unchanged."""
+    """A catalogue entry reduced to the fields the report reads (also usable as a json object_hook: other
+    objects pass unchanged)."""
     if "url" not in obj or "resolution" not in obj:
         return obj
     kept: dict[str, Any] = {}
@@ -165,18 +166,19 @@ def _reported(obj: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _for_diff(previous: Any) -> dict[str, Any] | None:
-    """The previous catalogue reduced to what report.diff_catalogues reads (a 100k-link one is ~1 GB in full)."""
-    if not isinstance(previous, dict):
+def _previous_catalogue(path: Path) -> dict[str, Any] | None:
+    """The previous catalogue down to what report.diff_catalogues reads (url and citations of each entry),
+    parsed as a stream; None on the first run (no file, or no entries array)."""
+    entries = read_json_items(path, "entries", _for_diff)
+    if entries is None:
         return None
-    entries = previous.get("entries")
-    return {
-        "entries": [
-            {"url": e["url"], "citations": e.get("citations")}
-            for e in (entries if isinstance(entries, list) else [])
-            if isinstance(e, dict) and "url" in e
-        ]
-    }
+    return {"entries": [e for e in entries if e is not None]}
+
+
+def _for_diff(entry: Any) -> dict[str, Any] | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+        return None
+    return {"url": entry["url"], "citations": entry.get("citations")}
 
 
 def outputs_of(out_dir: Path, name: str) -> Mapping[str, Path]:

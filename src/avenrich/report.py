@@ -6,7 +6,7 @@ Works on catalogue documents (the published JSON), so the previous night's file 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,7 +154,15 @@ def history_lines(current: Mapping[str, Any], date: str) -> list[str]:
     return lines
 
 
-def merge_history(existing: str, new_lines: Sequence[str], date: str) -> str:
-    """The history file with today's lines replacing any earlier lines of the same date."""
-    kept = [line for line in existing.splitlines() if line.strip() and f'"date": "{date}"' not in line]
-    return "\n".join([*kept, *new_lines]) + ("\n" if kept or new_lines else "")
+def merge_history(existing: Iterable[str], new_lines: Sequence[str], date: str) -> Iterator[str]:
+    """The history file, line by line, with today's lines replacing any earlier lines of the same date.
+
+    `existing` is the old file's lines as they are read: the history grows every night, so it is never whole
+    in memory.
+    """
+    marker = f'"date": "{date}"'
+    for line in existing:
+        if line.strip() and marker not in line:
+            yield line.rstrip("\r\n") + "\n"
+    for line in new_lines:
+        yield line + "\n"
