@@ -197,3 +197,18 @@ def test_passes_link_host_and_duplicates_through() -> None:
 def test_parse_listed_name(name: str, author: Author) -> None:
     """List names split the way BibTeX splits them: "Last, First", else First von Last."""
     assert parse_listed_name(name) == author
+
+
+def test_shared_values_are_one_copy_but_never_across_types() -> None:
+    """Repeated provenance entries and evidence scores become one object; equal values of other types
+    (1 and 1.0, True and 1) stay apart, so sharing can never change what a record says."""
+    from avenrich.model import shared
+
+    a, b = shared(("title", "crossref", "2026-12-06")), shared(("title", "crossref", "2026-12-0" + "6"))
+    assert a is b
+    whole = shared((("year", 1.0), ("title", 0.95)))
+    assert shared((("year", 1.0), ("title", 0.95))) is whole
+    for one, other in [(("year", 1), ("year", 1.0)), (("x", True), ("x", 1)), ((("y", 1),), (("y", 1.0),))]:
+        first, second = shared(one), shared(other)
+        assert first == second and first is not second
+        assert [type(v) for v in second[-1:]] == [type(v) for v in other[-1:]]

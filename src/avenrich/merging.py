@@ -21,6 +21,7 @@ from avenrich.model import (
     Record,
     Resolution,
     Work,
+    shared,
 )
 
 # (field, sources in order of trust). Within a row, versions of record (anything but posted-content) come
@@ -102,7 +103,7 @@ def merge(
         volume=_str(values.get("volume")),
         issue=_str(values.get("issue")),
         citations=_citations(usable, merged_ids),
-        provenance=tuple(sorted((name, src, date) for name, (src, date) in provenance.items())),
+        provenance=shared(tuple(sorted(shared((name, src, date)) for name, (src, date) in provenance.items()))),
         duplicates=duplicates,
     )
 

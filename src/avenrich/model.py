@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar, cast
+
+T = TypeVar("T")
 
 Kind = Literal["paper", "dataset"]
 Status = Literal["resolved", "unresolved"]
@@ -154,6 +156,16 @@ NOT_A_PAPER_TYPES = frozenset(
 
 _WORK_TEXTS = ("title", "subtitle", "venue", "venue_acronym", "type", "subtype", "publisher", "pages", "volume",
                "issue", "url", "fetched", "counts_fetched")  # fmt: skip
+
+
+_SHARED: dict[str, object] = {}
+
+
+def shared(value: T) -> T:
+    """One copy of an immutable value that repeats across records, such as a provenance entry
+    ("title", "crossref", "2026-12-06") or an evidence score ("year", 1.0): a 100k-link run made millions of
+    equal small tuples. Keyed by repr, not ==, so ("year", 1) and ("year", 1.0) stay apart."""
+    return cast(T, _SHARED.setdefault(repr(value), value))
 
 
 def _share_texts(value: object, names: tuple[str, ...]) -> None:

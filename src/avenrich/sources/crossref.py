@@ -389,7 +389,7 @@ class CrossrefSource:
         self.errors: list[str] = []
         self.failures: dict[str, str] = {}
         self._memo: dict[str, Work | None] = {}
-        self._pending: dict[str, Mapping[str, Any]] = {}  # DOI → cached entry whose counts wait for refresh_counts
+        self._pending: dict[str, Work] = {}  # DOI → cached Work (also in _memo) whose counts wait for refresh_counts
 
     # -- lookup ---------------------------------------------------------------------------------------
 
@@ -402,7 +402,7 @@ class CrossrefSource:
         """
         result: dict[str, Work | None] = {}
         to_fetch: list[str] = []
-        stale: list[tuple[str, Mapping[str, Any]]] = []
+        stale: list[tuple[str, Work]] = []
         for doi in dict.fromkeys(d.strip().lower() for d in dois if d and d.strip()):
             if doi in self._memo:
                 result[doi] = self._memo[doi]
@@ -415,16 +415,15 @@ class CrossrefSource:
         if self.offline or self.client is None:
             for doi in to_fetch:
                 self._fail([doi], OFFLINE_REASON)
-            for doi, entry in stale:
-                result[doi] = self._memo[doi] = self._work(entry, None)
+            for doi, work in stale:
+                result[doi] = self._memo[doi] = work
             return result
         result.update(self._fetch(self.client, to_fetch))
         if refresh_counts:
             result.update(self._refresh_counts(self.client, stale))
         else:
-            for doi, entry in stale:
-                result[doi] = self._memo[doi] = self._work(entry, None)
-                self._pending[doi] = entry
+            for doi, work in stale:
+                result[doi] = self._memo[doi] = self._pending[doi] = work
         return result
 
     def refresh_counts(self, dois: Iterable[str]) -> dict[str, Work]:
@@ -434,12 +433,8 @@ class CrossrefSource:
         last counts (the Works lookup returned stand).
         """
         wanted = {d.lower() for d in dois}
-        todo = [
-            (doi, entry)
-            for doi, entry in self._pending.items()
-            if doi in wanted or (parse_work(entry["item"]).ids.doi or doi) in wanted
-        ]
-        for doi, _entry in todo:
+        todo = [(doi, work) for doi, work in self._pending.items() if doi in wanted or (work.ids.doi or doi) in wanted]
+        for doi, _work in todo:
             del self._pending[doi]
         if not todo or self.offline or self.client is None:
             return {}
@@ -451,7 +446,7 @@ class CrossrefSource:
         doi: str,
         result: dict[str, Work | None],
         to_fetch: list[str],
-        stale: list[tuple[str, Mapping[str, Any]]],
+        stale: list[tuple[str, Work]],
     ) -> None:
         entry = self.cache.get(key_for(NAME, "work", doi))
         if not isinstance(entry, Mapping) or not ("item" in entry or entry.get("missing")):
@@ -462,15 +457,15 @@ class CrossrefSource:
             result[doi] = self._memo[doi] = None
             return
         try:
-            canonical = parse_work(entry["item"]).ids.doi or doi
+            work = self._work(entry)
         except ValueError:
             to_fetch.append(doi)
             return
-        counts = self.cache.get(key_for(NAME, "counts", canonical))
+        counts = self.cache.get(key_for(NAME, "counts", work.ids.doi or doi))
         if isinstance(counts, Mapping):
-            result[doi] = self._memo[doi] = self._work(entry, counts)
+            result[doi] = self._memo[doi] = _with_counts(work, counts)
         else:
-            stale.append((doi, entry))
+            stale.append((doi, work))
 
     def _fetch(self, client: SourceClient, dois: list[str]) -> dict[str, Work | None]:
         found: dict[str, Work | None] = {}
@@ -545,13 +540,12 @@ class CrossrefSource:
         return result
 
     def _refresh_counts(
-        self, client: SourceClient, stale: list[tuple[str, Mapping[str, Any]]]
+        self, client: SourceClient, stale: list[tuple[str, Work]]
     ) -> dict[str, Work | None]:
         refreshed: dict[str, Work | None] = {}
-        by_canonical: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
-        for doi, entry in stale:
-            canonical = parse_work(entry["item"]).ids.doi or doi
-            by_canonical.setdefault(canonical, []).append((doi, entry))
+        by_canonical: dict[str, list[tuple[str, Work]]] = {}
+        for doi, work in stale:
+            by_canonical.setdefault(work.ids.doi or doi, []).append((doi, work))
         counts: dict[str, Mapping[str, Any]] = {}
         for batch in chunk_dois([d for d in by_canonical if "," not in d], COUNTS_BATCH_SIZE, COUNTS_MAX_FILTER_CHARS):
             try:
@@ -571,25 +565,16 @@ class CrossrefSource:
                 if doi in by_canonical and isinstance(value, int):
                     counts[doi] = {"count": value, "fetched": today}
                     self.cache.set(key_for(NAME, "counts", doi), counts[doi], COUNTS_TTL)
-        for canonical, entries in by_canonical.items():
-            for doi, entry in entries:
-                refreshed[doi] = self._memo[doi] = self._work(entry, counts.get(canonical))
+        for canonical, works in by_canonical.items():
+            for doi, work in works:
+                refreshed[doi] = self._memo[doi] = _with_counts(work, counts.get(canonical))
         return refreshed
 
     @staticmethod
-    def _work(entry: Mapping[str, Any], counts: Mapping[str, Any] | None) -> Work:
-        """The Work of a cached entry, with the counts entry when there is one (else the item's own)."""
-        work = parse_work(entry["item"])
+    def _work(entry: Mapping[str, Any]) -> Work:
+        """The Work of a cached entry, with the counts its item had when fetched (a counts entry updates them)."""
         fetched = str(entry.get("fetched") or "") or None
-        if counts is None:
-            return dataclasses.replace(work, fetched=fetched, counts_fetched=fetched)
-        count = counts.get("count")
-        return dataclasses.replace(
-            work,
-            fetched=fetched,
-            citation_count=count if isinstance(count, int) else None,
-            counts_fetched=str(counts.get("fetched") or "") or None,
-        )
+        return dataclasses.replace(parse_work(entry["item"]), fetched=fetched, counts_fetched=fetched)
 
     # -- search ---------------------------------------------------------------------------------------
 
@@ -656,3 +641,15 @@ class CrossrefSource:
     def _note(self, reason: str) -> None:
         if reason not in self.errors:
             self.errors.append(reason)
+
+
+def _with_counts(work: Work, counts: Mapping[str, Any] | None) -> Work:
+    """The Work with the counts of a counts entry ({"count", "fetched"}), or as it is when there is none."""
+    if counts is None:
+        return work
+    count = counts.get("count")
+    return dataclasses.replace(
+        work,
+        citation_count=count if isinstance(count, int) else None,
+        counts_fetched=str(counts.get("fetched") or "") or None,
+    )

@@ -334,7 +334,7 @@ class SemanticScholarSource:
         self.failures: dict[str, str] = {}
         self._failed: dict[str, str] = {}  # by normalised key
         self._memo: dict[str, Work | None] = {}
-        self._pending: dict[str, Mapping[str, Any]] = {}  # key → cached entry whose counts wait for refresh_counts
+        self._pending: dict[str, Work] = {}  # key → cached Work (also in _memo) whose counts wait for refresh_counts
 
     # -- lookup ---------------------------------------------------------------------------------------
 
@@ -349,7 +349,7 @@ class SemanticScholarSource:
         for key in dict.fromkeys(k for k in keys if k and k.strip()):
             by_norm.setdefault(normalise_key(key), []).append(key)
         to_fetch: list[str] = []
-        stale: list[tuple[str, Mapping[str, Any]]] = []
+        stale: list[tuple[str, Work]] = []
         resolved: dict[str, Work | None] = {}
         for norm in by_norm:
             if norm in self._memo:
@@ -358,8 +358,8 @@ class SemanticScholarSource:
                 self._from_cache(norm, resolved, to_fetch, stale)
         if self.offline or self.client is None:
             self._fail(to_fetch, OFFLINE_REASON)
-            for norm, entry in stale:
-                resolved[norm] = self._memo[norm] = self._work(entry, None)
+            for norm, work in stale:
+                resolved[norm] = self._memo[norm] = work
         else:
             splits = [MAX_SPLITS]
             for batch in _chunks(to_fetch, BATCH_SIZE):
@@ -367,9 +367,8 @@ class SemanticScholarSource:
             if refresh_counts:
                 resolved.update(self._refresh_counts(self.client, stale))
             else:
-                for norm, entry in stale:
-                    resolved[norm] = self._memo[norm] = self._work(entry, None)
-                    self._pending[norm] = entry
+                for norm, work in stale:
+                    resolved[norm] = self._memo[norm] = self._pending[norm] = work
         for norm, originals in by_norm.items():
             for key in originals:
                 if norm in resolved:
@@ -384,12 +383,8 @@ class SemanticScholarSource:
         Counts-only batches of up to 500 ids; the refreshed Works by paperId. A failure keeps the last counts.
         """
         wanted = set(paper_ids)
-        todo = [
-            (norm, entry)
-            for norm, entry in self._pending.items()
-            if (parse_paper(entry["item"]).ids.s2 or norm) in wanted
-        ]
-        for norm, _entry in todo:
+        todo = [(norm, work) for norm, work in self._pending.items() if (work.ids.s2 or norm) in wanted]
+        for norm, _work in todo:
             del self._pending[norm]
         if not todo or self.offline or self.client is None:
             return {}
@@ -401,7 +396,7 @@ class SemanticScholarSource:
         norm: str,
         resolved: dict[str, Work | None],
         to_fetch: list[str],
-        stale: list[tuple[str, Mapping[str, Any]]],
+        stale: list[tuple[str, Work]],
     ) -> None:
         entry = self.cache.get(key_for(NAME, "paper", norm))
         if not isinstance(entry, Mapping) or not ("item" in entry or entry.get("missing")):
@@ -412,15 +407,15 @@ class SemanticScholarSource:
             resolved[norm] = self._memo[norm] = None
             return
         try:
-            paper_id = parse_paper(entry["item"]).ids.s2 or norm
+            work = self._work(entry)
         except ValueError:
             to_fetch.append(norm)
             return
-        counts = self.cache.get(key_for(NAME, "counts", paper_id))
+        counts = self.cache.get(key_for(NAME, "counts", work.ids.s2 or norm))
         if isinstance(counts, Mapping):
-            resolved[norm] = self._memo[norm] = self._work(entry, counts)
+            resolved[norm] = self._memo[norm] = _with_counts(work, counts)
         else:
-            stale.append((norm, entry))
+            stale.append((norm, work))
 
     def _fetch(self, client: SourceClient, batch: list[str], splits: list[int]) -> dict[str, Work | None]:
         """One batch; a 400 (a malformed id, or an answer over 10 MB) splits it in halves, a few times."""
@@ -485,11 +480,11 @@ class SemanticScholarSource:
         return stored
 
     def _refresh_counts(
-        self, client: SourceClient, stale: list[tuple[str, Mapping[str, Any]]]
+        self, client: SourceClient, stale: list[tuple[str, Work]]
     ) -> dict[str, Work | None]:
-        by_id: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
-        for norm, entry in stale:
-            by_id.setdefault(parse_paper(entry["item"]).ids.s2 or norm, []).append((norm, entry))
+        by_id: dict[str, list[tuple[str, Work]]] = {}
+        for norm, work in stale:
+            by_id.setdefault(work.ids.s2 or norm, []).append((norm, work))
         counts: dict[str, Mapping[str, Any]] = {}
         for batch in _chunks(list(by_id), BATCH_SIZE):
             params, body = build_batch_request(batch, COUNT_FIELDS)
@@ -516,26 +511,16 @@ class SemanticScholarSource:
                 }
                 self.cache.set(key_for(NAME, "counts", paper_id), counts[paper_id], COUNTS_TTL)
         refreshed: dict[str, Work | None] = {}
-        for paper_id, entries in by_id.items():
-            for norm, entry in entries:
-                refreshed[norm] = self._memo[norm] = self._work(entry, counts.get(paper_id))
+        for paper_id, works in by_id.items():
+            for norm, work in works:
+                refreshed[norm] = self._memo[norm] = _with_counts(work, counts.get(paper_id))
         return refreshed
 
     @staticmethod
-    def _work(entry: Mapping[str, Any], counts: Mapping[str, Any] | None) -> Work:
-        work = parse_paper(entry["item"])
+    def _work(entry: Mapping[str, Any]) -> Work:
+        """The Work of a cached entry, with the counts its item had when fetched (a counts entry updates them)."""
         fetched = str(entry.get("fetched") or "") or None
-        if counts is None:
-            return dataclasses.replace(work, fetched=fetched, counts_fetched=fetched)
-        count = counts.get("citationCount")
-        influential = counts.get("influentialCitationCount")
-        return dataclasses.replace(
-            work,
-            fetched=fetched,
-            citation_count=count if _is_int(count) else None,
-            influential_citation_count=influential if _is_int(influential) else None,
-            counts_fetched=str(counts.get("fetched") or "") or None,
-        )
+        return dataclasses.replace(parse_paper(entry["item"]), fetched=fetched, counts_fetched=fetched)
 
     # -- match and search ------------------------------------------------------------------------------
 
@@ -643,3 +628,18 @@ def _batch_check(expected: int) -> Callable[[Any], object]:
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _with_counts(work: Work, counts: Mapping[str, Any] | None) -> Work:
+    """The Work with the counts of a counts entry ({"citationCount", "influentialCitationCount", "fetched"}),
+    or as it is when there is none."""
+    if counts is None:
+        return work
+    count = counts.get("citationCount")
+    influential = counts.get("influentialCitationCount")
+    return dataclasses.replace(
+        work,
+        citation_count=count if _is_int(count) else None,
+        influential_citation_count=influential if _is_int(influential) else None,
+        counts_fetched=str(counts.get("fetched") or "") or None,
+    )
