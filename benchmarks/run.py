@@ -91,6 +91,7 @@ def child(stats_path: str, argv: list[str]) -> int:
                         "start": wall - started,
                         "wall": time.monotonic() - wall,
                         "thread_cpu": time.thread_time() - cpu,
+                        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                     }
                 )
 
@@ -144,6 +145,7 @@ class Run:
     total_cpu: float
     rss_mb: float
     stages: dict[str, tuple[float, float]]  # stage → (wall, thread cpu)
+    peaks: dict[str, float]  # stage → the process's peak RSS (MB) when the stage ended
     outside: float
     resolved: int
     papers: int
@@ -447,9 +449,11 @@ class Bench:
         requests = Counter(classify(r) for r in records)
         floors = rate_floor(records, crossref, s2)
         stages: dict[str, tuple[float, float]] = {}
+        peaks: dict[str, float] = {}
         for t in data.get("timings", []):
             w, c = stages.get(t["stage"], (0.0, 0.0))
             stages[t["stage"]] = (w + t["wall"], c + t["thread_cpu"])
+            peaks[t["stage"]] = max(peaks.get(t["stage"], 0.0), t.get("peak_mb", 0.0))
         catalogue = folder / "out" / f"{label}.json"
         doc = json.loads(catalogue.read_text(encoding="utf-8")) if catalogue.exists() else {"entries": []}
         resolved, papers, wrong, fresh = judge(doc, world, bumped)
@@ -467,6 +471,7 @@ class Bench:
             total_cpu=total_cpu,
             rss_mb=data.get("maxrss_kb", 0) / 1024,
             stages=stages,
+            peaks=peaks,
             outside=wall - sum(w for w, _ in stages.values()),
             resolved=resolved,
             papers=papers,
@@ -510,6 +515,9 @@ def print_run(run: Run, crossref: Sequence[float], s2: Sequence[float], latency:
         w, c = run.stages.get(stage, (0.0, 0.0))
         cells.append(f"{stage} {w:.2f}s/{1000 * c / n:.3f}ms")
     print("stages (wall / thread CPU per entry): " + ", ".join(cells))
+    if run.peaks:
+        peaks = ", ".join(f"{s} {run.peaks[s]:.0f}" for s in STAGES if s in run.peaks)
+        print(f"peak RSS when each stage ended: {peaks} MB")
     share = run.outside / run.wall if run.wall else 0.0
     print(
         f"outside the stages (interpreter, Prefect start, server, orchestration): {run.outside:.1f} s "
