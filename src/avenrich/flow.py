@@ -129,6 +129,7 @@ def enrich(
             ledger = lookup_task(_opaque(items), _opaque(sources))
             outcomes = search_task(_opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated))
             _release(ledger)
+            sources.forget()
             records = merge_task(_opaque(items), _opaque(outcomes))
             summary = pipeline.summarise(
                 items,

@@ -109,6 +109,23 @@ def test_stats_are_shared_and_per_source():
     assert totals["crossref"]["requests"] == 1 and totals["semantic_scholar"]["requests"] == 1
 
 
+def test_forget_drops_the_memoised_works_and_the_cache_still_answers():
+    """After forget() the sources hold no Work of the run (the flow calls it once the search stage is done);
+    asking again is served from the cache, not the network."""
+    _, _, transport = fakes()
+    with opened(Settings(), transport) as sources:
+        first = sources.crossref.lookup(DOIS)
+        s2_first = sources.semantic_scholar.lookup(["ARXIV:2312.07559"])
+        memos = [source._memo for source in sources.all()]
+        assert all(memos)
+        sources.forget()
+        assert memos == [{}, {}] and [s._pending for s in sources.all()] == [{}, {}]
+        assert sources.crossref.lookup(DOIS) == first
+        assert sources.semantic_scholar.lookup(["ARXIV:2312.07559"]) == s2_first
+        assert sources.stats.totals()["crossref"]["requests"] == 1
+        assert sources.stats.totals()["semantic_scholar"]["requests"] == 1
+
+
 def test_degraded_names_the_unreachable_source():
     """A source that stops answering is reported once, with its reason; the other is not."""
     crossref, _, transport = fakes()

@@ -48,6 +48,8 @@ class Source(Protocol):
 
     def lookup(self, keys: Sequence[str], *, refresh_counts: bool = True) -> dict[str, Work | None]: ...
 
+    def forget(self) -> None: ...
+
     def refresh_counts(self, ids: Iterable[str]) -> dict[str, Work]: ...
 
     def search(self, query: SearchQuery) -> list[Work]: ...
@@ -85,6 +87,11 @@ class Sources:
         if self.offline:
             return {source.name: OFFLINE_REASON for source in self.all()}
         return {c.name: c.unavailable_reason for c in self.clients if c.unavailable_reason is not None}
+
+    def forget(self) -> None:
+        """Drop what the sources memoised during the run, once no stage will ask them again."""
+        for source in self.all():
+            source.forget()
 
     def close(self) -> None:
         """Close the HTTP clients (the cache belongs to the caller)."""

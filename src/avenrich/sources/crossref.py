@@ -391,6 +391,12 @@ class CrossrefSource:
         self._memo: dict[str, Work | None] = {}
         self._pending: dict[str, Work] = {}  # DOI → cached Work (also in _memo) whose counts wait for refresh_counts
 
+    def forget(self) -> None:
+        """Drop the Works memoised during the run (the run has what it publishes; at 100k links they are
+        hundreds of MB); later calls ask the cache again."""
+        self._memo.clear()
+        self._pending.clear()
+
     # -- lookup ---------------------------------------------------------------------------------------
 
     def lookup(self, dois: Sequence[str], *, refresh_counts: bool = True) -> dict[str, Work | None]:

@@ -336,6 +336,12 @@ class SemanticScholarSource:
         self._memo: dict[str, Work | None] = {}
         self._pending: dict[str, Work] = {}  # key → cached Work (also in _memo) whose counts wait for refresh_counts
 
+    def forget(self) -> None:
+        """Drop the Works memoised during the run (the run has what it publishes; at 100k links they are
+        hundreds of MB); later calls ask the cache again."""
+        self._memo.clear()
+        self._pending.clear()
+
     # -- lookup ---------------------------------------------------------------------------------------
 
     def lookup(self, keys: Sequence[str], *, refresh_counts: bool = True) -> dict[str, Work | None]:
