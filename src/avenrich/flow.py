@@ -8,7 +8,10 @@ Import this module only after `prefect_env.prepare_prefect_env()`.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import functools
+import gc
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -54,6 +57,28 @@ def _release(*values: list[Any] | dict[str, Any] | Ledger) -> None:
             value.s2.clear()
         else:
             value.clear()
+    _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Collect cycles and return the freed heap to the system (glibc's malloc_trim; nothing elsewhere).
+
+    A stage of a 100k-link list frees hundreds of MB (markdown-it's tokens, the lookup ledger); glibc keeps
+    much of it in its heaps, and the next stage's peak then comes on top (20k links: peak 363 -> 341 MB cold,
+    404 -> 381 MB warm).
+    """
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
 
 
 @task(name="read", retries=0, cache_policy=NO_CACHE)
@@ -125,11 +150,12 @@ def enrich(
         try:
             text = read_task(input, out_dir, name)
             links = parse_task(_opaque(text))
+            _give_back_memory()  # the parser's tokens
             items = identify_task(_opaque(links), _opaque(curated))
             ledger = lookup_task(_opaque(items), _opaque(sources))
             outcomes = search_task(_opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated))
+            sources.forget()  # what the sources memoised: the outcomes hold what is published
             _release(ledger)
-            sources.forget()
             records = merge_task(_opaque(items), _opaque(outcomes))
             summary = pipeline.summarise(
                 items,
