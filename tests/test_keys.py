@@ -242,9 +242,15 @@ class TestRegistryFile:
         """The registry written by to_registry_json reads back the same, sorted by identity."""
         registry = {"url:b": "k2", "doi:10.1/a": "k1"}
         path = tmp_path / "x.keys.json"
-        path.write_text(to_registry_json(registry), encoding="utf-8")
+        path.write_text("".join(to_registry_json(registry)), encoding="utf-8")
         assert read_registry(path) == registry
         assert list(json.loads(path.read_text())) == ["doi:10.1/a", "url:b"]
+
+    @given(st.dictionaries(st.text(), st.text(), max_size=30))
+    def test_pieces_are_the_bytes_of_json_dumps(self, registry: dict[str, str]) -> None:
+        """Written piece by piece, the file is exactly json.dumps of the sorted registry with indent 2."""
+        expected = json.dumps(dict(sorted(registry.items())), indent=2, ensure_ascii=False) + "\n"
+        assert "".join(to_registry_json(registry)) == expected
 
     def test_missing_file_is_empty(self, tmp_path: Path) -> None:
         """No registry yet means an empty one."""

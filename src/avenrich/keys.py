@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from avenrich.errors import OutputError
@@ -138,7 +139,7 @@ def assign_keys(
     new_registry = {**registry, **keys}
     for lost in sorted(set(registry.values()) - set(new_registry.values())):
         new_registry[f"{RETIRED}:{lost}"] = lost
-    return keys, dict(sorted(new_registry.items()))
+    return keys, new_registry  # to_registry_json writes it sorted
 
 
 def key_for(record: Record, keys: Mapping[str, str]) -> str:
@@ -157,9 +158,20 @@ def group_by_key(records: Iterable[Record], keys: Mapping[str, str]) -> list[tup
     return sorted(by_key.items())
 
 
-def to_registry_json(registry: Mapping[str, str]) -> str:
-    """The registry file's text (NAME.keys.json): one JSON object sorted by identity, final newline."""
-    return json.dumps(dict(sorted(registry.items())), indent=2, ensure_ascii=False) + "\n"
+def to_registry_json(registry: Mapping[str, str]) -> Iterator[str]:
+    """The registry file's text (NAME.keys.json) in pieces: one JSON object sorted by identity, two-space
+    indent, final newline (the bytes of json.dumps(sorted, indent=2); a 100k-link registry is never copied
+    or whole in memory as text)."""
+    if not registry:
+        yield "{}\n"
+        return
+    yield "{"
+    separator = "\n"
+    for identity in sorted(registry):
+        key = json.dumps(registry[identity], ensure_ascii=False)
+        yield f"{separator}  {json.dumps(identity, ensure_ascii=False)}: {key}"
+        separator = ",\n"
+    yield "\n}\n"
 
 
 def read_registry(path: Path) -> dict[str, str]:
@@ -176,7 +188,7 @@ def read_registry(path: Path) -> dict[str, str]:
             f"{path} is not a key registry (an object of identity -> key, keys of letters, digits, "
             "'_', ':' or '-'); fix or remove it"
         )
-    return dict(data)
+    return {identity: sys.intern(key) for identity, key in data.items()}  # one copy per key, not per identity
 
 
 def _rank(identity: str) -> tuple[int, str]:

@@ -141,20 +141,18 @@ def _num(value: int | None) -> str:
     return "–" if value is None else str(value)
 
 
-def history_lines(current: Mapping[str, Any], date: str) -> list[str]:
+def history_lines(current: Mapping[str, Any], date: str) -> Iterator[str]:
     """One JSON line per paper with counts, for the dated citation history."""
-    lines = []
     for e in current.get("entries", []):
         counts = e.get("citations") or {}
         if all(counts.get(s) is None for s in COUNT_SOURCES):
             continue
         row = {"date": date, "url": e["url"], "key": e.get("key"), "doi": (e.get("ids") or {}).get("doi")}
         row.update({s: counts.get(s) for s in COUNT_SOURCES})
-        lines.append(json.dumps(row, ensure_ascii=False, sort_keys=True))
-    return lines
+        yield json.dumps(row, ensure_ascii=False, sort_keys=True)
 
 
-def merge_history(existing: Iterable[str], new_lines: Sequence[str], date: str) -> Iterator[str]:
+def merge_history(existing: Iterable[str], new_lines: Iterable[str], date: str) -> Iterator[str]:
     """The history file, line by line, with today's lines replacing any earlier lines of the same date.
 
     `existing` is the old file's lines as they are read: the history grows every night, so it is never whole
