@@ -452,12 +452,15 @@ def _counts_from(work: Work, fresh: Mapping[str, Mapping[str, Work]]) -> Work:
     record = fresh.get(work.source, {}).get(key or "")
     if record is None:
         return work
-    return replace(
+    updated = replace(
         work,
         citation_count=record.citation_count,
         influential_citation_count=record.influential_citation_count,
         counts_fetched=record.counts_fetched,
     )
+    # Most works are the very record the source refreshed: one object for both (100k links: a copy less
+    # of every published Work at the search stage's peak).
+    return record if updated == record else updated
 
 
 def _has_source(outcome: Outcome, source: str) -> bool:

@@ -552,7 +552,6 @@ class CrossrefSource:
         by_canonical: dict[str, list[tuple[str, Work]]] = {}
         for doi, work in stale:
             by_canonical.setdefault(work.ids.doi or doi, []).append((doi, work))
-        counts: dict[str, Mapping[str, Any]] = {}
         for batch in chunk_dois([d for d in by_canonical if "," not in d], COUNTS_BATCH_SIZE, COUNTS_MAX_FILTER_CHARS):
             try:
                 reply = client.get("/works", build_counts_params(batch), kind="list", endpoint="works/counts")
@@ -569,11 +568,13 @@ class CrossrefSource:
                 doi = str(item.get("DOI", "")).lower()
                 value = item.get("is-referenced-by-count")
                 if doi in by_canonical and isinstance(value, int):
-                    counts[doi] = {"count": value, "fetched": today}
-                    self.cache.set(key_for(NAME, "counts", doi), counts[doi], COUNTS_TTL)
-        for canonical, works in by_canonical.items():
-            for doi, work in works:
-                refreshed[doi] = self._memo[doi] = _with_counts(work, counts.get(canonical))
+                    counts = {"count": value, "fetched": today}
+                    self.cache.set(key_for(NAME, "counts", doi), counts, COUNTS_TTL)
+                    for asked, work in by_canonical.pop(doi):
+                        refreshed[asked] = self._memo[asked] = _with_counts(work, counts)
+        for works in by_canonical.values():  # not refreshed: their last counts stand
+            for asked, work in works:
+                refreshed[asked] = self._memo[asked] = work
         return refreshed
 
     @staticmethod

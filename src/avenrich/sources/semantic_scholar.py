@@ -491,7 +491,7 @@ class SemanticScholarSource:
         by_id: dict[str, list[tuple[str, Work]]] = {}
         for norm, work in stale:
             by_id.setdefault(work.ids.s2 or norm, []).append((norm, work))
-        counts: dict[str, Mapping[str, Any]] = {}
+        refreshed: dict[str, Work | None] = {}
         for batch in _chunks(list(by_id), BATCH_SIZE):
             params, body = build_batch_request(batch, COUNT_FIELDS)
             try:
@@ -510,16 +510,17 @@ class SemanticScholarSource:
             for paper_id, item in zip(batch, items, strict=True):
                 if item is None:
                     continue
-                counts[paper_id] = {
+                counts = {
                     "citationCount": item.get("citationCount"),
                     "influentialCitationCount": item.get("influentialCitationCount"),
                     "fetched": today,
                 }
-                self.cache.set(key_for(NAME, "counts", paper_id), counts[paper_id], COUNTS_TTL)
-        refreshed: dict[str, Work | None] = {}
-        for paper_id, works in by_id.items():
+                self.cache.set(key_for(NAME, "counts", paper_id), counts, COUNTS_TTL)
+                for norm, work in by_id.pop(paper_id):
+                    refreshed[norm] = self._memo[norm] = _with_counts(work, counts)
+        for works in by_id.values():  # not refreshed: their last counts stand
             for norm, work in works:
-                refreshed[norm] = self._memo[norm] = _with_counts(work, counts.get(paper_id))
+                refreshed[norm] = self._memo[norm] = work
         return refreshed
 
     @staticmethod
