@@ -721,7 +721,7 @@ def _check(expect: Expectation, work: Work, year_slack: int) -> Check:
 
     if not failures and expect.year is None and [name for name, _ in scores] == ["title"]:
         failures.append(("evidence", TITLE_ONLY))
-    evidence = shared(tuple(shared((name, round(score, 3))) for name, score in scores))
+    evidence = tuple(shared((name, round(score, 3))) for name, score in scores)
     if failures:
         return Check(
             False, 0.0, evidence, "; ".join(text for _, text in failures), tuple(n for n, _ in failures)
@@ -991,5 +991,5 @@ def confirm(expect: Expectation, work: Work, via: str = "link") -> Choice:
     confidence = _confidence(scores)
     if title is not None and title < LINK_TITLE_MIN:
         confidence = min(confidence, LINK_TITLE_CAP)
-    evidence = shared(tuple(shared((name, round(score, 3))) for name, score in scores))
+    evidence = tuple(shared((name, round(score, 3))) for name, score in scores)
     return Choice(Resolution("resolved", via, round(confidence, 3), "; ".join(notes), evidence), work)
