@@ -61,20 +61,39 @@ BUMP = 1000  # what the fake servers add to every citation count for the nightly
 STAGES = ("read", "parse", "identifiers", "lookups", "search", "merge", "write")
 
 
+def _status_kb(field_name: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def peak_rss_kb() -> int:
-    """This process's own peak resident set (kB): VmHWM of /proc/self/status.
+    """This process's own peak resident set (kB) since the start or the last reset_peak_rss(): VmHWM.
 
     Not getrusage's ru_maxrss: on Linux a child started by fork/vfork + exec inherits in ru_maxrss the RSS of
     the process it was forked from (exec records the old address space's high-water mark), so a run spawned
     by this benchmark, which holds a 100k-link world, reported the benchmark's memory, not its own.
     """
+    found = _status_kb("VmHWM")
+    return found if found is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def rss_kb() -> int:
+    """This process's resident set now (kB)."""
+    return _status_kb("VmRSS") or 0
+
+
+def reset_peak_rss() -> bool:
+    """Set VmHWM to the current RSS (Linux ≥ 4.0: write 5 to /proc/self/clear_refs); False where it cannot."""
     try:
-        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+    except OSError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -93,21 +112,28 @@ def child(stats_path: str, argv: list[str]) -> int:
     from avenrich import cli, flow, pipeline, resolve
 
     timings: list[dict[str, Any]] = []
+    high = [0]  # the process's peak RSS (kB) before the last reset
 
     def timed(stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            high[0] = max(high[0], peak_rss_kb())
+            at_start = rss_kb()
+            own = reset_peak_rss()  # so that VmHWM at the end is this stage's own peak
             wall, cpu = time.monotonic(), time.thread_time()
             try:
                 return fn(*args, **kwargs)
             finally:
+                peak = peak_rss_kb()
                 timings.append(
                     {
                         "stage": stage,
                         "start": wall - started,
                         "wall": time.monotonic() - wall,
                         "thread_cpu": time.thread_time() - cpu,
-                        "peak_mb": peak_rss_kb() / 1024,
+                        "peak_mb": max(high[0], peak) / 1024,
+                        "start_mb": at_start / 1024,
+                        "own_peak_mb": peak / 1024 if own else None,
                     }
                 )
 
@@ -133,7 +159,7 @@ def child(stats_path: str, argv: list[str]) -> int:
                 "timings": timings,
                 "cpu_user": own.ru_utime,
                 "cpu_sys": own.ru_stime,
-                "maxrss_kb": peak_rss_kb(),
+                "maxrss_kb": max(high[0], peak_rss_kb()),
             }
         )
     )
@@ -162,6 +188,7 @@ class Run:
     rss_mb: float
     stages: dict[str, tuple[float, float]]  # stage → (wall, thread cpu)
     peaks: dict[str, float]  # stage → the process's peak RSS (MB) when the stage ended
+    own: dict[str, tuple[float, float]]  # stage → (RSS at its start, its own peak RSS) in MB
     outside: float
     resolved: int
     papers: int
@@ -466,10 +493,13 @@ class Bench:
         floors = rate_floor(records, crossref, s2)
         stages: dict[str, tuple[float, float]] = {}
         peaks: dict[str, float] = {}
+        own: dict[str, tuple[float, float]] = {}
         for t in data.get("timings", []):
             w, c = stages.get(t["stage"], (0.0, 0.0))
             stages[t["stage"]] = (w + t["wall"], c + t["thread_cpu"])
             peaks[t["stage"]] = max(peaks.get(t["stage"], 0.0), t.get("peak_mb", 0.0))
+            if t.get("own_peak_mb") is not None and t["stage"] not in own:
+                own[t["stage"]] = (t["start_mb"], t["own_peak_mb"])
         catalogue = folder / "out" / f"{label}.json"
         doc = json.loads(catalogue.read_text(encoding="utf-8")) if catalogue.exists() else {"entries": []}
         resolved, papers, wrong, fresh = judge(doc, world, bumped)
@@ -488,6 +518,7 @@ class Bench:
             rss_mb=data.get("maxrss_kb", 0) / 1024,
             stages=stages,
             peaks=peaks,
+            own=own,
             outside=wall - sum(w for w, _ in stages.values()),
             resolved=resolved,
             papers=papers,
@@ -534,6 +565,9 @@ def print_run(run: Run, crossref: Sequence[float], s2: Sequence[float], latency:
     if run.peaks:
         peaks = ", ".join(f"{s} {run.peaks[s]:.0f}" for s in STAGES if s in run.peaks)
         print(f"peak RSS when each stage ended: {peaks} MB")
+    if run.own:
+        own = ", ".join(f"{s} {run.own[s][0]:.0f}→{run.own[s][1]:.0f}" for s in STAGES if s in run.own)
+        print(f"RSS at each stage's start → the stage's own peak: {own} MB")
     share = run.outside / run.wall if run.wall else 0.0
     print(
         f"outside the stages (interpreter, Prefect start, server, orchestration): {run.outside:.1f} s "

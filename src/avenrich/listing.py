@@ -21,6 +21,9 @@ from markdown_it.common.utils import normalizeReference, unescapeAll
 from markdown_it.helpers import parseLinkDestination
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.reference import reference as reference_rule
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_core import inline as core_inline
+from markdown_it.rules_core import text_join as core_text_join
 from markdown_it.rules_inline import StateInline
 from markdown_it.rules_inline.autolink import autolink as autolink_rule
 from markdown_it.rules_inline.link import link as link_rule
@@ -127,6 +130,7 @@ def _markdown() -> MarkdownIt:
     parser.inline.ruler.at("link", _source_recording(link_rule, raw=True))
     parser.inline.ruler.at("autolink", _source_recording(autolink_rule, raw=False))
     parser.block.ruler.at("reference", _recording_reference)
+    parser.core.ruler.disable(["inline", "text_join"])  # run per block by _inline_children
     return parser
 
 
@@ -314,41 +318,52 @@ def _occurrence(block: _Block, link_open: Token, inner: list[Token]) -> _Occurre
     return _Occurrence(url=url, title=title, section=block.section, line=line, kind=block.kind)
 
 
-def _dropped_headings(tokens: Sequence[Token]) -> set[int]:
-    """Indices of heading_open tokens left out of section paths.
+def _inline_children(parser: MarkdownIt, token: Token, env: dict[str, Any]) -> list[Token]:
+    """The inline tokens of one block token, parsed now by markdown-it's own core rules (inline, text_join).
 
-    The document title (the first heading, when it is the only level-1 heading) and table-of-contents
-    headings (whose own links are all in-page anchors) name no section of papers.
+    The block pass leaves inline tokens unparsed: holding every block's inline tokens at once took ~400 MB
+    for a 100k-link list, and what the parse kept was then scattered over that much heap.
     """
-    headings = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
-    dropped: set[int] = set()
-    h1 = [i for i in headings if tokens[i].tag == "h1"]
-    if headings and len(h1) == 1 and h1[0] == headings[0]:
-        dropped.add(headings[0])
-    current: int | None = None
-    anchors: dict[int, int] = {}
-    others: dict[int, int] = {}
-    for index, token in enumerate(tokens):
-        if token.type == "heading_open":
-            current = index
-        elif token.type == "inline" and current is not None and tokens[index - 1].type != "heading_open":
-            for child in token.children or ():
-                if child.type == "link_open":
-                    target = anchors if str(child.attrs.get("href", "")).startswith("#") else others
-                    target[current] = target.get(current, 0) + 1
-    dropped.update(i for i in anchors if i not in others)
-    return dropped
+    state = StateCore(token.content, parser, env)
+    state.tokens = [token]
+    core_inline(state)
+    core_text_join(state)
+    return token.children or []
+
+
+def _links_anchors(children: Sequence[Token]) -> tuple[int, int]:
+    """(links to in-page anchors, other links) among inline tokens."""
+    anchors = others = 0
+    for child in children:
+        if child.type == "link_open":
+            if str(child.attrs.get("href", "")).startswith("#"):
+                anchors += 1
+            else:
+                others += 1
+    return anchors, others
 
 
 def _collect(text_: str) -> list[_Occurrence]:
+    """Every link occurrence of the document, in order.
+
+    Headings left out of section paths: the document title (the first heading, when it is the only level-1
+    heading) and table-of-contents headings (whose own links, up to the next heading, are all in-page
+    anchors). A heading with any other link below it lists something, so it is never dropped; the decision
+    is therefore known, without looking back, when the next heading opens.
+    """
     env: dict[str, Any] = {}
+    parser = _markdown()
     try:
-        tokens = _markdown().parse(text_, env)
+        tokens = parser.parse(text_, env)
     except RecursionError:
         raise InputError("the list is nested too deeply to read (hundreds of levels of lists or quotes)") from None
     raw_refs: dict[str, str] = env.get(_RAW_REFS, {})
-    dropped = _dropped_headings(tokens)
+    headings = [t for t in tokens if t.type == "heading_open"]
+    title_heading = headings[0] if headings and sum(t.tag == "h1" for t in headings) == 1 else None
+    if title_heading is not None and title_heading.tag != "h1":
+        title_heading = None
     stack: list[tuple[int, str | None]] = []
+    anchors = others = 0  # links below the latest heading
     occurrences: list[_Occurrence] = []
     header: list[str] = []
     row: list[tuple[int, str]] = []  # (column, cell text) of the current table row
@@ -356,10 +371,17 @@ def _collect(text_: str) -> list[_Occurrence]:
     in_head = False
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
+            if stack and anchors and not others:  # the latest heading was a table of contents
+                stack[-1] = (stack[-1][0], None)
+            anchors = others = 0
             level = int(token.tag[1:])
             while stack and stack[-1][0] >= level:
                 stack.pop()
-            stack.append((level, None if index in dropped else _plain(tokens[index + 1].children or ())))
+            children = _inline_children(parser, tokens[index + 1], env)
+            # A heading that links a paper lists it under the headings above it.
+            occurrences.extend(_read_inline(tokens[index + 1], children, stack, "paper", raw_refs, text_))
+            stack.append((level, None if token is title_heading else _plain(children)))
+            tokens[index + 1].children = None
         elif token.type == "thead_open":
             in_head, header = True, []
         elif token.type == "thead_close":
@@ -368,26 +390,32 @@ def _collect(text_: str) -> list[_Occurrence]:
             row, row_occurrences = [], []
         elif token.type == "tr_close" and not in_head:
             _apply_year_column(header, row, row_occurrences)
-        elif token.type == "inline" and tokens[index - 1].type in ("th_open", "td_open"):
-            if in_head:
-                header.append(_plain(token.children or ()).lower())
-                continue
-            row.append((len(row), _plain(token.children or ())))
-            found = _read_inline(token, stack, "dataset", raw_refs, text_)
-            row_occurrences.extend(found)
-            occurrences.extend(found)
-        elif token.type == "inline" and tokens[index - 1].type == "heading_open":
-            # A heading that links a paper lists it under the headings above it.
-            occurrences.extend(_read_inline(token, stack[:-1], "paper", raw_refs, text_))
-        elif token.type == "inline":
-            occurrences.extend(_read_inline(token, stack, "paper", raw_refs, text_))
+        elif token.type == "inline" and tokens[index - 1].type != "heading_open":
+            children = _inline_children(parser, token, env)
+            counted = _links_anchors(children)
+            anchors, others = anchors + counted[0], others + counted[1]
+            if tokens[index - 1].type in ("th_open", "td_open"):
+                if in_head:
+                    header.append(_plain(children).lower())
+                else:
+                    row.append((len(row), _plain(children)))
+                    found = _read_inline(token, children, stack, "dataset", raw_refs, text_)
+                    row_occurrences.extend(found)
+                    occurrences.extend(found)
+            else:
+                occurrences.extend(_read_inline(token, children, stack, "paper", raw_refs, text_))
+            token.children = None
     return occurrences
 
 
 def _read_inline(
-    token: Token, stack: list[tuple[int, str | None]], kind: Kind, raw_refs: dict[str, str], document: str
+    token: Token,
+    children: list[Token],
+    stack: list[tuple[int, str | None]],
+    kind: Kind,
+    raw_refs: dict[str, str],
+    document: str,
 ) -> list[_Occurrence]:
-    children = token.children or []
     for child in children:
         label = child.meta.get("label") if child.type == "link_open" else None
         if label is not None and label in raw_refs:
