@@ -86,3 +86,34 @@ def test_history_replaces_the_same_day_and_keeps_older_days() -> None:
     again = "".join(merge_history(day2.splitlines(True), later, "2026-11-25"))
     rows = [json.loads(line) for line in again.splitlines()]
     assert [(r["date"], r["crossref"]) for r in rows] == [("2026-11-24", 3), ("2026-11-25", 9)]
+
+
+def test_report_names_the_largest_count_changes_and_counts_them_all() -> None:
+    """Past `shown` changes the report keeps the largest moves (a first count by its value; ties: the earlier
+    entry), in entry order, and still counts every change."""
+    before = {"entries": [entry("u1", 10), entry("u2", 10), entry("u3", None, 5), entry("u4", 10), entry("u5", 10)]}
+    after = {"entries": [entry("u1", 11), entry("u2", 40), entry("u3", 7, 5), entry("u4", 13), entry("u5", 7)]}
+    changes = diff_catalogues(before, after, shown=3)
+    assert changes.count_total == 5
+    assert [(c.url, c.before, c.after) for c in changes.counts] == [("u2", 10, 40), ("u3", None, 7), ("u4", 10, 13)]
+    text = to_report_markdown(SUMMARY, changes, after)
+    assert "Citation-count changes: 5; the 3 largest are below, every count is in demo.history.jsonl." in text
+    rows = [line for line in text.splitlines() if line.startswith("| Paper ")]
+    assert rows == [
+        "| Paper 2 | crossref | 10 | 40 |",
+        "| Paper 3 | crossref | – | 7 |",
+        "| Paper 4 | crossref | 10 | 13 |",
+    ]
+
+    everything = diff_catalogues(before, after)
+    assert everything.count_total == 5 and len(everything.counts) == 5
+    assert "Citation-count changes (5):" in to_report_markdown(SUMMARY, everything, after)
+
+
+def test_count_changes_survive_a_hand_edited_previous_catalogue() -> None:
+    """A count that is not a number in the previous file still makes a change (ranked as no move), no error."""
+    before = {"entries": [{**entry("u1"), "citations": {"crossref": "many"}}, entry("u2", 1)]}
+    after = {"entries": [entry("u1", 3), entry("u2", 2)]}
+    changes = diff_catalogues(before, after, shown=1)
+    assert changes.count_total == 2
+    assert [(c.url, c.after) for c in changes.counts] == [("u1", 3)]

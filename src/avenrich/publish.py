@@ -104,7 +104,7 @@ def publish(
     summary["changes"] = {
         "added": list(changes.added),
         "removed": list(changes.removed),
-        "count_changes": len(changes.counts),
+        "count_changes": changes.count_total,
     }
     date = generated_at[:10]
     markdown = report.to_report_markdown(summary, changes, current)
