@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import gc
 import os
+import pickle
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -81,6 +82,27 @@ def _malloc_trim() -> Any:
         return None
 
 
+COMPACT_CHUNK = 5_000
+
+
+def _compacted(values: list[T]) -> list[T]:
+    """The same values, copied into fresh memory once the originals' memory has been given back.
+
+    A stage's lasting results are allocated among its temporaries (the parser's tokens), and CPython's small-
+    object allocator can return an arena to the system only when every object in it is gone: after parsing a
+    100k-link list the ~50 MB of Links kept ~230 MB resident. Pickled in chunks (the pickler's memo stays small),
+    freed, and unpickled into the emptied heap, they take ~70 MB (1 s of CPU). Objects shared between chunks are
+    copied once per chunk; the values must be picklable.
+    """
+    chunks = range(0, len(values), COMPACT_CHUNK)
+    blobs = [pickle.dumps(values[i : i + COMPACT_CHUNK], pickle.HIGHEST_PROTOCOL) for i in chunks]
+    values.clear()
+    _give_back_memory()
+    for blob in blobs:
+        values.extend(pickle.loads(blob))
+    return values
+
+
 @task(name="read", retries=0, cache_policy=NO_CACHE)
 def read_task(source: str | None, out_dir: str, name: str | None) -> InputText:
     return read_input_or_last_good(source, Path(out_dir), name)
@@ -88,7 +110,7 @@ def read_task(source: str | None, out_dir: str, name: str | None) -> InputText:
 
 @task(name="parse", retries=0, cache_policy=NO_CACHE)
 def parse_task(text: InputText) -> list[Link]:
-    return pipeline.parse(text)
+    return _compacted(pipeline.parse(text))
 
 
 @task(name="identifiers", retries=0, cache_policy=NO_CACHE)
@@ -150,7 +172,6 @@ def enrich(
         try:
             text = read_task(input, out_dir, name)
             links = parse_task(_opaque(text))
-            _give_back_memory()  # the parser's tokens
             items = identify_task(_opaque(links), _opaque(curated))
             ledger = lookup_task(_opaque(items), _opaque(sources))
             outcomes = search_task(_opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated))
