@@ -94,20 +94,21 @@ def publish(
     if "last good copy" in text.origin:
         summary["input_note"] = "the input URL could not be fetched; used the last good copy of the list"
     registry = keys.read_registry(out_dir / f"{name}.keys.json")
-    previous = _previous_catalogue(out_dir / f"{name}.json")
     source = {"input": text.origin, "format": text.format, "name": name}
     # Only what the same inputs and cache reproduce goes into the catalogue; request counts go to the report.
     stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
     streams = pipeline.render_streams(records, registry, source=source, generated_at=generated_at, summary=stable)
-    current = _reported_catalogue(records, streams.keys, generated_at)
-    changes = report.diff_catalogues(previous, current)
+    del registry  # streams.registry is the new one
+    current = _reported_catalogue(records, streams.keys)
+    # Read after the keys are assigned, so that the two never take memory at the same time.
+    changes = report.diff_catalogues(_previous_counts(out_dir / f"{name}.json"), current)
     summary["changes"] = {
         "added": list(changes.added),
         "removed": list(changes.removed),
         "count_changes": changes.count_total,
     }
     date = generated_at[:10]
-    markdown = report.to_report_markdown(summary, changes, current)
+    markdown = report.to_report_markdown(summary, changes, current, generated_at)
     # The big files are made while they are written (streams): none of them is ever whole in memory.
     files: dict[str, str | Iterable[str]] = {
         "keys.json": keys.to_registry_json(streams.registry),
@@ -129,10 +130,9 @@ def publish(
     return summary
 
 
-def _reported_catalogue(records: Sequence[Record], by_paper: Mapping[str, str], generated_at: str) -> dict[str, Any]:
-    """The catalogue the run writes, down to what the report reads (what `_reported` keeps of the file)."""
-    entries = [_reported(catalogue.to_entry(record, keys.key_for(record, by_paper))) for record in records]
-    return {"generated_at": generated_at, "entries": entries}
+def _reported_catalogue(records: Sequence[Record], by_paper: Mapping[str, str]) -> list[report.Entry]:
+    """The catalogue entries the run writes, as the report reads them."""
+    return [report.Entry.of(catalogue.to_entry(record, keys.key_for(record, by_paper))) for record in records]
 
 
 def _remove_stale_temps(out_dir: Path, name: str, suffixes: Iterable[str]) -> None:
@@ -147,38 +147,21 @@ def _remove_stale_temps(out_dir: Path, name: str, suffixes: Iterable[str]) -> No
                 stale.unlink()
 
 
-# What report.diff_catalogues, history_lines, unresolved_rows and to_report_markdown read of a catalogue entry.
-# The report's view of the run's own catalogue is built down to these fields (a tenth of a whole entry).
-_REPORTED = {"url": None, "title": None, "citations": None, "key": None, "host": None, "kind": None,
-             "ids": ("doi",), "resolution": ("status", "reason")}  # fmt: skip
-
-
-def _reported(obj: dict[str, Any]) -> dict[str, Any]:
-    """A catalogue entry reduced to the fields the report reads (also usable as a json object_hook: other
-    objects pass unchanged)."""
-    if "url" not in obj or "resolution" not in obj:
-        return obj
-    kept: dict[str, Any] = {}
-    for name, inner in _REPORTED.items():
-        if name in obj:
-            value = obj[name]
-            kept[name] = {k: value[k] for k in inner if k in value} if inner and isinstance(value, dict) else value
-    return kept
-
-
-def _previous_catalogue(path: Path) -> dict[str, Any] | None:
-    """The previous catalogue down to what report.diff_catalogues reads (url and citations of each entry),
-    parsed as a stream; None on the first run (no file, or no entries array)."""
-    entries = read_json_items(path, "entries", _for_diff)
+def _previous_counts(path: Path) -> dict[str, report.Counts] | None:
+    """The previous catalogue's citation counts by URL (what report.diff_catalogues reads), parsed as a stream;
+    None on the first run (no file, or no entries array)."""
+    entries = read_json_items(path, "entries", _counts_of)
     if entries is None:
         return None
-    return {"entries": [e for e in entries if e is not None]}
+    return dict(e for e in entries if e is not None)
 
 
-def _for_diff(entry: Any) -> dict[str, Any] | None:
+def _counts_of(entry: Any) -> tuple[str, report.Counts] | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
         return None
-    return {"url": entry["url"], "citations": entry.get("citations")}
+    citations = entry.get("citations")
+    citations = citations if isinstance(citations, dict) else {}
+    return entry["url"], (citations.get("crossref"), citations.get("semantic_scholar"))
 
 
 def outputs_of(out_dir: Path, name: str) -> Mapping[str, Path]:

@@ -1,6 +1,7 @@
 """The run report and the citation-count history (pure): what changed since the previous catalogue.
 
-Works on catalogue documents (the published JSON), so the previous night's file is all it needs.
+Works on catalogue entries reduced to what the report reads (`Entry.of(catalogue_entry)`), and on the previous
+catalogue's counts by URL, so the previous night's file is all it needs.
 """
 
 from __future__ import annotations
@@ -9,12 +10,53 @@ import heapq
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 COUNT_SOURCES = ("crossref", "semantic_scholar")
 # The report names the largest citation-count changes only: on a nightly run nearly every paper's count moves
 # (100k links: ~170k changes, tens of MB of report), and the dated history keeps every count.
 SHOWN_COUNT_CHANGES = 100
+
+
+class Entry(NamedTuple):
+    """The fields of one catalogue entry that the report and the history read (a tuple: 100k of them are
+    held at once, where the entries' dicts took ~1 KB each)."""
+
+    url: str
+    title: str = ""
+    key: str | None = None
+    host: str = ""
+    kind: str = "paper"
+    doi: str | None = None
+    status: str = "unresolved"
+    reason: str = ""
+    crossref: int | None = None
+    semantic_scholar: int | None = None
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> Entry:
+        """The report's view of a catalogue entry (as NAME.json holds it)."""
+        citations = entry.get("citations") or {}
+        resolution = entry.get("resolution") or {}
+        return cls(
+            url=entry["url"],
+            title=entry.get("title") or "",
+            key=entry.get("key"),
+            host=entry.get("host") or "",
+            kind=entry.get("kind") or "paper",
+            doi=(entry.get("ids") or {}).get("doi"),
+            status=resolution.get("status") or "unresolved",
+            reason=resolution.get("reason") or "",
+            crossref=citations.get("crossref"),
+            semantic_scholar=citations.get("semantic_scholar"),
+        )
+
+    def counts(self) -> tuple[int | None, int | None]:
+        """The citation counts, in COUNT_SOURCES order."""
+        return self.crossref, self.semantic_scholar
+
+
+Counts = tuple[Any, Any]  # a previous catalogue's counts of one URL, COUNT_SOURCES order (as the file had them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,34 +84,31 @@ class Changes:
 
 
 def diff_catalogues(
-    previous: Mapping[str, Any] | None, current: Mapping[str, Any], shown: int = SHOWN_COUNT_CHANGES
+    previous: Mapping[str, Counts] | None, current: Sequence[Entry], shown: int = SHOWN_COUNT_CHANGES
 ) -> Changes:
-    """What changed between two catalogue documents, in the current (then previous) entry order.
+    """What changed since the previous catalogue (its counts by URL; None on the first run), in the current
+    (then previous) entry order.
 
     Count changes: every change of a source's count to a known value is counted; the `shown` largest
     (by how much the count moved, a first count by its value) are kept, in entry order.
     """
-    before = {e["url"]: e for e in (previous or {}).get("entries", [])}
-    after = {e["url"]: e for e in current.get("entries", [])}
     if previous is None:
         return Changes((), (), ())
-    added = tuple(url for url in after if url not in before)
-    removed = tuple(url for url in before if url not in after)
+    urls = {e.url for e in current}
+    added = tuple(e.url for e in current if e.url not in previous)
+    removed = tuple(url for url in previous if url not in urls)
     total = 0
 
     def changed() -> Iterator[tuple[int, int, CountChange]]:
         nonlocal total
-        for index, (url, entry) in enumerate(after.items()):
-            old = before.get(url)
+        for index, entry in enumerate(current):
+            old = previous.get(entry.url)
             if old is None:
                 continue
-            for source in COUNT_SOURCES:
-                was = (old.get("citations") or {}).get(source)
-                now = (entry.get("citations") or {}).get(source)
+            for source, was, now in zip(COUNT_SOURCES, old, entry.counts(), strict=True):
                 if was != now and now is not None:
                     total += 1
-                    change = CountChange(url, entry.get("title", ""), source, was, now)
-                    yield _moved(was, now), -index, change
+                    yield _moved(was, now), -index, CountChange(entry.url, entry.title, source, was, now)
 
     largest = heapq.nlargest(shown, changed(), key=lambda ranked: ranked[:2])
     counts = tuple(change for *_, change in sorted(largest, key=lambda ranked: -ranked[1]))
@@ -83,26 +122,23 @@ def _moved(was: Any, now: Any) -> int:
     return abs(now - was) if isinstance(was, int) else abs(now)
 
 
-def unresolved_rows(current: Mapping[str, Any]) -> list[dict[str, str]]:
+def unresolved_rows(current: Iterable[Entry]) -> list[dict[str, str]]:
     """One row per unresolved paper link: title, link, kind of link and the reason."""
     return [
-        {
-            "title": e.get("title", ""),
-            "url": e["url"],
-            "host": e.get("host", ""),
-            "reason": e["resolution"].get("reason", ""),
-        }
-        for e in current.get("entries", [])
-        if e["resolution"]["status"] == "unresolved" and e.get("kind", "paper") == "paper"
+        {"title": e.title, "url": e.url, "host": e.host, "reason": e.reason}
+        for e in current
+        if e.status == "unresolved" and e.kind == "paper"
     ]
 
 
-def to_report_markdown(summary: Mapping[str, Any], changes: Changes, current: Mapping[str, Any]) -> str:
+def to_report_markdown(
+    summary: Mapping[str, Any], changes: Changes, current: Iterable[Entry], generated_at: str = ""
+) -> str:
     """The Markdown run report: totals, per-kind table, changes, degraded sources, requests, unresolved."""
     name = summary.get("name", "")
     lines = [f"# avenrich run report: {name}".rstrip(), ""]
     lines += [
-        f"- generated: {current.get('generated_at', '')}",
+        f"- generated: {generated_at}",
         f"- input: {summary.get('origin', '')}",
         f"- entries: {summary['entries']} ({summary['papers']} papers)",
         f"- resolved: {summary['resolved']}, unresolved: {summary['unresolved']}",
@@ -179,14 +215,13 @@ def _num(value: int | None) -> str:
     return "–" if value is None else str(value)
 
 
-def history_lines(current: Mapping[str, Any], date: str) -> Iterator[str]:
+def history_lines(current: Iterable[Entry], date: str) -> Iterator[str]:
     """One JSON line per paper with counts, for the dated citation history."""
-    for e in current.get("entries", []):
-        counts = e.get("citations") or {}
-        if all(counts.get(s) is None for s in COUNT_SOURCES):
+    for e in current:
+        if e.crossref is None and e.semantic_scholar is None:
             continue
-        row = {"date": date, "url": e["url"], "key": e.get("key"), "doi": (e.get("ids") or {}).get("doi")}
-        row.update({s: counts.get(s) for s in COUNT_SOURCES})
+        row: dict[str, Any] = {"date": date, "url": e.url, "key": e.key, "doi": e.doi}
+        row.update(zip(COUNT_SOURCES, e.counts(), strict=True))
         yield json.dumps(row, ensure_ascii=False, sort_keys=True)
 
 
