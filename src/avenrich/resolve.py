@@ -118,7 +118,10 @@ def search_and_verify(
     overrides: Overrides | None = None,
     progress: Progress = _no_progress,
 ) -> dict[str, Outcome]:
-    """Verify what the identifiers found, search for the rest, and settle every link. Keyed by link url."""
+    """Verify what the identifiers found, search for the rest, and settle every link. Keyed by link url.
+
+    The ledger's records are let go once completion has used them (before the counts refresh).
+    """
     overrides = overrides or Overrides()
     papers = [item for item in items if item.link.kind == "paper"]
     outcomes = {
@@ -139,7 +142,7 @@ def search_and_verify(
         outcomes[item.link.url] = Outcome(choice, _union(item.match.ids, found))
 
     _complete(outcomes, sources, ledger)
-    _refresh_counts(outcomes, sources)
+    _refresh_counts(outcomes, sources, ledger)
     for item in items:
         if item.link.url not in outcomes:
             outcomes[item.link.url] = Outcome(
@@ -423,34 +426,53 @@ def _with_counts(work: Work, ledger: Ledger) -> Work:
     )
 
 
-def _refresh_counts(outcomes: Mapping[str, Outcome], sources: Sources) -> None:
+def _refresh_counts(outcomes: Mapping[str, Outcome], sources: Sources, ledger: Ledger) -> None:
     """Expired citation counts of the published papers only, in one batched pass per source (the nightly run).
 
     Lookups leave them waiting, so a link looked up in both stages, or a paper that ends up unpublished, costs
-    no refresh of its own: one S2 batch per 500 papers and one Crossref request per 100 DOIs.
+    no refresh of its own: one S2 batch per 500 papers and one Crossref request per 100 DOIs. Each batch's
+    records replace the outcomes' works as it comes in; the ledger's records are let go first, so that a
+    paper's old and refreshed records are never all held at once (100k links: ~90 MB).
     """
-    works = [w for o in outcomes.values() if o.choice.work is not None for w in o.works]
-    s2_ids = _unique(w.ids.s2 for w in works if w.source == SEMANTIC_SCHOLAR and w.ids.s2)
-    dois = _unique(w.ids.doi for w in works if w.source == CROSSREF and w.ids.doi)
-    fresh: dict[str, dict[str, Work]] = {}
-
-    def refresh(source: str) -> None:
-        if source == CROSSREF:
-            fresh[CROSSREF] = sources.crossref.refresh_counts(dois)
-        else:
-            fresh[SEMANTIC_SCHOLAR] = sources.semantic_scholar.refresh_counts(s2_ids)
-
-    _parallel(lambda: refresh(CROSSREF), lambda: refresh(SEMANTIC_SCHOLAR))
-    if not any(fresh.values()):
-        return
+    holders: dict[tuple[str, str], list[Outcome]] = {}
     for outcome in outcomes.values():
-        outcome.works = tuple(_counts_from(w, fresh) for w in outcome.works)
+        if outcome.choice.work is not None:
+            for work in outcome.works:
+                key = _count_key(work)
+                if key:
+                    holders.setdefault((work.source, key), []).append(outcome)
+    s2_ids = _unique(key for source, key in holders if source == SEMANTIC_SCHOLAR)
+    dois = _unique(key for source, key in holders if source == CROSSREF)
+    if not (s2_ids or dois):
+        return
+    with ledger.lock:
+        ledger.crossref.clear()
+        ledger.s2.clear()
+    lock = threading.Lock()
+
+    def apply(source: str) -> Callable[[Mapping[str, Work]], None]:
+        def on_batch(fresh: Mapping[str, Work]) -> None:
+            with lock:
+                for key, record in fresh.items():
+                    for outcome in holders.pop((source, key.lower() if source == CROSSREF else key), ()):
+                        outcome.works = tuple(_counts_from(w, source, key, record) for w in outcome.works)
+
+        return on_batch
+
+    _parallel(
+        lambda: sources.crossref.refresh_counts(dois, apply(CROSSREF)),
+        lambda: sources.semantic_scholar.refresh_counts(s2_ids, apply(SEMANTIC_SCHOLAR)),
+    )
 
 
-def _counts_from(work: Work, fresh: Mapping[str, Mapping[str, Work]]) -> Work:
-    key = work.ids.s2 if work.source == SEMANTIC_SCHOLAR else (work.ids.doi or "").lower()
-    record = fresh.get(work.source, {}).get(key or "")
-    if record is None:
+def _count_key(work: Work) -> str:
+    """The key a work's counts are refreshed under: S2 paperId, or lowercased DOI (Crossref)."""
+    return (work.ids.s2 if work.source == SEMANTIC_SCHOLAR else (work.ids.doi or "").lower()) or ""
+
+
+def _counts_from(work: Work, source: str, key: str, record: Work) -> Work:
+    """The work with the refreshed record's counts, when it is that source's work under that key."""
+    if work.source != source or _count_key(work) != (key.lower() if source == CROSSREF else key):
         return work
     updated = replace(
         work,

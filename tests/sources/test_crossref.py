@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -689,10 +690,14 @@ class TestCounts:
         assert len(fake.requests) == asked
         assert waiting["10.5555/d.3"].citation_count == 1 and waiting["10.5555/d.3"].counts_fetched == "2026-07-01"
         assert again["10.5555/d.3"] == waiting["10.5555/d.3"]
-        fresh = source.refresh_counts([d.upper() for d in dois[:120]] + ["10.9999/never-looked-up"])
+        batches: list[dict[str, Any]] = []
+        fresh = source.refresh_counts(
+            [d.upper() for d in dois[:120]] + ["10.9999/never-looked-up"], lambda batch: batches.append(dict(batch))
+        )
         refresh = fake.requests[asked:]
         assert [r.url.params["rows"] for r in refresh] == ["100", "20"]
         assert set(fresh) == set(dois[:120])
+        assert [len(b) for b in batches] == [100, 20] and {**batches[0], **batches[1]} == fresh  # as each came
         assert (fresh["10.5555/d.3"].citation_count, fresh["10.5555/d.3"].counts_fetched) == (7, "2026-07-02")
         assert source.refresh_counts(dois) != {} and len(fake.requests) == asked + 3  # the 30 left, once
         assert source.refresh_counts(dois) == {} and len(fake.requests) == asked + 3

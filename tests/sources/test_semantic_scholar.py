@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 import pytest
@@ -466,8 +468,10 @@ class TestLookup:
         assert len(fake.requests) == 1
         old = waiting["ARXIV:2312.07559"]
         assert old.citation_count != 999 and old.counts_fetched == "2026-07-01"
-        fresh = source.refresh_counts([old.ids.s2, "0" * 40])
+        batches: list[Mapping[str, Any]] = []
+        fresh = source.refresh_counts([old.ids.s2, "0" * 40], batches.append)
         (refresh,) = fake.requests[1:]
+        assert batches == [fresh]
         assert refresh.url.params["fields"] == COUNT_FIELDS and batch_ids(refresh) == [old.ids.s2]
         assert set(fresh) == {old.ids.s2}
         assert (fresh[old.ids.s2].citation_count, fresh[old.ids.s2].counts_fetched) == (999, "2026-07-02")

@@ -22,7 +22,7 @@ from avenrich.cache import (
 )
 from avenrich.errors import SourceError, SourceUnavailable
 from avenrich.model import CROSSREF, Author, Ids, Work
-from avenrich.sources.http import Reply, RequestStats, SourceClient
+from avenrich.sources.http import OnBatch, Reply, RequestStats, SourceClient
 from avenrich.text import clean_markup
 
 if TYPE_CHECKING:
@@ -432,11 +432,12 @@ class CrossrefSource:
                 result[doi] = self._memo[doi] = self._pending[doi] = work
         return result
 
-    def refresh_counts(self, dois: Iterable[str]) -> dict[str, Work]:
+    def refresh_counts(self, dois: Iterable[str], on_batch: OnBatch | None = None) -> dict[str, Work]:
         """Refresh the counts that `lookup(..., refresh_counts=False)` left waiting, for these (canonical) DOIs.
 
-        Counts-only batches of COUNTS_BATCH_SIZE; the refreshed Works by canonical DOI. A failure keeps the
-        last counts (the Works lookup returned stand).
+        Counts-only batches of COUNTS_BATCH_SIZE; the refreshed Works by canonical DOI, each batch's also given
+        to `on_batch` as soon as it is in (so a caller can let go of the Works they replace). A failure keeps
+        the last counts (the Works lookup returned stand).
         """
         wanted = {d.lower() for d in dois}
         todo = [(doi, work) for doi, work in self._pending.items() if doi in wanted or (work.ids.doi or doi) in wanted]
@@ -444,7 +445,7 @@ class CrossrefSource:
             del self._pending[doi]
         if not todo or self.offline or self.client is None:
             return {}
-        refreshed = self._refresh_counts(self.client, todo)
+        refreshed = self._refresh_counts(self.client, todo, on_batch)
         return {work.ids.doi or doi: work for doi, work in refreshed.items() if work is not None}
 
     def _from_cache(
@@ -546,12 +547,14 @@ class CrossrefSource:
         return result
 
     def _refresh_counts(
-        self, client: SourceClient, stale: list[tuple[str, Work]]
+        self, client: SourceClient, stale: list[tuple[str, Work]], on_batch: OnBatch | None = None
     ) -> dict[str, Work | None]:
+        """`stale` is emptied: each stale Work is let go once its batch is refreshed."""
         refreshed: dict[str, Work | None] = {}
         by_canonical: dict[str, list[tuple[str, Work]]] = {}
         for doi, work in stale:
             by_canonical.setdefault(work.ids.doi or doi, []).append((doi, work))
+        stale.clear()
         for batch in chunk_dois([d for d in by_canonical if "," not in d], COUNTS_BATCH_SIZE, COUNTS_MAX_FILTER_CHARS):
             try:
                 reply = client.get("/works", build_counts_params(batch), kind="list", endpoint="works/counts")
@@ -562,6 +565,7 @@ class CrossrefSource:
                     break
                 continue
             today = self.today()
+            batch_fresh: dict[str, Work] = {}
             for item in items:
                 if not isinstance(item, Mapping):
                     continue
@@ -571,7 +575,10 @@ class CrossrefSource:
                     counts = {"count": value, "fetched": today}
                     self.cache.set(key_for(NAME, "counts", doi), counts, COUNTS_TTL)
                     for asked, work in by_canonical.pop(doi):
-                        refreshed[asked] = self._memo[asked] = _with_counts(work, counts)
+                        new = refreshed[asked] = self._memo[asked] = _with_counts(work, counts)
+                        batch_fresh[new.ids.doi or asked] = new
+            if on_batch is not None and batch_fresh:
+                on_batch(batch_fresh)
         for works in by_canonical.values():  # not refreshed: their last counts stand
             for asked, work in works:
                 refreshed[asked] = self._memo[asked] = work

@@ -21,7 +21,7 @@ from avenrich.cache import (
 )
 from avenrich.errors import SourceError, SourceUnavailable
 from avenrich.model import SEMANTIC_SCHOLAR, Author, Ids, Work
-from avenrich.sources.http import Reply, RequestStats, SourceClient
+from avenrich.sources.http import OnBatch, Reply, RequestStats, SourceClient
 from avenrich.text import clean_markup
 
 if TYPE_CHECKING:
@@ -383,10 +383,11 @@ class SemanticScholarSource:
                     self.failures[key] = self._failed[norm]
         return result
 
-    def refresh_counts(self, paper_ids: Iterable[str]) -> dict[str, Work]:
+    def refresh_counts(self, paper_ids: Iterable[str], on_batch: OnBatch | None = None) -> dict[str, Work]:
         """Refresh the counts that `lookup(..., refresh_counts=False)` left waiting, for these paperIds.
 
-        Counts-only batches of up to 500 ids; the refreshed Works by paperId. A failure keeps the last counts.
+        Counts-only batches of up to 500 ids; the refreshed Works by paperId, each batch's also given to
+        `on_batch` as soon as it is in. A failure keeps the last counts.
         """
         wanted = set(paper_ids)
         todo = [(norm, work) for norm, work in self._pending.items() if (work.ids.s2 or norm) in wanted]
@@ -394,7 +395,7 @@ class SemanticScholarSource:
             del self._pending[norm]
         if not todo or self.offline or self.client is None:
             return {}
-        refreshed = self._refresh_counts(self.client, todo)
+        refreshed = self._refresh_counts(self.client, todo, on_batch)
         return {work.ids.s2 or norm: work for norm, work in refreshed.items() if work is not None}
 
     def _from_cache(
@@ -486,11 +487,13 @@ class SemanticScholarSource:
         return stored
 
     def _refresh_counts(
-        self, client: SourceClient, stale: list[tuple[str, Work]]
+        self, client: SourceClient, stale: list[tuple[str, Work]], on_batch: OnBatch | None = None
     ) -> dict[str, Work | None]:
+        """`stale` is emptied: each stale Work is let go once its batch is refreshed."""
         by_id: dict[str, list[tuple[str, Work]]] = {}
         for norm, work in stale:
             by_id.setdefault(work.ids.s2 or norm, []).append((norm, work))
+        stale.clear()
         refreshed: dict[str, Work | None] = {}
         for batch in _chunks(list(by_id), BATCH_SIZE):
             params, body = build_batch_request(batch, COUNT_FIELDS)
@@ -507,6 +510,7 @@ class SemanticScholarSource:
                 self._note(str(exc))
                 continue
             today = self.today()
+            batch_fresh: dict[str, Work] = {}
             for paper_id, item in zip(batch, items, strict=True):
                 if item is None:
                     continue
@@ -517,7 +521,10 @@ class SemanticScholarSource:
                 }
                 self.cache.set(key_for(NAME, "counts", paper_id), counts, COUNTS_TTL)
                 for norm, work in by_id.pop(paper_id):
-                    refreshed[norm] = self._memo[norm] = _with_counts(work, counts)
+                    new = refreshed[norm] = self._memo[norm] = _with_counts(work, counts)
+                    batch_fresh[new.ids.s2 or norm] = new
+            if on_batch is not None and batch_fresh:
+                on_batch(batch_fresh)
         for works in by_id.values():  # not refreshed: their last counts stand
             for norm, work in works:
                 refreshed[norm] = self._memo[norm] = work
