@@ -6,6 +6,7 @@ Pure, except `read_registry`. The registry maps every identity a paper ever had 
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import sys
@@ -106,40 +107,61 @@ def assign_keys(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Keys for the records' papers, and the registry to keep for the next run.
 
-    Returns (identity -> key for every identity of every record, new registry). Records sharing an identity
-    are one paper with one key. A paper takes the key its strongest registered identity had; when two papers
-    claim one key, the stronger identity wins and the other paper looks further. Papers without a key get
+    Returns (the key of each record's strongest identity, new registry). Records sharing an identity are one
+    paper with one key. A paper takes the key its strongest registered identity had; when two papers claim one
+    key, the stronger identity wins and the other paper looks further. Papers without a key get
     `citekey_base` plus a suffix on collision ("", "a", "b", …, "z", "aa", …), minted in order of their
     identity, so the result does not depend on the order of the list.
     """
-    groups = _groups(records)
+    groups, group_of = _groups(records)
     best = {gid: min(members, key=_rank) for gid, members in groups.items()}
-    claims = sorted(
-        (_rank(identity), best[gid], gid, registry[identity])
-        for gid, members in groups.items()
-        for identity in members
-        if identity in registry and not identity.startswith(f"{RETIRED}:")
-    )
-    assigned: dict[int, str] = {}
-    taken = {key.casefold() for key in registry.values()}
-    held: set[str] = set()
-    for *_order, gid, key in claims:
-        if gid not in assigned and key.casefold() not in held:
-            assigned[gid] = key
-            held.add(key.casefold())
-    representative = _representatives(records, groups)
-    used = taken | held  # one growing set: a union per paper made 100k-link lists quadratic
+    assigned = _claimed(groups, registry)
+    held = {key.casefold() for key in assigned.values()}
+    used = {key.casefold() for key in registry.values()} | held  # one growing set: no union per paper
+    representative = _representatives(records, group_of)
     tried: dict[str, int] = {}
     for gid in sorted((g for g in groups if g not in assigned), key=lambda g: _rank(best[g])):
         key = _mint(citekey_base(representative[gid]), used, tried)
         assigned[gid] = key
-        held.add(key.casefold())
         used.add(key.casefold())
-    keys = {identity: assigned[gid] for gid, members in groups.items() for identity in members}
-    new_registry = {**registry, **keys}
+    by_paper = {paper_identity(record): assigned[gid] for record, gid in zip(records, group_of, strict=True)}
+    new_registry = dict(registry)
+    for gid, members in groups.items():
+        for identity in members:
+            new_registry[identity] = assigned[gid]
     for lost in sorted(set(registry.values()) - set(new_registry.values())):
         new_registry[f"{RETIRED}:{lost}"] = lost
-    return keys, new_registry  # to_registry_json writes it sorted
+    return by_paper, new_registry  # to_registry_json writes it sorted
+
+
+def _claimed(groups: Mapping[int, Sequence[str]], registry: Mapping[str, str]) -> dict[int, str]:
+    """The registered keys the groups keep: claims are settled strongest identity first (an identity belongs to
+    one group); a group whose key another group has taken tries its next registered identity.
+
+    A merge of each group's claims, strongest first, on a heap of one claim per group: the order of sorting
+    every claim, without a claim per identity in memory (a 100k-link registry has ~450k identities).
+    """
+    heap: list[tuple[tuple[int, str], int, str]] = []
+    for gid, members in groups.items():
+        registered = [i for i in members if i in registry and not i.startswith(f"{RETIRED}:")]
+        if registered:
+            first = min(registered, key=_rank)
+            heap.append((_rank(first), gid, first))
+    heapq.heapify(heap)
+    assigned: dict[int, str] = {}
+    held: set[str] = set()
+    while heap:
+        rank, gid, identity = heapq.heappop(heap)
+        key = registry[identity]
+        if key.casefold() not in held:
+            assigned[gid] = key
+            held.add(key.casefold())
+            continue
+        weaker = [i for i in groups[gid] if i in registry and not i.startswith(f"{RETIRED}:") and _rank(i) > rank]
+        if weaker:
+            following = min(weaker, key=_rank)
+            heapq.heappush(heap, (_rank(following), gid, following))
+    return assigned
 
 
 def key_for(record: Record, keys: Mapping[str, str]) -> str:
@@ -196,8 +218,11 @@ def _rank(identity: str) -> tuple[int, str]:
     return (IDENTITY_KINDS.index(kind) if kind in IDENTITY_KINDS else len(IDENTITY_KINDS), identity)
 
 
-def _groups(records: Sequence[Record]) -> dict[int, set[str]]:
-    """Union of records that share an identity: group id -> all identities of the group."""
+def _groups(records: Sequence[Record]) -> tuple[dict[int, list[str]], list[int]]:
+    """Union of records that share an identity: (group id -> all identities of the group, each record's group).
+
+    Group ids follow the groups' strongest identities, so they do not depend on the order of the list.
+    """
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -206,27 +231,33 @@ def _groups(records: Sequence[Record]) -> dict[int, set[str]]:
             x = parent[x]
         return x
 
+    firsts: list[str] = []
     for record in records:
         first, *rest = identities(record)
+        firsts.append(first)
         find(first)
         for other in rest:
             a, b = find(first), find(other)
             if a != b:
                 parent[max(a, b, key=_rank)] = min(a, b, key=_rank)
-    members: dict[str, set[str]] = {}
+    members: dict[str, list[str]] = {}  # parent's keys are distinct: lists (a set per paper took 2.5x the memory)
     for identity in list(parent):
-        members.setdefault(find(identity), set()).add(identity)
-    ordered = sorted(members.values(), key=lambda m: _rank(min(m, key=_rank)))
-    return dict(enumerate(ordered))
+        members.setdefault(find(identity), []).append(identity)
+    roots = sorted(members, key=lambda root: _rank(min(members[root], key=_rank)))
+    gid_of_root = {root: gid for gid, root in enumerate(roots)}
+    group_of = [gid_of_root[find(first)] for first in firsts]
+    return {gid: members[root] for gid, root in enumerate(roots)}, group_of
 
 
-def _representatives(records: Sequence[Record], groups: Mapping[int, set[str]]) -> dict[int, Record]:
+def _representatives(records: Sequence[Record], group_of: Sequence[int]) -> dict[int, Record]:
     """The record that names each group: resolved before unresolved, then by strongest identity."""
-    of_identity = {identity: gid for gid, members in groups.items() for identity in members}
     chosen: dict[int, Record] = {}
-    ordered = sorted(records, key=lambda r: (r.resolution.status != "resolved", _rank(paper_identity(r))))
-    for record in ordered:
-        chosen.setdefault(of_identity[paper_identity(record)], record)
+    ordered = sorted(
+        range(len(records)),
+        key=lambda i: (records[i].resolution.status != "resolved", _rank(paper_identity(records[i]))),
+    )
+    for index in ordered:
+        chosen.setdefault(group_of[index], records[index])
     return chosen
 
 
