@@ -168,6 +168,16 @@ class TestAssignKeys:
         assert key_for(b, by_paper) == "k1"
         assert key_for(a, by_paper) == "gao2019visual"
 
+    def test_a_paper_whose_key_is_taken_falls_back_to_its_next_registered_key(self) -> None:
+        """A paper that loses its strongest identity's key to a stronger claim keeps the key of its next
+        registered identity, not a new one."""
+        registry = {"doi:10.1/0": "k1", "doi:10.1/a": "k1", "url:https://a": "k2"}
+        a = record("https://a", ids=Ids(doi="10.1/a"))
+        b = record("https://b", ids=Ids(doi="10.1/0"))
+        by_paper, new_registry = assign_keys([a, b], registry)
+        assert (key_for(b, by_paper), key_for(a, by_paper)) == ("k1", "k2")
+        assert new_registry["doi:10.1/a"] == "k2" and new_registry["url:https://b"] == "k1"
+
     def test_keys_are_never_reused_case_insensitively(self) -> None:
         """A registered key, in any case, is never minted for another paper."""
         registry = {"url:https://old": "Gao2019Visual"}
