@@ -97,6 +97,8 @@ def test_nightly_rerun_refreshes_only_the_published_counts_in_one_pass() -> None
     assert len(published) > 150 and len(dois) > 100
     assert {url: o.ids for url, o in second.items()} == {url: o.ids for url, o in first.items()}
     assert all(w.counts_fetched == "2026-07-02" for o in published for w in o.works)
+    # The chosen record is one of the published works (refreshed with them), not an older copy beside them.
+    assert all(any(o.choice.work is w for w in o.works) for o in published)
     crossref = [r for r in records if r.source == CROSSREF]
     s2 = [r for r in records if r.source != CROSSREF]
     assert all("select=DOI%2Cis-referenced-by-count" in r.query for r in crossref), crossref

@@ -397,6 +397,9 @@ def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) ->
             continue
         if not outcome.works:  # found by search: the chosen record comes first, the other source's joins it
             outcome.works = (_with_counts(chosen, ledger),)
+            if outcome.works[0] is not chosen:  # one record, not the search hit beside its copy with counts
+                chosen = outcome.works[0]
+                outcome.choice = replace(outcome.choice, work=chosen)
         extra: list[Work] = []
         if not _has_source(outcome, SEMANTIC_SCHOLAR):
             extra += [w for k in outcome.ids.s2_keys()[:1] if (w := ledger.s2.get(k)) is not None]
@@ -434,15 +437,16 @@ def _refresh_counts(outcomes: Mapping[str, Outcome], sources: Sources, ledger: L
     records replace the outcomes' works as it comes in; the ledger's records are let go first, so that a
     paper's old and refreshed records are never all held at once (100k links: ~90 MB).
     """
-    holders: dict[tuple[str, str], list[Outcome]] = {}
+    holders: dict[str, dict[str, Outcome | list[Outcome]]] = {CROSSREF: {}, SEMANTIC_SCHOLAR: {}}
     for outcome in outcomes.values():
         if outcome.choice.work is not None:
             for work in outcome.works:
                 key = _count_key(work)
-                if key:
-                    holders.setdefault((work.source, key), []).append(outcome)
-    s2_ids = _unique(key for source, key in holders if source == SEMANTIC_SCHOLAR)
-    dois = _unique(key for source, key in holders if source == CROSSREF)
+                if key and work.source in holders:
+                    held = holders[work.source].setdefault(key, outcome)
+                    if held is not outcome:  # a paper listed under several links (rare): a list
+                        holders[work.source][key] = [*(held if isinstance(held, list) else [held]), outcome]
+    dois, s2_ids = list(holders[CROSSREF]), list(holders[SEMANTIC_SCHOLAR])
     if not (s2_ids or dois):
         return
     with ledger.lock:
@@ -454,8 +458,13 @@ def _refresh_counts(outcomes: Mapping[str, Outcome], sources: Sources, ledger: L
         def on_batch(fresh: Mapping[str, Work]) -> None:
             with lock:
                 for key, record in fresh.items():
-                    for outcome in holders.pop((source, key.lower() if source == CROSSREF else key), ()):
-                        outcome.works = tuple(_counts_from(w, source, key, record) for w in outcome.works)
+                    held = holders[source].pop(key.lower() if source == CROSSREF else key, None)
+                    for outcome in held if isinstance(held, list) else [held] if held is not None else []:
+                        before = outcome.works
+                        outcome.works = tuple(_counts_from(w, source, key, record) for w in before)
+                        for old, new in zip(before, outcome.works, strict=True):
+                            if outcome.choice.work is old and new is not old:  # not the old record beside the new
+                                outcome.choice = replace(outcome.choice, work=new)
 
         return on_batch
 
