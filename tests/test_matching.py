@@ -204,10 +204,12 @@ def test_title_score_is_symmetric_and_bounded(a: str, b: str) -> None:
 @settings(max_examples=60)
 @given(titles, st.integers(1950, 2030))
 def test_check_of_identical_title_and_year(title: str, year: int) -> None:
-    """Same title and year, nothing else known: passes with 1.0, or SHORT_TITLE_CAP for short titles."""
-    result = check(Expectation(title, year), work(title=title, year=year))
+    """Same title and year, nothing else known: passes with 1.0, or SHORT_TITLE_CAP for short titles; a title
+    that names a notice ("Erratum") is not a paper, whatever it matches."""
+    record = work(title=title, year=year)
+    result = check(Expectation(title, year), record)
     words = [w for w in normalise_title(title).split() if w not in matching.STOPWORDS]
-    if not normalise_title(title):
+    if not normalise_title(title) or matching.is_not_the_paper(record):
         assert not result.passed
     elif len(words) >= matching.SHORT_TITLE_MIN_WORDS:
         assert (result.passed, result.confidence) == (True, 1.0)
