@@ -116,8 +116,7 @@ def assign_keys(
     groups, group_of = _groups(records)
     best = {gid: min(members, key=_rank) for gid, members in groups.items()}
     assigned = _claimed(groups, registry)
-    held = {key.casefold() for key in assigned.values()}
-    used = {key.casefold() for key in registry.values()} | held  # one growing set: no union per paper
+    used = {key.casefold() for key in registry.values()}  # the claimed keys among them; grows as keys are minted
     representative = _representatives(records, group_of)
     tried: dict[str, int] = {}
     for gid in sorted((g for g in groups if g not in assigned), key=lambda g: _rank(best[g])):
@@ -141,27 +140,33 @@ def _claimed(groups: Mapping[int, Sequence[str]], registry: Mapping[str, str]) -
     A merge of each group's claims, strongest first, on a heap of one claim per group: the order of sorting
     every claim, without a claim per identity in memory (a 100k-link registry has ~450k identities).
     """
-    heap: list[tuple[tuple[int, str], int, str]] = []
+    heap: list[tuple[tuple[int, str], int]] = []  # (rank of the claiming identity, group)
     for gid, members in groups.items():
-        registered = [i for i in members if i in registry and not i.startswith(f"{RETIRED}:")]
-        if registered:
-            first = min(registered, key=_rank)
-            heap.append((_rank(first), gid, first))
+        first = _next_claim(members, registry)
+        if first is not None:
+            heap.append((_rank(first), gid))
     heapq.heapify(heap)
     assigned: dict[int, str] = {}
     held: set[str] = set()
     while heap:
-        rank, gid, identity = heapq.heappop(heap)
-        key = registry[identity]
+        rank, gid = heapq.heappop(heap)
+        key = registry[rank[1]]
         if key.casefold() not in held:
             assigned[gid] = key
             held.add(key.casefold())
             continue
-        weaker = [i for i in groups[gid] if i in registry and not i.startswith(f"{RETIRED}:") and _rank(i) > rank]
-        if weaker:
-            following = min(weaker, key=_rank)
-            heapq.heappush(heap, (_rank(following), gid, following))
+        following = _next_claim(groups[gid], registry, after=rank)
+        if following is not None:
+            heapq.heappush(heap, (_rank(following), gid))
     return assigned
+
+
+def _next_claim(
+    members: Iterable[str], registry: Mapping[str, str], after: tuple[int, str] | None = None
+) -> str | None:
+    """The strongest of a group's registered identities ranked after `after` (None: the strongest of all)."""
+    ranked = [i for i in members if i in registry and (after is None or _rank(i) > after)]
+    return min(ranked, key=_rank) if ranked else None
 
 
 def key_for(record: Record, keys: Mapping[str, str]) -> str:

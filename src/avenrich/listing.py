@@ -331,7 +331,7 @@ def _inline_children(parser: MarkdownIt, token: Token, env: dict[str, Any]) -> l
     return token.children or []
 
 
-def _links_anchors(children: Sequence[Token]) -> tuple[int, int]:
+def _anchor_and_other_links(children: Sequence[Token]) -> tuple[int, int]:
     """(links to in-page anchors, other links) among inline tokens."""
     anchors = others = 0
     for child in children:
@@ -359,9 +359,8 @@ def _collect(text_: str) -> list[_Occurrence]:
         raise InputError("the list is nested too deeply to read (hundreds of levels of lists or quotes)") from None
     raw_refs: dict[str, str] = env.get(_RAW_REFS, {})
     headings = [t for t in tokens if t.type == "heading_open"]
-    title_heading = headings[0] if headings and sum(t.tag == "h1" for t in headings) == 1 else None
-    if title_heading is not None and title_heading.tag != "h1":
-        title_heading = None
+    only_h1 = headings and headings[0].tag == "h1" and sum(t.tag == "h1" for t in headings) == 1
+    title_heading = headings[0] if only_h1 else None
     stack: list[tuple[int, str | None]] = []
     anchors = others = 0  # links below the latest heading
     occurrences: list[_Occurrence] = []
@@ -392,8 +391,8 @@ def _collect(text_: str) -> list[_Occurrence]:
             _apply_year_column(header, row, row_occurrences)
         elif token.type == "inline" and tokens[index - 1].type != "heading_open":
             children = _inline_children(parser, token, env)
-            counted = _links_anchors(children)
-            anchors, others = anchors + counted[0], others + counted[1]
+            to_anchors, to_others = _anchor_and_other_links(children)
+            anchors, others = anchors + to_anchors, others + to_others
             if tokens[index - 1].type in ("th_open", "td_open"):
                 if in_head:
                     header.append(_plain(children).lower())

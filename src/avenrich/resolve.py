@@ -457,9 +457,10 @@ def _refresh_counts(outcomes: Mapping[str, Outcome], sources: Sources, ledger: L
     def apply(source: str) -> Callable[[Mapping[str, Work]], None]:
         def on_batch(fresh: Mapping[str, Work]) -> None:
             with lock:
-                for key, record in fresh.items():
-                    held = holders[source].pop(key.lower() if source == CROSSREF else key, None)
-                    for outcome in held if isinstance(held, list) else [held] if held is not None else []:
+                for given, record in fresh.items():
+                    key = given.lower() if source == CROSSREF else given
+                    held = holders[source].pop(key, [])
+                    for outcome in held if isinstance(held, list) else [held]:
                         before = outcome.works
                         outcome.works = tuple(_counts_from(w, source, key, record) for w in before)
                         for old, new in zip(before, outcome.works, strict=True):
@@ -480,8 +481,8 @@ def _count_key(work: Work) -> str:
 
 
 def _counts_from(work: Work, source: str, key: str, record: Work) -> Work:
-    """The work with the refreshed record's counts, when it is that source's work under that key."""
-    if work.source != source or _count_key(work) != (key.lower() if source == CROSSREF else key):
+    """The work with the refreshed record's counts, when it is that source's work under that key (`_count_key`)."""
+    if work.source != source or _count_key(work) != key:
         return work
     updated = replace(
         work,

@@ -18,7 +18,7 @@ from avenrich.model import Work
 
 # The source modules import SearchQuery only for type checking, so importing them here is not circular.
 from avenrich.sources.crossref import CrossrefSource
-from avenrich.sources.http import RequestStats, RetryPolicy, SourceClient, make_client
+from avenrich.sources.http import OnBatch, RequestStats, RetryPolicy, SourceClient, make_client
 from avenrich.sources.pacing import Pacer
 from avenrich.sources.semantic_scholar import SemanticScholarSource
 
@@ -50,7 +50,7 @@ class Source(Protocol):
 
     def forget(self) -> None: ...
 
-    def refresh_counts(self, ids: Iterable[str]) -> dict[str, Work]: ...
+    def refresh_counts(self, ids: Iterable[str], on_batch: OnBatch | None = None) -> dict[str, Work]: ...
 
     def search(self, query: SearchQuery) -> list[Work]: ...
 
