@@ -117,9 +117,7 @@ def run_once(world: FakeWorld, latency: float, cache_dir: Path) -> dict[str, Any
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--show-mistakes", action="store_true")

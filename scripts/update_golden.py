@@ -33,9 +33,7 @@ def main() -> int:
         path = GOLDEN / name
         old = path.read_text(encoding="utf-8") if path.exists() else None
         path.write_text(text, encoding="utf-8", newline="")
-        print(
-            f"{'unchanged' if old == text else 'updated  '} {path.relative_to(GOLDEN.parent.parent.parent)}"
-        )
+        print(f"{'unchanged' if old == text else 'updated  '} {path.relative_to(GOLDEN.parent.parent.parent)}")
     return 0
 
 

@@ -35,9 +35,7 @@ def load_body(path: Path) -> Any:
 
 def body_files(folder: Path) -> list[Path]:
     """The response bodies of a fixture folder (not the .meta.json sidecars or PROVENANCE.md)."""
-    return sorted(
-        p for p in folder.iterdir() if p.suffix in (".json", ".txt") and not p.name.endswith(".meta.json")
-    )
+    return sorted(p for p in folder.iterdir() if p.suffix in (".json", ".txt") and not p.name.endswith(".meta.json"))
 
 
 def meta_of(body: Path) -> dict[str, Any]:
@@ -99,17 +97,13 @@ class _Fake:
             return scripted
         if isinstance(scripted, int):
             if scripted == 429:
-                return httpx.Response(
-                    429, text="<h1>429 Too Many Requests</h1>", headers={"content-type": "text/html"}
-                )
+                return httpx.Response(429, text="<h1>429 Too Many Requests</h1>", headers={"content-type": "text/html"})
             return httpx.Response(scripted, json={"status": "failed", "message": f"scripted {scripted}"})
         return scripted(request)
 
     def calls(self, method: str | None = None, path_contains: str = "") -> list[httpx.Request]:
         """The recorded requests, optionally filtered by method and a substring of the path."""
-        return [
-            r for r in self.requests if (method is None or r.method == method) and path_contains in r.url.path
-        ]
+        return [r for r in self.requests if (method is None or r.method == method) and path_contains in r.url.path]
 
 
 # -- Crossref ------------------------------------------------------------------------------------------
@@ -191,9 +185,7 @@ class FakeCrossref(_Fake):
                 return self._filter(params)
             if "query.bibliographic" in params:
                 return self._query(params)
-        return httpx.Response(
-            404, text="no such route in FakeCrossref", headers={"content-type": "text/plain"}
-        )
+        return httpx.Response(404, text="no such route in FakeCrossref", headers={"content-type": "text/plain"})
 
     def _single(self, doi: str, prefix: str) -> httpx.Response:
         if doi in self.aliases:  # like Crossref: a relative Location

@@ -168,9 +168,7 @@ class _FaultState:
             return None
         occurrence = self.seen[identity]
         self.seen[identity] += 1
-        digest = hashlib.blake2b(
-            f"{plan.seed}\x1f{identity}\x1f{occurrence}".encode(), digest_size=16
-        ).digest()
+        digest = hashlib.blake2b(f"{plan.seed}\x1f{identity}\x1f{occurrence}".encode(), digest_size=16).digest()
         if int.from_bytes(digest[:8], "big") / 2**64 >= plan.rate:
             return None
         kinds = [k for k in plan.kinds if _applicable(k, source, endpoint, method)]
@@ -255,9 +253,7 @@ def _parse_year_filter(text: str) -> Callable[[FakePaper], bool] | None:
     high = int(match.group(3)) if match.group(3) else None
     if match.group(2) is None:
         high = low
-    return lambda p: (
-        p.year is not None and (low is None or p.year >= low) and (high is None or p.year <= high)
-    )
+    return lambda p: p.year is not None and (low is None or p.year >= low) and (high is None or p.year <= high)
 
 
 def _date_bound(text: str) -> int | None:
@@ -286,9 +282,7 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients hanging up (timeouts, dropped connections) are normal here; anything else is recorded."""
         error = traceback.format_exc()
-        if not re.search(
-            r"(ConnectionResetError|BrokenPipeError|ConnectionAbortedError|TimeoutError|OSError)", error
-        ):
+        if not re.search(r"(ConnectionResetError|BrokenPipeError|ConnectionAbortedError|TimeoutError|OSError)", error):
             with self.apis._lock:
                 self.apis.internal_errors.append(error)
 
@@ -466,18 +460,13 @@ class FakeApis:
     def requests(self) -> list[RequestLog]:
         """Every request as (time, source, endpoint, method, path, query, status), in completion order."""
         with self._lock:
-            return [
-                RequestLog(r.time, r.source, r.endpoint, r.method, r.path, r.query, r.status)
-                for r in self.records
-            ]
+            return [RequestLog(r.time, r.source, r.endpoint, r.method, r.path, r.query, r.status) for r in self.records]
 
     def count(self, source: str | None = None, endpoint: str | None = None) -> int:
         """How many requests came (to a source, an endpoint)."""
         with self._lock:
             return sum(
-                n
-                for (s, e), n in self.counts.items()
-                if (source is None or s == source) and endpoint in (None, e)
+                n for (s, e), n in self.counts.items() if (source is None or s == source) and endpoint in (None, e)
             )
 
     def summary(self) -> dict[str, Any]:
@@ -524,9 +513,7 @@ class FakeApis:
         for name in {kind, "all"}:
             per_second[name] = max(per_second.get(name, 0), self._observe((source, name), now))
         by_endpoint = self.max_per_second_by_endpoint[source]
-        by_endpoint[endpoint] = max(
-            by_endpoint.get(endpoint, 0), self._observe((source, "@" + endpoint), now)
-        )
+        by_endpoint[endpoint] = max(by_endpoint.get(endpoint, 0), self._observe((source, "@" + endpoint), now))
         limits = self._limits(source)
         if limits is not None:
             rates, concurrency = limits
@@ -677,9 +664,7 @@ class FakeApis:
             ("x-api-pool", pool),
         ]
 
-    def _crossref(
-        self, method: str, raw_path: str, path: str, params: dict[str, list[str]]
-    ) -> tuple[_Reply, int]:
+    def _crossref(self, method: str, raw_path: str, path: str, params: dict[str, list[str]]) -> tuple[_Reply, int]:
         if method != "GET":
             return _Reply(405, b"Method Not Allowed", "text/plain"), 0
         if path.startswith("/works/"):
@@ -717,8 +702,7 @@ class FakeApis:
                     400,
                     "integer-not-valid",
                     text,
-                    f"Integer specified as {text} but must be a positive integer less than or equal to "
-                    f"{high}. ",
+                    f"Integer specified as {text} but must be a positive integer less than or equal to {high}. ",
                     "validation-failure",
                 )
             return int(text)
@@ -851,9 +835,7 @@ class FakeApis:
                 if found is None:
                     return _s2_error(404, "Title match not found"), 0
                 score, paper = found
-                return _Reply(
-                    200, _s2_json({"data": [{**to_s2_item(paper, fields), "matchScore": score}]})
-                ), 0
+                return _Reply(200, _s2_json({"data": [{**to_s2_item(paper, fields), "matchScore": score}]})), 0
             return self._s2_search(query, fields, params, year_test)
         if rest.startswith("/paper/"):
             paper_id = rest.removeprefix("/paper/")

@@ -204,17 +204,13 @@ class TestEntries:
 
     def test_journal_article_has_no_publisher(self) -> None:
         """@article and @misc carry no publisher field (biblatex's data model has none for them)."""
-        text = render(
-            record(type="journal-article", venue="TPAMI", publisher="IEEE", volume="44", issue="12")
-        )
+        text = render(record(type="journal-article", venue="TPAMI", publisher="IEEE", volume="44", issue="12"))
         assert "publisher" not in text
         assert "  volume = {44},\n  number = {12},\n" in text
 
     def test_arxiv_preprint(self) -> None:
         """An arXiv-only paper is @misc with eprint and archivePrefix, and no howpublished."""
-        text = render(
-            record(type="posted-content", venue="arXiv.org", ids=Ids(arxiv="2006.09199"), year=2020)
-        )
+        text = render(record(type="posted-content", venue="arXiv.org", ids=Ids(arxiv="2006.09199"), year=2020))
         assert text.startswith("@misc{")
         assert "  eprint = {2006.09199},\n  archivePrefix = {arXiv},\n" in text
         assert "howpublished" not in text
@@ -240,9 +236,7 @@ class TestEntries:
         """Two links to one DOI give one entry: the first link's url, the union of the sections."""
         ids = Ids(doi="10.1109/cvpr.2019.00041")
         first = record(url="https://a.example/1", ids=ids, link_sections=(("Audio", "Spatial"),), year=2019)
-        second = record(
-            url="https://b.example/2", ids=ids, link_sections=(("Spatial",), ("Video",)), year=2019
-        )
+        second = record(url="https://b.example/2", ids=ids, link_sections=(("Spatial",), ("Video",)), year=2019)
         library = parse(render(first, second))
         assert len(library.entries) == 1
         assert library.entries[0]["url"] == "https://a.example/1"
@@ -252,9 +246,7 @@ class TestEntries:
         """When one link of a paper is unresolved, the entry is written from the resolved one."""
         ids = Ids(arxiv="1812.04204")
         weak = record(url="https://a.example/1", title="listed", ids=ids, resolution=UNRESOLVED)
-        good = record(
-            url="https://b.example/2", title="Real Title", ids=ids, type="dataset", publisher="Zenodo"
-        )
+        good = record(url="https://b.example/2", title="Real Title", ids=ids, type="dataset", publisher="Zenodo")
         entry = parse(render(weak, good)).entries[0]
         assert entry["title"] == "Real Title"
         assert "note" not in entry.fields_dict

@@ -60,9 +60,7 @@ def test_key_for_hashes_long_parts_stably():
     assert key_for("crossref", "search", "a" * 200).endswith("a" * 200)
 
 
-@pytest.mark.parametrize(
-    ("source", "kind"), [("", "work"), ("crossref", ""), ("cross/ref", "work"), ("x", "a/b")]
-)
+@pytest.mark.parametrize(("source", "kind"), [("", "work"), ("crossref", ""), ("cross/ref", "work"), ("x", "a/b")])
 def test_key_for_rejects_malformed_source_or_kind(source, kind):
     """Source and kind are single non-empty words, so keys cannot collide across sources."""
     with pytest.raises(ValueError):

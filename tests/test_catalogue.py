@@ -53,9 +53,7 @@ RECORD = Record(
         line=7,
     ),
     ids=Ids(doi="10.1109/cvpr.2019.00041", arxiv="1812.04204"),
-    resolution=Resolution(
-        "resolved", "link", 0.912345678, "ok", (("title", 1.0), ("year", 0.5)), ("doi:10.1/x",)
-    ),
+    resolution=Resolution("resolved", "link", 0.912345678, "ok", (("title", 1.0), ("year", 0.5)), ("doi:10.1/x",)),
     host="arxiv",
     title="2.5D Visual Sound",
     authors=(Author("Ruohan", "Gao", orcid="https://orcid.org/0000-0002-8283-6813"), Author(literal="Org")),
@@ -129,12 +127,8 @@ def test_summary_goes_before_entries() -> None:
 
 def test_every_record_once_in_input_order() -> None:
     """Entries follow the records one to one, in order, duplicates of one paper included."""
-    other = Record(
-        Link("https://b", "B"), Ids(doi="10.1109/cvpr.2019.00041"), Resolution("resolved", "link", 1.0)
-    )
-    unresolved = Record(
-        Link("https://c", "C"), Ids(), Resolution("unresolved", "none", 0.0, "why"), title="C"
-    )
+    other = Record(Link("https://b", "B"), Ids(doi="10.1109/cvpr.2019.00041"), Resolution("resolved", "link", 1.0))
+    unresolved = Record(Link("https://c", "C"), Ids(), Resolution("unresolved", "none", 0.0, "why"), title="C")
     doc = make_doc(unresolved, RECORD, other)
     assert [e["url"] for e in doc["entries"]] == ["https://c", RECORD.link.url, "https://b"]
     assert doc["entries"][1]["key"] == doc["entries"][2]["key"]

@@ -62,18 +62,14 @@ def test_usage_error_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> N
         (["validate", "/nonexistent.json"], "not found"),
     ],
 )
-def test_unusable_input_is_one_line_exit_2(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unusable_input_is_one_line_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Missing or unusable inputs fail before Prefect starts, with one line."""
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_bad_rate_setting_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_rate_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A malformed AVENRICH_* value is reported in one line."""
     monkeypatch.setenv("AVENRICH_CROSSREF_RPS", "lots")
     assert main(["run"]) == 2

@@ -101,9 +101,7 @@ def test_serve_registers_the_nightly_cron_deployment(
         deployment = None
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and deployment is None:
-            assert serve.poll() is None, (
-                f"avenrich serve exited: {serve.stderr.read() if serve.stderr else ''}"
-            )
+            assert serve.poll() is None, f"avenrich serve exited: {serve.stderr.read() if serve.stderr else ''}"
             reply = httpx.post(f"{api}/deployments/filter", json={"limit": 10}, timeout=5)
             found = [d for d in reply.json() if d["name"] == "nightly"]
             deployment = found[0] if found else None

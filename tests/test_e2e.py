@@ -95,9 +95,7 @@ def test_flow_resolves_the_sample_paces_and_serves_the_rerun_from_cache(
     assert outputs(out) == first
     assert again["changes"] == {"added": [], "removed": [], "count_changes": 0}
 
-    offline = run_flow(
-        input=str(SAMPLE), out_dir=str(out), cache_dir=str(cache), generated_at=STAMP, offline=True
-    )
+    offline = run_flow(input=str(SAMPLE), out_dir=str(out), cache_dir=str(cache), generated_at=STAMP, offline=True)
     assert apis.summary()["total"] == 0
     now = outputs(out)
     assert (now["bib"], now["csl.json"]) == (first["bib"], first["csl.json"])
@@ -106,16 +104,12 @@ def test_flow_resolves_the_sample_paces_and_serves_the_rerun_from_cache(
     assert set(offline["degraded"]) == {"crossref", "semantic_scholar"}, "offline is said in the summary"
 
 
-def test_flow_run_is_recorded_with_its_artifacts(
-    prefect_harness: None, apis: FakeApis, tmp_path: Path
-) -> None:
+def test_flow_run_is_recorded_with_its_artifacts(prefect_harness: None, apis: FakeApis, tmp_path: Path) -> None:
     """The run lands in Prefect's database as Completed, with the report and unresolved-table artifacts."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    run_flow(
-        input=str(SAMPLE), out_dir=str(tmp_path / "out"), cache_dir=str(tmp_path / "cache"), name="artefacts"
-    )
+    run_flow(input=str(SAMPLE), out_dir=str(tmp_path / "out"), cache_dir=str(tmp_path / "cache"), name="artefacts")
 
     async def read() -> tuple[list[Any], list[Any]]:
         async with get_client() as client:
@@ -162,9 +156,7 @@ def test_report_of_a_changed_list_names_exactly_what_changed(
     with FakeApis(bumped_world) as fake:
         for key, value in fake.env().items():
             monkeypatch.setenv(key, value)
-        summary = run_flow(
-            input=str(night2), out_dir=str(out), cache_dir=str(tmp_path / "c2"), name="nightly"
-        )
+        summary = run_flow(input=str(night2), out_dir=str(out), cache_dir=str(tmp_path / "c2"), name="nightly")
     assert summary["changes"]["added"] == ["https://arxiv.org/abs/2207.05042"]
     assert summary["changes"]["removed"] == [removed]
     report = (out / "nightly.report.md").read_text(encoding="utf-8")

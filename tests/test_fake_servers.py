@@ -17,9 +17,7 @@ import pytest
 from fake_servers import CROSSREF, FAULT_KINDS, S2, FakeApis, FaultPlan
 from world import ABSENT, Expected, FakePaper, FakeWorld, build_bundled_world, generate_list
 
-BUNDLED = (
-    Path(__file__).resolve().parents[1] / "src" / "avenrich" / "data" / "awesome-audiovisual-learning.md"
-)
+BUNDLED = Path(__file__).resolve().parents[1] / "src" / "avenrich" / "data" / "awesome-audiovisual-learning.md"
 
 # Key sets taken from the recorded real responses in the project's shared inputs (api-samples/crossref/
 # work_*.json and works_*.json, api-samples/s2/*.json; origins in that folder's PROVENANCE.md). Only key
@@ -150,9 +148,7 @@ class TestWorld:
         ):
             assert roles.get(role, 0) > 0, role
         true_titles = {p.title for p in world.papers if p.role == "true"}
-        same_title = [
-            p for p in world.papers if p.role in {"other_authors", "peer_review"} and p.title in true_titles
-        ]
+        same_title = [p for p in world.papers if p.role in {"other_authors", "peer_review"} and p.title in true_titles]
         assert same_title
         assert any(p.title.startswith(("Correction to: ", "Corrections to ")) for p in world.papers)
 
@@ -192,12 +188,8 @@ class TestWorld:
 
 
 class TestCrossref:
-    @pytest.mark.parametrize(
-        "kind", ["journal-article", "proceedings-article", "book-chapter", "posted-content"]
-    )
-    def test_work_shape_matches_recordings(
-        self, world: FakeWorld, apis: FakeApis, client: httpx.Client, kind: str
-    ):
+    @pytest.mark.parametrize("kind", ["journal-article", "proceedings-article", "book-chapter", "posted-content"])
+    def test_work_shape_matches_recordings(self, world: FakeWorld, apis: FakeApis, client: httpx.Client, kind: str):
         """GET /works/{doi}: the envelope and keys of the recorded works, DOI lowercased, title a list."""
         paper = first(world, type=kind)
         answer = client.get(f"{apis.crossref_url}/works/{paper.doi}")
@@ -214,9 +206,7 @@ class TestCrossref:
             assert set(author) <= CROSSREF_AUTHOR_KEYS and author["sequence"] in {"first", "additional"}
 
     @pytest.mark.parametrize("kind", ["component", "peer-review"])
-    def test_non_papers_keep_recorded_keys(
-        self, world: FakeWorld, apis: FakeApis, client: httpx.Client, kind: str
-    ):
+    def test_non_papers_keep_recorded_keys(self, world: FakeWorld, apis: FakeApis, client: httpx.Client, kind: str):
         """Components and peer reviews are served with keys the real API uses, and their own type."""
         paper = first(world, type=kind)
         message = client.get(f"{apis.crossref_url}/works/{paper.doi}").json()["message"]
@@ -284,9 +274,7 @@ class TestCrossref:
         assert all(set(item) == {"DOI", "title"} for item in message["items"])
         assert apis.records[-1].endpoint == "filter" and apis.records[-1].ids == 13
 
-    def test_query_always_answers_even_for_absent_papers(
-        self, world: FakeWorld, apis: FakeApis, client: httpx.Client
-    ):
+    def test_query_always_answers_even_for_absent_papers(self, world: FakeWorld, apis: FakeApis, client: httpx.Client):
         """query.bibliographic for a paper no index holds still returns ranked items, all of them wrong."""
         url = next(u for u, e in world.truth.items() if e == ABSENT and "drive.google" not in u)
         title = next(t for u, t, _ in world.links if u == url)
@@ -300,9 +288,7 @@ class TestCrossref:
         roles = {world.crossref_by_doi[item["DOI"]].role for item in message["items"]}
         assert "true" not in roles or len(roles) > 1
 
-    def test_query_finds_true_paper_among_decoys(
-        self, world: FakeWorld, apis: FakeApis, client: httpx.Client
-    ):
+    def test_query_finds_true_paper_among_decoys(self, world: FakeWorld, apis: FakeApis, client: httpx.Client):
         """A title+year query ranks the true paper in the first rows (decoys may come first)."""
         paper = next(p for p in world.crossref_papers if p.role == "true" and p.type == "proceedings-article")
         answer = client.get(
@@ -332,14 +318,10 @@ class TestCrossref:
 
 
 class TestSemanticScholar:
-    def test_batch_keys_and_order_match_recording(
-        self, world: FakeWorld, apis: FakeApis, client: httpx.Client
-    ):
+    def test_batch_keys_and_order_match_recording(self, world: FakeWorld, apis: FakeApis, client: httpx.Client):
         """POST /paper/batch with the recorded field list returns the recorded keys in the recorded order."""
         paper_id = next(e.s2 for e in expected_links(world).values() if e.s2)
-        answer = client.post(
-            f"{apis.s2_url}/paper/batch", params={"fields": S2_BATCH_FIELDS}, json={"ids": [paper_id]}
-        )
+        answer = client.post(f"{apis.s2_url}/paper/batch", params={"fields": S2_BATCH_FIELDS}, json={"ids": [paper_id]})
         item = answer.json()[0]
         assert list(item) == S2_BATCH_ITEM_KEYS
         assert set(item["externalIds"]) <= S2_EXTERNAL_ID_KEYS
@@ -356,9 +338,7 @@ class TestSemanticScholar:
             f"ACL:{acl.acl}", f"PMCID:{(pmc.pmcid or '').removeprefix('PMC')}", f"CorpusId:{arxiv.corpus_id}",
             "ARXIV:0000.00000",
         ]  # fmt: skip
-        answer = client.post(
-            f"{apis.s2_url}/paper/batch", params={"fields": "externalIds"}, json={"ids": ids}
-        )
+        answer = client.post(f"{apis.s2_url}/paper/batch", params={"fields": "externalIds"}, json={"ids": ids})
         got = [item and item["paperId"] for item in answer.json()]
         wanted = [None, acl.paper_id, doi.paper_id, doi.paper_id, arxiv.paper_id, acl.paper_id, pmc.paper_id]
         assert got == [*wanted, arxiv.paper_id, None]
@@ -417,9 +397,7 @@ class TestSemanticScholar:
     )
     def test_search_shapes(self, apis: FakeApis, client: httpx.Client, query: str, empty: bool):
         """/paper/search pages {total, offset, next, data}; no hit or hyphenated term: {total:0, offset:0}"""
-        answer = client.get(
-            f"{apis.s2_url}/paper/search", params={"query": query, "fields": "title", "limit": 3}
-        )
+        answer = client.get(f"{apis.s2_url}/paper/search", params={"query": query, "fields": "title", "limit": 3})
         body = answer.json()
         if empty:
             assert body == {"total": 0, "offset": 0}
@@ -429,9 +407,7 @@ class TestSemanticScholar:
     def test_api_key_recorded_only_as_presence(self, apis: FakeApis, client: httpx.Client):
         """x-api-key is recorded as "present", and its value appears nowhere in the counters."""
         sentinel = "SENTINEL-KEY-0123456789"
-        client.get(
-            f"{apis.s2_url}/paper/search/match", params={"query": "sound"}, headers={"x-api-key": sentinel}
-        )
+        client.get(f"{apis.s2_url}/paper/search/match", params={"query": "sound"}, headers={"x-api-key": sentinel})
         client.get(f"{apis.s2_url}/paper/search/match", params={"query": "sound"})
         assert [r.key_present for r in apis.records[-2:]] == [True, False]
         assert sentinel not in repr(apis.records) + repr(apis.summary()) + repr(apis.requests)

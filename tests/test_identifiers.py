@@ -281,10 +281,7 @@ CASES: list[tuple[str, str, dict[str, str], str | None, int | None]] = [
         "https://openaccess.thecvf.com/content/CVPR2021/html/Lee_Looking_Into_Your_Speech_Learning_Cross-Modal"
         "_Affinity_for_Audio-Visual_Speech_CVPR_2021_paper.html?ref=https://githubhelp.com",
         "cvf",
-        {
-            "cvf": "Lee_Looking_Into_Your_Speech_Learning_Cross-Modal_Affinity_"
-            "for_Audio-Visual_Speech_CVPR_2021_paper"
-        },
+        {"cvf": "Lee_Looking_Into_Your_Speech_Learning_Cross-Modal_Affinity_for_Audio-Visual_Speech_CVPR_2021_paper"},
         "CVPR",
         2021,
     ),
@@ -292,10 +289,7 @@ CASES: list[tuple[str, str, dict[str, str], str | None, int | None]] = [
         "https://openaccess.thecvf.com/content/WACV2022/html/Chen_MM-ViT_Multi-Modal_Video_Transformer_for"
         "_Compressed_Video_Action_Recognition_WACV_2022_paper.html",
         "cvf",
-        {
-            "cvf": "Chen_MM-ViT_Multi-Modal_Video_Transformer_for_Compressed_"
-            "Video_Action_Recognition_WACV_2022_paper"
-        },
+        {"cvf": "Chen_MM-ViT_Multi-Modal_Video_Transformer_for_Compressed_Video_Action_Recognition_WACV_2022_paper"},
         "WACV",
         2022,
     ),
@@ -303,10 +297,7 @@ CASES: list[tuple[str, str, dict[str, str], str | None, int | None]] = [
         "https://openaccess.thecvf.com/content/ACCV2020/html/Zhu_Visually_Guided_Sound_Source_Separation_using"
         "_Cascaded_Opponent_Filter_Network_ACCV_2020_paper.html",
         "cvf",
-        {
-            "cvf": "Zhu_Visually_Guided_Sound_Source_Separation_using_Cascaded_"
-            "Opponent_Filter_Network_ACCV_2020_paper"
-        },
+        {"cvf": "Zhu_Visually_Guided_Sound_Source_Separation_using_Cascaded_Opponent_Filter_Network_ACCV_2020_paper"},
         "ACCV",
         2020,
     ),
@@ -503,9 +494,7 @@ def _row_index(url: str) -> int | None:
 
 
 @pytest.mark.parametrize(("url", "host", "ids", "venue_hint", "year_hint"), CASES)
-def test_match_link(
-    url: str, host: str, ids: dict[str, str], venue_hint: str | None, year_hint: int | None
-) -> None:
+def test_match_link(url: str, host: str, ids: dict[str, str], venue_hint: str | None, year_hint: int | None) -> None:
     """Each link gives its host kind, exactly these identifiers and these hints."""
     found = match_link(url)
     assert (found.host, found.ids, found.venue_hint, found.year_hint) == (

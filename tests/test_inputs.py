@@ -185,9 +185,7 @@ BAD: list[tuple[str, Build, str]] = [
 
 
 @pytest.mark.parametrize(("case", "build", "message"), BAD, ids=[case for case, _, _ in BAD])
-def test_bad_inputs(
-    tmp_path: Path, server: str, closed_port: int, case: str, build: Build, message: str
-) -> None:
+def test_bad_inputs(tmp_path: Path, server: str, closed_port: int, case: str, build: Build, message: str) -> None:
     """Every unusable input raises InputError with one line that says what is wrong, quickly."""
     source, kwargs = build(tmp_path, server, closed_port)
     started = time.monotonic()
@@ -224,11 +222,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
             "999999999 bytes is over the 1000-byte limit",
         ),
         (
-            {
-                "/o/r/blob/main/README.md": httpx.Response(
-                    200, text="<!doctype html><html><head></head></html>"
-                )
-            },
+            {"/o/r/blob/main/README.md": httpx.Response(200, text="<!doctype html><html><head></head></html>")},
             "https://github.com/o/r/blob/main/README.md",
             "HTML page, not Markdown: use the raw file URL (https://raw.githubusercontent.com/o/r/main/README.md)",
         ),
@@ -253,9 +247,7 @@ def test_transport_errors_are_input_errors() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("Name or service not known\n(details)", request=request)
 
-    with pytest.raises(
-        InputError, match=r"^https://nowhere\.invalid/x\.md: Name or service not known \(details\)$"
-    ):
+    with pytest.raises(InputError, match=r"^https://nowhere\.invalid/x\.md: Name or service not known \(details\)$"):
         read_input("https://nowhere.invalid/x.md", transport=httpx.MockTransport(handler))
 
 
@@ -274,9 +266,7 @@ def test_transport_errors_are_input_errors() -> None:
         ("utf16.md", MARKDOWN.encode("utf-16"), "markdown", "utf16"),
     ],
 )
-def test_local_files(
-    tmp_path: Path, name: str, data: bytes, expected_format: str, expected_name: str
-) -> None:
+def test_local_files(tmp_path: Path, name: str, data: bytes, expected_format: str, expected_name: str) -> None:
     """Local Markdown and BibTeX files are read, decoded and recognised from their content."""
     path = tmp_path / name
     path.write_bytes(data)
@@ -317,9 +307,7 @@ def test_url_with_redirect_to_raw_readme() -> None:
     moved = "/GeWu-Lab/awesome-audiovisual-learning/refs/heads/main/README.md"
     transport = _mock(
         {
-            "/GeWu-Lab/awesome-audiovisual-learning/main/README.md": httpx.Response(
-                301, headers={"Location": moved}
-            ),
+            "/GeWu-Lab/awesome-audiovisual-learning/main/README.md": httpx.Response(301, headers={"Location": moved}),
             moved: httpx.Response(200, text=MARKDOWN),
         }
     )

@@ -123,9 +123,7 @@ class TestAssignKeys:
 
     def test_registry_keeps_key_when_preprint_gets_its_doi(self) -> None:
         """An arXiv-only paper keeps its key when it is later resolved to its venue DOI (and new metadata)."""
-        before = record(
-            "https://arxiv.org/abs/1812.04204", "Visual Sound", ids=Ids(arxiv="1812.04204"), year=2018
-        )
+        before = record("https://arxiv.org/abs/1812.04204", "Visual Sound", ids=Ids(arxiv="1812.04204"), year=2018)
         _, registry = assign_keys([before], {})
         after = record(
             "https://arxiv.org/abs/1812.04204",

@@ -190,18 +190,13 @@ class TestUpstreamSample:
             "Hiroshi G. Okuno",
             "Tetsuya Ogata",
         )
-        assert (
-            link.institution
-            == "Waseda University; Kyoto University; Honda Research Institute Japan Co., Ltd."
-        )
+        assert link.institution == "Waseda University; Kyoto University; Honda Research Institute Japan Co., Ltd."
         assert link.sections == (("Audio-visual Boosting", "Audio-visual Recognition", "Speech Recognition"),)
         assert link.line == 26
 
     def test_venue_tags(self, links: dict[str, Link]) -> None:
         """Tags are kept as written; a year-only tag gives the year and no venue."""
-        tags = {
-            link.title[:20]: (link.venue_tag, link.year) for link in links.values() if link.kind == "paper"
-        }
+        tags = {link.title[:20]: (link.venue_tag, link.year) for link in links.values() if link.kind == "paper"}
         assert tags["Temporal Multimodal "] == ("CVPR-2016", 2016)
         assert tags["Explicit Sparse Tran"] == (None, 2019)
         assert tags["FSMS: An Enhanced Po"] == ("ITOEC-2022", 2022)
@@ -460,10 +455,7 @@ class TestBibtex:
         assert ("title", "End-To-End Audiovisual Fusion With {LSTMs}") in petridis.bibtex
         assert links["oneata2022improving"].authors == ("Oneţă, Dan", "Cucu, Horia")
         assert links["li2018scene"].title == "Scene-aware audio for 360° videos & VR"
-        assert (
-            links["afouras2018deep"].venue_tag
-            == "IEEE Transactions on Pattern Analysis and Machine Intelligence"
-        )
+        assert links["afouras2018deep"].venue_tag == "IEEE Transactions on Pattern Analysis and Machine Intelligence"
         assert links["noda2015audio"].year == 2015
         assert links["chung2017lip"].venue_tag == (
             "Proceedings of the IEEE Conference on Computer Vision and Pattern Recognition (CVPR)"

@@ -265,8 +265,7 @@ def test_year_score(listed: int | None, found: int | None, expected: float | Non
         ("ACM MM", "Proceedings of the 28th ACM International Conference on Multimedia", None, 1.0),
         (
             "ICASSP",
-            "ICASSP 2019 - 2019 IEEE International Conference on Acoustics, Speech and Signal Processing "
-            "(ICASSP)",
+            "ICASSP 2019 - 2019 IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP)",
             None,
             1.0,
         ),
@@ -302,9 +301,7 @@ def test_year_score(listed: int | None, found: int | None, expected: float | Non
         ("ECCV", "Lecture Notes in Computer Science", None, None),
     ],
 )
-def test_venue_score(
-    listed: str | None, venue: str | None, acronym: str | None, expected: float | None
-) -> None:
+def test_venue_score(listed: str | None, venue: str | None, acronym: str | None, expected: float | None) -> None:
     """Known venues agree, differ by track, contradict, or are neutral when they cannot be judged."""
     assert venue_score(listed, work(venue=venue, venue_acronym=acronym)) == expected
 
@@ -626,9 +623,7 @@ def s2_same_title_other_doi() -> Work:
         (Expectation(CONVALESCENT, 2023, "CVPR"), ("venue",)),
     ],
 )
-def test_s2_match_240_same_title_other_doi_is_not_accepted(
-    expect: Expectation, failed: tuple[str, ...]
-) -> None:
+def test_s2_match_240_same_title_other_doi_is_not_accepted(expect: Expectation, failed: tuple[str, ...]) -> None:
     """S2's matchScore-240 answer (DOI …33114-1) is not the paper listed with another DOI, year or venue."""
     result = check(expect, s2_same_title_other_doi())
     assert not result.passed
@@ -674,9 +669,7 @@ ATTENTION = Expectation(
 
 
 def crossref_wrong_top_hit() -> Work:
-    return parse_work(
-        load("crossref_works_query-title-author_rows1_wrong-top-hit.json")["message"]["items"][0]
-    )
+    return parse_work(load("crossref_works_query-title-author_rows1_wrong-top-hit.json")["message"]["items"][0])
 
 
 def test_crossref_wrong_top_hit_is_rejected() -> None:
@@ -724,18 +717,14 @@ def test_biorxiv_preprint_and_its_version_of_record() -> None:
 
 def test_jats_markup_title_matches_plain_listed_title() -> None:
     """A Crossref title with a newline, indentation and <i> markup matches the plain title."""
-    record = parse_work(
-        load("crossref_work_journal-article_jats-markup-title_10.1098-rspb.2017.0132.json")["message"]
-    )
+    record = parse_work(load("crossref_work_journal-article_jats-markup-title_10.1098-rspb.2017.0132.json")["message"])
     expect = Expectation(
         "Sexual conflict and correlated evolution between male persistence and female resistance traits "
         "in the seed beetle Callosobruchus maculatus",
         2017,
         authors=("Dougherty", "Simmons"),
     )
-    assert check(expect, record) == Check(
-        True, 1.0, (("title", 1.0), ("year", 1.0), ("authors", 1.0)), "", ()
-    )
+    assert check(expect, record) == Check(True, 1.0, (("title", 1.0), ("year", 1.0), ("authors", 1.0)), "", ())
 
 
 # -- choose ------------------------------------------------------------------------------------------------
@@ -829,9 +818,7 @@ def test_choose_two_different_same_titled_works_is_ambiguous() -> None:
     choice = choose(Expectation(TITLE, 2019), [VOR, other])
     assert choice.work is None
     assert choice.resolution.status == "unresolved"
-    assert choice.resolution.reason.startswith(
-        "ambiguous: two different works pass: doi:10.1109/cvpr.2019.00001"
-    )
+    assert choice.resolution.reason.startswith("ambiguous: two different works pass: doi:10.1109/cvpr.2019.00001")
     assert set(choice.resolution.candidates) == {"doi:10.1109/cvpr.2019.00001", "doi:10.1000/other.2019.7"}
 
 
@@ -898,15 +885,12 @@ def test_choose_nothing_passes_keeps_the_best_failure() -> None:
     """With only failures, the reason names the closest candidate and why it failed."""
     near = work(CROSSREF, ids=Ids(doi="10.1/near"), title="The Sound of Pixels and Motions", year=2018)
     far = work(SEMANTIC_SCHOLAR, ids=Ids(s2="c" * 40), title="Something Else Entirely", year=2018)
-    correction = work(
-        CROSSREF, ids=Ids(doi="10.1/fix"), title="Correction to: The Sound of Pixels", year=2018
-    )
+    correction = work(CROSSREF, ids=Ids(doi="10.1/fix"), title="Correction to: The Sound of Pixels", year=2018)
     choice = choose(Expectation("The Sound of Pixels", 2018), [far, correction, near])
     res = choice.resolution
     assert (res.status, res.confidence, choice.work) == ("unresolved", 0.0, None)
     assert (
-        res.reason
-        == "no candidate passed: best was doi:10.1/near 'The Sound of Pixels and Motions', title 0.68 < 0.90"
+        res.reason == "no candidate passed: best was doi:10.1/near 'The Sound of Pixels and Motions', title 0.68 < 0.90"
     )
     assert res.method == "search:both"
     assert set(res.candidates) == {"doi:10.1/near", f"s2:{'c' * 40}", "doi:10.1/fix"}
@@ -916,16 +900,13 @@ def test_choose_best_failure_on_year_names_the_title_score() -> None:
     """A failure on another check than the title still reports the title score."""
     choice = choose(Expectation(TITLE, 2015), [VOR])
     assert choice.resolution.reason == (
-        f"no candidate passed: best was doi:10.1109/cvpr.2019.00001 '{TITLE}', "
-        "title 1.00, year 2019 vs listed 2015"
+        f"no candidate passed: best was doi:10.1109/cvpr.2019.00001 '{TITLE}', title 1.00, year 2019 vs listed 2015"
     )
 
 
 def test_choose_without_candidates() -> None:
     """No candidates: unresolved, method none."""
-    assert choose(EXPECT, []).resolution == matching.Resolution(
-        "unresolved", "none", 0.0, "no candidate found"
-    )
+    assert choose(EXPECT, []).resolution == matching.Resolution("unresolved", "none", 0.0, "no candidate found")
 
 
 def test_choose_correction_notice_next_to_the_paper() -> None:
@@ -960,9 +941,7 @@ def test_confirm_keeps_a_typo_title_and_notes_a_different_one() -> None:
     assert typo.resolution.reason == "" and typo.resolution.confidence > 0.95
     partly = confirm(Expectation("Deep Audio-Visual Speech Recognition", 2019), VOR)
     assert partly.resolution.status == "resolved"
-    assert partly.resolution.reason.startswith(
-        "title differs from the list: listed 'Deep Audio-Visual Speech"
-    )
+    assert partly.resolution.reason.startswith("title differs from the list: listed 'Deep Audio-Visual Speech")
     assert matching.LINK_TITLE_CAP < partly.resolution.confidence < 1.0
     wrong = confirm(Expectation("Attention is All you Need", 2017, authors=("Vaswani",)), VOR, "override")
     res = wrong.resolution
@@ -1016,9 +995,7 @@ def test_confirm_rejects_what_is_not_the_paper() -> None:
 def test_ids_evidence(listed: Ids, record: Ids, score: float | None) -> None:
     """Shared identifiers agree (arXiv/ACL DOIs, PMC forms, version relations folded); others clash."""
     relations = (("has-preprint", "10.36227/techrxiv.1"),) if record.doi == "10.1109/tmm.2019.1" else ()
-    result = check(
-        Expectation(TITLE, 2019, ids=listed), work(title=TITLE, year=2019, ids=record, relations=relations)
-    )
+    result = check(Expectation(TITLE, 2019, ids=listed), work(title=TITLE, year=2019, ids=record, relations=relations))
     assert dict(result.evidence).get("ids") == score
     assert result.passed is (score != 0.0)
 
@@ -1036,9 +1013,7 @@ def test_choose_exact_title_beats_the_main_title_alone() -> None:
     """Listed "Main: Subtitle": the record with the full title wins over another record titled "Main"."""
     listed = "Audio-Visual Speech Recognition in the Wild: A Benchmark"
     full = work(CROSSREF, ids=Ids(doi="10.1/full"), title=listed, year=2021)
-    main_only = work(
-        CROSSREF, ids=Ids(doi="10.1/main"), title="Audio-Visual Speech Recognition in the Wild", year=2021
-    )
+    main_only = work(CROSSREF, ids=Ids(doi="10.1/main"), title="Audio-Visual Speech Recognition in the Wild", year=2021)
     assert check(Expectation(listed, 2021), main_only).passed
     choice = choose(Expectation(listed, 2021), [main_only, full])
     assert choice.work == full
@@ -1099,9 +1074,7 @@ def test_is_preprint_record(fields: dict[str, Any], expected: bool) -> None:
 
 def test_choose_lone_preprint_from_another_year_stays_unresolved() -> None:
     """Only a preprint a year before the listed year passed: the listed version was not found."""
-    preprint = work(
-        CROSSREF, ids=Ids(doi="10.36227/techrxiv.1"), title=TITLE, year=2018, type="posted-content"
-    )
+    preprint = work(CROSSREF, ids=Ids(doi="10.36227/techrxiv.1"), title=TITLE, year=2018, type="posted-content")
     choice = choose(Expectation(TITLE, 2019), [preprint])
     assert choice.work is None
     assert choice.resolution.reason == (
@@ -1113,9 +1086,7 @@ def test_choose_lone_preprint_from_another_year_stays_unresolved() -> None:
 def test_choose_s2_record_of_a_preprint_server_joins_the_published_paper() -> None:
     """S2's TechRxiv record (no type) and Crossref's posted-content are the published paper's preprint."""
     doi = "10.36227/techrxiv.12068988.v1"
-    cr_pre = work(
-        CROSSREF, ids=Ids(doi=doi), title=TITLE, year=2018, authors=people(*AUTHORS), type="posted-content"
-    )
+    cr_pre = work(CROSSREF, ids=Ids(doi=doi), title=TITLE, year=2018, authors=people(*AUTHORS), type="posted-content")
     s2_pre = work(
         SEMANTIC_SCHOLAR,
         ids=Ids(doi=doi, s2="d" * 40),

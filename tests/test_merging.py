@@ -166,9 +166,7 @@ def test_counts_kept_per_source_with_dates() -> None:
 
 def test_provenance_sorted_with_dates() -> None:
     """Provenance is (field, source, fetched) sorted by field; list fields carry no date."""
-    record = merge(
-        LINK, "doi", IDS, RESOLVED, (s2(title="T", year=2019, venue="V", type="proceedings-article"),)
-    )
+    record = merge(LINK, "doi", IDS, RESOLVED, (s2(title="T", year=2019, venue="V", type="proceedings-article"),))
     names = [p[0] for p in record.provenance]
     assert names == sorted(names)
     assert ("title", SEMANTIC_SCHOLAR, "2024-12-29") in record.provenance

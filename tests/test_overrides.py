@@ -26,13 +26,9 @@ doi = "10.1109/CVPR.2019.00041"
 def test_pins_and_rejects_are_normalised() -> None:
     """DOIs are lowercased without resolver prefix, arXiv ids lose prefix and version."""
     parsed = parse_overrides(GOOD)
-    assert parsed.pins["https://ieeexplore.ieee.org/abstract/document/8585066"] == Ids(
-        doi="10.1109/tpami.2018.2889052"
-    )
+    assert parsed.pins["https://ieeexplore.ieee.org/abstract/document/8585066"] == Ids(doi="10.1109/tpami.2018.2889052")
     assert parsed.pins["https://example.org/paper"] == Ids(arxiv="1809.00496")
-    assert parsed.rejects["https://openaccess.thecvf.com/x.html"] == frozenset(
-        {"doi:10.1109/cvpr.2019.00041"}
-    )
+    assert parsed.rejects["https://openaccess.thecvf.com/x.html"] == frozenset({"doi:10.1109/cvpr.2019.00041"})
     assert len(parsed) == 3
 
 

@@ -47,9 +47,7 @@ SUMMARY = {
     "resolved": 2,
     "unresolved": 1,
     "by_host": {"arxiv": {"resolved": 2, "unresolved": 1}},
-    "requests": {
-        "crossref": {"works": {"requests": 2, "retries": 1, "status_429": 0, "errors": 0, "cache_hits": 5}}
-    },
+    "requests": {"crossref": {"works": {"requests": 2, "retries": 1, "status_429": 0, "errors": 0, "cache_hits": 5}}},
     "degraded": {"semantic_scholar": "unreachable (connection refused)"},
 }
 
@@ -61,9 +59,7 @@ def test_diff_names_exactly_the_added_removed_and_changed() -> None:
     changes = diff_catalogues(before, after)
     assert changes.added == ("u4",)
     assert changes.removed == ("u3",)
-    assert [(c.url, c.source, c.before, c.after) for c in changes.counts] == [
-        ("u1", "semantic_scholar", 2, 3)
-    ]
+    assert [(c.url, c.source, c.before, c.after) for c in changes.counts] == [("u1", "semantic_scholar", 2, 3)]
 
 
 def test_first_run_has_no_changes() -> None:

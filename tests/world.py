@@ -232,9 +232,7 @@ class TokenIndex:
         scores, total = self.scores(query)
         papers = self.papers
         accepted = [(score, n) for n, score in scores.items() if score > 0 and accept(papers[n])]
-        pool = heapq.nsmallest(
-            max(limit, 50), accepted, key=lambda item: (-item[0], papers[item[1]].paper_id)
-        )
+        pool = heapq.nsmallest(max(limit, 50), accepted, key=lambda item: (-item[0], papers[item[1]].paper_id))
         # Like a length-normalised engine, prefer records whose title the query covers (short exact titles).
         wanted = set(query)
         rescored = []
@@ -379,9 +377,7 @@ class FakeWorld:
         ranked, count, _ = self.index.ranked(tokens(query), wanted, limit)
         return [paper for _, paper in ranked], count
 
-    def s2_match(
-        self, query: str, accept: Callable[[FakePaper], bool] | None = None
-    ) -> tuple[float, FakePaper] | None:
+    def s2_match(self, query: str, accept: Callable[[FakePaper], bool] | None = None) -> tuple[float, FakePaper] | None:
         """The best fuzzy title match (matchScore, record), or None when nothing is remotely similar.
 
         `accept` is an optional predicate on records (the year filter). Exact-title ties are broken by
@@ -563,9 +559,7 @@ class Venue:
     nth_base: int = 0
 
 
-_ACL_CONTAINER = (
-    "Proceedings of the {nth} Annual Meeting of the Association for Computational\n          Linguistics"
-)
+_ACL_CONTAINER = "Proceedings of the {nth} Annual Meeting of the Association for Computational\n          Linguistics"
 VENUES: dict[str, Venue] = {
     "CVPR": Venue(
         "{year} IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)",
@@ -627,8 +621,7 @@ VENUES: dict[str, Venue] = {
         publisher_location="Cham",
     ),
     "ICASSP": Venue(
-        "ICASSP {year} - {year} IEEE International Conference on Acoustics, Speech and Signal Processing "
-        "(ICASSP)",
+        "ICASSP {year} - {year} IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP)",
         "IEEE International Conference on Acoustics, Speech, and Signal Processing",
         "proceedings-article",
         "IEEE",
@@ -847,8 +840,7 @@ VENUES: dict[str, Venue] = {
         "proceedings-article",
         "Association for Computational Linguistics",
         publisher_location="Stroudsburg, PA, USA",
-        event="Proceedings of the {year} Conference on Empirical Methods in Natural Language\n          "
-        "Processing",
+        event="Proceedings of the {year} Conference on Empirical Methods in Natural Language\n          Processing",
     ),
     "NAACL": Venue(
         "Proceedings of the {year} Conference of the North American Chapter of\n          the Association "
@@ -867,9 +859,7 @@ VENUES: dict[str, Venue] = {
         publisher_location="Stroudsburg, PA, USA",
     ),
     "NEURIPS": Venue("", "Neural Information Processing Systems", "proceedings-article", ""),
-    "TECHRXIV": Venue(
-        "", "TechRxiv", "posted-content", "Institute of Electrical and Electronics Engineers (IEEE)"
-    ),
+    "TECHRXIV": Venue("", "TechRxiv", "posted-content", "Institute of Electrical and Electronics Engineers (IEEE)"),
     "ELIFE": Venue("eLife", "eLife", "peer-review", "eLife Sciences Publications, Ltd"),
 }
 _IEEE_CODES = {
@@ -963,9 +953,7 @@ def parse_list_links(markdown: str) -> list[ListedLink]:
         match = _ITEM.match(line)
         if match and match.group("url").startswith("http") and match.group("url") not in seen:
             year = match.group("year")
-            seen[match.group("url")] = ListedLink(
-                match.group("url"), match.group("title"), int(year) if year else None
-            )
+            seen[match.group("url")] = ListedLink(match.group("url"), match.group("title"), int(year) if year else None)
     return list(seen.values())
 
 
@@ -1007,9 +995,7 @@ _LINK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ieee", re.compile(r"ieeexplore\.ieee\.org/(?:abstract/)?document/(?P<id>\d+)|arnumber=(?P<id2>\d+)")),
     (
         "acm",
-        re.compile(
-            r"dl\.acm\.org/doi/(?:(?:abs|pdf|full|fullHtml|epdf|book)/)?(?P<doi>10\.\d{4,9}/[^?#\s]+)"
-        ),
+        re.compile(r"dl\.acm\.org/doi/(?:(?:abs|pdf|full|fullHtml|epdf|book)/)?(?P<doi>10\.\d{4,9}/[^?#\s]+)"),
     ),
     (
         "springer",
@@ -1024,9 +1010,7 @@ _LINK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("aaai", re.compile(r"ojs\.aaai\.org/index\.php/AAAI/article/view/(?P<id>\d+)")),
     (
         "acl",
-        re.compile(
-            r"(?:aclanthology\.org|aclweb\.org/anthology)/(?P<id>[A-Z]\d{2}-\d{4}|\d{4}\.[a-z0-9-]+\.\d+)"
-        ),
+        re.compile(r"(?:aclanthology\.org|aclweb\.org/anthology)/(?P<id>[A-Z]\d{2}-\d{4}|\d{4}\.[a-z0-9-]+\.\d+)"),
     ),
     (
         "isca",
@@ -1085,9 +1069,7 @@ def classify_link(url: str) -> LinkInfo:
             return LinkInfo("pmc", pmcid=groups["id"])
         if host == "ecva":
             return LinkInfo("ecva", year=int(groups["year"]))
-    personal = any(
-        marker in url for marker in ("drive.google.com", ".github.io", "sites.google.com", "dropbox.com")
-    )
+    personal = any(marker in url for marker in ("drive.google.com", ".github.io", "sites.google.com", "dropbox.com"))
     return LinkInfo("other", personal=personal)
 
 
@@ -1316,9 +1298,7 @@ class _Builder:
         info = venue_info
         host = info.host
         if host == "cvf":
-            conf = {"ECCV": "ECCVW" if info.workshop else "ECCV"}.get(
-                info.conf or "CVPR", info.conf or "CVPR"
-            )
+            conf = {"ECCV": "ECCVW" if info.workshop else "ECCV"}.get(info.conf or "CVPR", info.conf or "CVPR")
             if info.workshop and conf in {"ICCV", "CVPR"}:
                 conf += "W"
             conf = conf if conf in VENUES else "CVPR"
@@ -1360,9 +1340,7 @@ class _Builder:
             values["doi"] = canonical
         elif host == "neurips":
             values.update(self.venue_fields("NEURIPS", year))
-            values.update(
-                in_crossref=False, venue=None, publisher=None, dblp=f"conf/nips/{family}{dblp_year}"
-            )
+            values.update(in_crossref=False, venue=None, publisher=None, dblp=f"conf/nips/{family}{dblp_year}")
             if arxiv is None and rng.random() < 0.5:
                 values["arxiv"] = self.claim_arxiv(year, rng)
         elif host == "aaai":
@@ -1387,11 +1365,7 @@ class _Builder:
                 values["in_crossref"] = False
         elif host == "isca":
             values.update(self.venue_fields("INTERSPEECH", year))
-            doi = (
-                f"10.21437/Interspeech.{year}-{info.isca}"
-                if info.isca
-                else self.venue_doi("INTERSPEECH", year, rng)
-            )
+            doi = f"10.21437/Interspeech.{year}-{info.isca}" if info.isca else self.venue_doi("INTERSPEECH", year, rng)
             self.used_dois.add(doi.lower())
             values["doi"] = doi
         elif host == "pmc":
@@ -1506,9 +1480,7 @@ class _Builder:
         if true.doi:
             doi = self.claim_doi(lambda r: f"{true.doi}.s00{r.randint(1, 4)}", rng)
         else:
-            doi = self.claim_doi(
-                lambda r: f"10.1145/{r.randint(3_000_000, 3_599_999)}.{r.randint(1, 9)}.s001", rng
-            )
+            doi = self.claim_doi(lambda r: f"10.1145/{r.randint(3_000_000, 3_599_999)}.{r.randint(1, 9)}.s001", rng)
         year = true.year if rng.random() < 0.6 else None
         return self.make(
             f"{key}#supplement",
@@ -1698,9 +1670,7 @@ def build_list_world(
             for info in infos
         )
         if absent:
-            phantom = FakePaper(
-                title=title, year=year, authors=make_authors(rng), paper_id=builder.ids(key)[0]
-            )
+            phantom = FakePaper(title=title, year=year, authors=make_authors(rng), paper_id=builder.ids(key)[0])
             builder.decoys(key, phantom, rng, absent=True)
             for link, _ in group:
                 truth[link.url] = ABSENT

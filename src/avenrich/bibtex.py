@@ -331,8 +331,7 @@ def _keywords(records: Sequence[Record]) -> str:
 def _verbatim(value: str) -> str:
     """A URL, DOI or eprint id for a verbatim field: characters BibTeX or TeX would choke on %-encoded."""
     return "".join(
-        ch if _VERBATIM_OK.fullmatch(ch) else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
-        for ch in value.strip()
+        ch if _VERBATIM_OK.fullmatch(ch) else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in value.strip()
     )
 
 

@@ -73,9 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "awesome-audiovisual-learning snapshot)",
     )
     run.add_argument("--out", metavar="DIR", default="outputs", help="output directory (default: outputs)")
-    run.add_argument(
-        "--cache-dir", metavar="DIR", help="diskcache directory (default: $AVENRICH_CACHE_DIR or ./cache)"
-    )
+    run.add_argument("--cache-dir", metavar="DIR", help="diskcache directory (default: $AVENRICH_CACHE_DIR or ./cache)")
     run.add_argument(
         "--offline",
         action="store_true",
@@ -99,9 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="inspect or clear the HTTP cache",
         description="Inspect or clear the diskcache of Crossref/Semantic Scholar answers.",
     )
-    cache.add_argument(
-        "action", choices=("stats", "clear"), help="stats: what the cache holds; clear: empty it"
-    )
+    cache.add_argument("action", choices=("stats", "clear"), help="stats: what the cache holds; clear: empty it")
     cache.add_argument("--cache-dir", metavar="DIR", help="default: $AVENRICH_CACHE_DIR or ./cache")
 
     validate = sub.add_parser(
@@ -117,9 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Register the nightly deployment with the Prefect server at $PREFECT_API_URL and run its "
         "scheduled flow runs in this process (flow.serve). Start a server first: prefect server start.",
     )
-    serve.add_argument(
-        "--input", metavar="URL", default=UPSTREAM, help="list to enrich (default: the live upstream)"
-    )
+    serve.add_argument("--input", metavar="URL", default=UPSTREAM, help="list to enrich (default: the live upstream)")
     serve.add_argument("--out", metavar="DIR", default="outputs")
     serve.add_argument("--name", default="awesome-audiovisual-learning")
     serve.add_argument("--cron", default="0 3 * * *", help="cron schedule (default: 0 3 * * *)")
@@ -132,9 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_verbosity(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary table")
-    group.add_argument(
-        "-v", "--verbose", action="store_true", help="log every stage and Prefect's own messages"
-    )
+    group.add_argument("-v", "--verbose", action="store_true", help="log every stage and Prefect's own messages")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -124,9 +124,7 @@ def lookup_task(items: Sequence[Item], sources: Sources) -> Ledger:
 
 
 @task(name="search-and-verify", retries=0, cache_policy=NO_CACHE)
-def search_task(
-    items: Sequence[Item], ledger: Ledger, sources: Sources, overrides: Overrides
-) -> dict[str, Outcome]:
+def search_task(items: Sequence[Item], ledger: Ledger, sources: Sources, overrides: Overrides) -> dict[str, Outcome]:
     return resolve.search_and_verify(items, ledger, sources, overrides, current_progress())
 
 
@@ -213,6 +211,7 @@ def publish_artifacts(summary: Mapping[str, Any]) -> None:
         {"title": "(none)", "url": "", "host": "", "reason": ""}
     ]
     create_table_artifact(
-        table=rows, key=f"{slug}-unresolved",
+        table=rows,
+        key=f"{slug}-unresolved",
         description=f"Unresolved entries and why (first {ARTIFACT_MAX_ROWS})",
     )

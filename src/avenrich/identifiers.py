@@ -44,9 +44,7 @@ class LinkPattern:
 # DOIs with SICI characters such as `<` and `>`: https://www.crossref.org/blog/dois-and-matching-regular-expressions/
 _CROSSREF_DOI = re.compile(r"^10\.\d{4,9}/[-._;()/:a-z0-9]+$")
 _OLD_WILEY_DOI = re.compile(r"^10\.1002/\S+$")
-_DOI_PREFIX = re.compile(
-    r"^(?:(?:https?://)?(?:www\.)?(?:dx\.)?doi\.org/|urn:doi:|info:doi/|doi:\s*)+", re.IGNORECASE
-)
+_DOI_PREFIX = re.compile(r"^(?:(?:https?://)?(?:www\.)?(?:dx\.)?doi\.org/|urn:doi:|info:doi/|doi:\s*)+", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:'\"/"
 # ACM's own placeholder prefix: 10.5555 "DOIs" are not registered with the DOI system and never resolve.
 _UNREGISTERED_PREFIXES = ("10.5555/",)
@@ -372,9 +370,7 @@ PATTERNS: tuple[LinkPattern, ...] = (
     LinkPattern(
         "ecva",
         ("ecva.net",),
-        _rx(
-            r"^/papers/eccv_(?P<year>\d{4})/papers_ECCV/(?:papers/\d+\.pdf|html/[^/?]+_paper\.php)(?:\?.*)?$"
-        ),
+        _rx(r"^/papers/eccv_(?P<year>\d{4})/papers_ECCV/(?:papers/\d+\.pdf|html/[^/?]+_paper\.php)(?:\?.*)?$"),
         _ecva,
     ),
     LinkPattern(

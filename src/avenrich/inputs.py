@@ -70,22 +70,13 @@ def read_input(
         raise InputError(shown) from None  # a path or URL with control characters: keep it one line
 
 
-def _read(
-    source: str | None, max_bytes: int, timeout: float, transport: httpx.BaseTransport | None
-) -> InputText:
+def _read(source: str | None, max_bytes: int, timeout: float, transport: httpx.BaseTransport | None) -> InputText:
     if source is None:
-        data = (
-            resources.files("avenrich")
-            .joinpath(BUNDLED_RESOURCE[0])
-            .joinpath(BUNDLED_RESOURCE[1])
-            .read_bytes()
-        )
+        data = resources.files("avenrich").joinpath(BUNDLED_RESOURCE[0]).joinpath(BUNDLED_RESOURCE[1]).read_bytes()
         return _make(BUNDLED_NAME, data, BUNDLED_ORIGIN, BUNDLED_NAME)
     if (scheme := _SCHEME.match(source)) and not _exists(source):
         if scheme.group(1).lower() not in ("http", "https"):
-            raise InputError(
-                f"{source}: unsupported scheme {scheme.group(1)!r}; give a local path or an http(s) URL"
-            )
+            raise InputError(f"{source}: unsupported scheme {scheme.group(1)!r}; give a local path or an http(s) URL")
         data = fetch_bytes(source, max_bytes=max_bytes, timeout=timeout, transport=transport)
         return _make(name_from_url(source), data, source, source)
     return _make(name_from_path(Path(source)), _read_file(Path(source), max_bytes), source, source)
@@ -100,9 +91,7 @@ def _exists(source: str) -> bool:
 
 def _make(name: str, data: bytes, origin: str, label: str) -> InputText:
     text, encoding = decode_text(data, label)
-    return InputText(
-        name=name, text=text, format=detect_format(text, label), origin=origin, encoding=encoding
-    )
+    return InputText(name=name, text=text, format=detect_format(text, label), origin=origin, encoding=encoding)
 
 
 def _read_file(path: Path, max_bytes: int) -> bytes:
@@ -132,9 +121,7 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
 # --- network ---------------------------------------------------------------------------------------
 
 
-def fetch_bytes(
-    url: str, *, max_bytes: int, timeout: float, transport: httpx.BaseTransport | None = None
-) -> bytes:
+def fetch_bytes(url: str, *, max_bytes: int, timeout: float, transport: httpx.BaseTransport | None = None) -> bytes:
     """The body of `url` (redirects followed, at most MAX_REDIRECTS), or InputError.
 
     The fetch runs in a daemon thread that the caller waits on for at most `timeout` seconds, so that
@@ -284,9 +271,7 @@ def _legacy_text(data: bytes, label: str, error: UnicodeDecodeError) -> str:
     except UnicodeDecodeError:
         raise refusal from None
     non_ascii = sum(1 for ch in text if ord(ch) > 127)
-    if any(
-        unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v" for ch in text
-    ) or non_ascii > 0.1 * len(text):
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v" for ch in text) or non_ascii > 0.1 * len(text):
         raise refusal
     _log.warning("%s is not UTF-8; read it as Windows-1252", label)
     return text
@@ -314,9 +299,7 @@ def detect_format(text: str, label: str = "input") -> Format:
     stripped = text.lstrip("\ufeff \t\r\n")
     if _HTML_START.match(stripped):
         raise InputError(f"{label} is an HTML page, not Markdown: use the raw file URL{_raw_hint(label)}")
-    first = next(
-        (line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("%")), ""
-    )
+    first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("%")), "")
     if _BIBTEX_START.match(first):
         return "bibtex"
     if any(sign.search(text) for sign in _MARKDOWN_SIGNS):

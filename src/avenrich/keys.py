@@ -102,9 +102,7 @@ def _author_word(record: Record) -> str:
     return ""
 
 
-def assign_keys(
-    records: Sequence[Record], registry: Mapping[str, str]
-) -> tuple[dict[str, str], dict[str, str]]:
+def assign_keys(records: Sequence[Record], registry: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """Keys for the records' papers, and the registry to keep for the next run.
 
     Returns (the key of each record's strongest identity, new registry). Records sharing an identity are one

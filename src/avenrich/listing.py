@@ -48,9 +48,7 @@ class _VerbatimMarkdown(MarkdownIt):
         return link
 
 
-def _source_recording(
-    rule: Callable[[StateInline, bool], bool], raw: bool
-) -> Callable[[StateInline, bool], bool]:
+def _source_recording(rule: Callable[[StateInline, bool], bool], raw: bool) -> Callable[[StateInline, bool], bool]:
     """Wrap an inline rule so that its link_open token records its offset (and raw destination)."""
 
     def recording(state: StateInline, silent: bool) -> bool:
@@ -555,9 +553,7 @@ def parse_bibtex_report(text_: str) -> tuple[list[Link], list[str]]:
     """
     library = parse_bibtex_string(text_)
     decoded = LatexDecodingMiddleware(allow_inplace_modification=False).transform(library)
-    decoded_fields = {
-        entry.key: {f.key.lower(): str(f.value) for f in entry.fields} for entry in decoded.entries
-    }
+    decoded_fields = {entry.key: {f.key.lower(): str(f.value) for f in entry.fields} for entry in decoded.entries}
     messages = [_failure(block) for block in library.failed_blocks]
     links: dict[str, Link] = {}
     for entry in library.entries:

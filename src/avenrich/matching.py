@@ -337,9 +337,7 @@ ACRONYMS: tuple[_Venue, ...] = (
     _Venue("IJCAI", (r"\bijcai\b", r"international joint conference on artificial intelligence")),
     _Venue("ACL", (r"\bacl\b", r"annual meeting of the association for computational linguistics")),
     _Venue("EMNLP", (r"\bemnlp\b", r"empirical methods in natural language processing")),
-    _Venue(
-        "NAACL", (r"\bnaacl\b", r"north american chapter of the association for computational linguistics")
-    ),
+    _Venue("NAACL", (r"\bnaacl\b", r"north american chapter of the association for computational linguistics")),
     _Venue("EACL", (r"\beacl\b", r"european chapter of the association for computational linguistics")),
     _Venue("COLING", (r"\bcoling\b", r"international conference on computational linguistics")),
     _Venue(
@@ -506,9 +504,7 @@ def author_score(listed: Sequence[str], found: Sequence[Author]) -> float | None
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
 ACL_DOI_PREFIX = "10.18653/v1/"
 # Crossref relations that join versions of one work (not comments, reviews or supplements).
-VERSION_RELATIONS = frozenset(
-    {"is-preprint-of", "has-preprint", "is-version-of", "has-version", "is-identical-to"}
-)
+VERSION_RELATIONS = frozenset({"is-preprint-of", "has-preprint", "is-version-of", "has-version", "is-identical-to"})
 _ID_LABELS = {
     "doi": "DOI",
     "arxiv": "arXiv id",
@@ -649,9 +645,7 @@ def is_not_the_paper(work: Work) -> str | None:
 
 # -- check -------------------------------------------------------------------------------------------
 
-GENERIC_TITLES = frozenset(
-    {"", "pdf", "paper", "link", "arxiv", "code", "project", "project page", "website", "here"}
-)
+GENERIC_TITLES = frozenset({"", "pdf", "paper", "link", "arxiv", "code", "project", "project page", "website", "here"})
 
 
 def _confidence(scores: Sequence[tuple[str, float]]) -> float:
@@ -675,9 +669,7 @@ def _check(expect: Expectation, work: Work, year_slack: int) -> Check:
     title = _record_title_score(expect.title, work)
     scores.append(("title", title))
     if title < TITLE_PASS:
-        failures.append(
-            ("title", f"title {title:.2f} < {TITLE_PASS:.2f}" if work.title else "record has no title")
-        )
+        failures.append(("title", f"title {title:.2f} < {TITLE_PASS:.2f}" if work.title else "record has no title"))
 
     year = year_score(expect.year, work.year)
     if year is not None:
@@ -707,9 +699,7 @@ def _check(expect: Expectation, work: Work, year_slack: int) -> Check:
         elif ids_note:
             notes.append(ids_note)
 
-    corroborated = (authors is not None and authors >= AUTHOR_CORROBORATION and bool(work.authors)) or bool(
-        ids
-    )
+    corroborated = (authors is not None and authors >= AUTHOR_CORROBORATION and bool(work.authors)) or bool(ids)
     venue = venue_score(expect.venue, work)
     if venue is not None:
         scores.append(("venue", venue))
@@ -723,9 +713,7 @@ def _check(expect: Expectation, work: Work, year_slack: int) -> Check:
         failures.append(("evidence", TITLE_ONLY))
     evidence = tuple(shared((name, round(score, 3))) for name, score in scores)
     if failures:
-        return Check(
-            False, 0.0, evidence, "; ".join(text for _, text in failures), tuple(n for n, _ in failures)
-        )
+        return Check(False, 0.0, evidence, "; ".join(text for _, text in failures), tuple(n for n, _ in failures))
     confidence = _confidence(scores)
     if len(_content_words(normalise_title(expect.title))) < SHORT_TITLE_MIN_WORDS and not corroborated:
         confidence = min(confidence, SHORT_TITLE_CAP)
@@ -868,9 +856,7 @@ def choose(expect: Expectation, candidates: Sequence[Work]) -> Choice:
     if not candidates:
         return Choice(Resolution("unresolved", "none", 0.0, "no candidate found"))
     checks = [check(expect, w) for w in candidates]
-    groups = [
-        _build_group(expect, [(candidates[i], checks[i]) for i in idx]) for idx in _components(candidates)
-    ]
+    groups = [_build_group(expect, [(candidates[i], checks[i]) for i in idx]) for idx in _components(candidates)]
     passing = [g for g in groups if g.accepted]
     if not passing:
         return _none_passed(candidates, checks)
@@ -927,9 +913,7 @@ def _none_passed(candidates: Sequence[Work], checks: Sequence[Check]) -> Choice:
     best = max(range(len(candidates)), key=rank)
     work, result = candidates[best], checks[best]
     title = dict(result.evidence).get("title")
-    why = (
-        result.reason if "title" in result.failed or title is None else f"title {title:.2f}, {result.reason}"
-    )
+    why = result.reason if "title" in result.failed or title is None else f"title {title:.2f}, {result.reason}"
     reason = f"no candidate passed: best was {_label(work)} '{_short(work.title)}', {why}"
     labels = tuple(dict.fromkeys(_label(w) for w in candidates))
     return Choice(Resolution("unresolved", _method(candidates), 0.0, reason, result.evidence, labels))
@@ -938,9 +922,7 @@ def _none_passed(candidates: Sequence[Work], checks: Sequence[Check]) -> Choice:
 def _ambiguous(merged: Sequence[_Group], losers: Sequence[Work]) -> Choice:
     close = [g for g in merged if merged[0].confidence - g.confidence < AMBIGUITY_MARGIN]
     described = " and ".join(
-        f"{_label(w)} '{_short(w.title)}' ({w.year or '?'}, {g.confidence:.2f})"
-        for g in close
-        for w in [g.best[0]]
+        f"{_label(w)} '{_short(w.title)}' ({w.year or '?'}, {g.confidence:.2f})" for g in close for w in [g.best[0]]
     )
     count = "two" if len(close) == 2 else str(len(close))
     reason = f"ambiguous: {count} different works pass: {described}"

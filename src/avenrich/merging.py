@@ -131,9 +131,7 @@ def _ranked(works: Sequence[Work]) -> list[Work]:
 def _pick(name: str, sources: Sequence[str], works: Sequence[Work]) -> tuple[Work | None, object]:
     """The first work, by (version of record, source order), that has a value for the field."""
     order = {source: rank for rank, source in enumerate(sources)}
-    candidates = sorted(
-        (w for w in works if w.source in order), key=lambda w: (w.is_preprint, order[w.source])
-    )
+    candidates = sorted((w for w in works if w.source in order), key=lambda w: (w.is_preprint, order[w.source]))
     for work in candidates:
         value = _work_value(work, name)
         if value not in (None, "", ()):

@@ -48,9 +48,7 @@ class Overrides:
 
 def _work_ids(work: Work) -> tuple[str, ...]:
     ids = work.ids
-    return tuple(
-        f"{name}:{value}" for name, value in (("doi", ids.doi), ("arxiv", ids.arxiv), ("s2", ids.s2)) if value
-    )
+    return tuple(f"{name}:{value}" for name, value in (("doi", ids.doi), ("arxiv", ids.arxiv), ("s2", ids.s2)) if value)
 
 
 def parse_overrides(text: str, origin: str = "overrides") -> Overrides:

@@ -193,9 +193,7 @@ def to_report_markdown(
     lines += ["", f"## Unresolved ({len(rows)})", ""]
     if rows:
         lines += ["| title | link | kind | reason |", "| --- | --- | --- | --- |"]
-        lines += [
-            f"| {_cell(r['title'])} | {_cell(r['url'])} | {r['host']} | {_cell(r['reason'])} |" for r in rows
-        ]
+        lines += [f"| {_cell(r['title'])} | {_cell(r['url'])} | {r['host']} | {_cell(r['reason'])} |" for r in rows]
     else:
         lines.append("None.")
     return "\n".join(lines) + "\n"

@@ -32,9 +32,7 @@ log = logging.getLogger("avenrich.resolve")
 # Which source to search first, by link kind (identifiers.PATTERNS row names). Crossref indexes the
 # publishers' versions of record (IEEE for CVF papers, Springer for ECCV, ACM, AAAI, ISCA) and allows
 # 3 list requests/s; S2 (1 req/s) is the only one that knows NeurIPS and papers on personal pages.
-CROSSREF_FIRST = frozenset(
-    {"ieee", "cvf", "ecva", "aaai", "acm", "springer", "wiley", "isca", "doi", "acl", "pmc"}
-)
+CROSSREF_FIRST = frozenset({"ieee", "cvf", "ecva", "aaai", "acm", "springer", "wiley", "isca", "doi", "acl", "pmc"})
 
 SEARCH_THREADS = 4
 S2_SEARCH_LIMIT = 5
@@ -124,9 +122,7 @@ def search_and_verify(
     """
     overrides = overrides or Overrides()
     papers = [item for item in items if item.link.kind == "paper"]
-    outcomes = {
-        item.link.url: _by_identifier(item, ledger, sources) for item in papers if _has_lookup_ids(item)
-    }
+    outcomes = {item.link.url: _by_identifier(item, ledger, sources) for item in papers if _has_lookup_ids(item)}
     # Links with an identifier that no source knows (an ACL or PMC id) are searched like the others.
     retry = {url for url, outcome in outcomes.items() if _worth_searching(outcome)}
     to_search = [item for item in papers if not _has_lookup_ids(item) or item.link.url in retry]
@@ -223,17 +219,13 @@ def _unconfirmed(item: Item, ledger: Ledger, sources: Sources) -> Choice:
     asked_cr = bool(cr_doi and cr_doi in ledger.crossref)
     if asked_s2 or asked_cr:
         return Choice(
-            Resolution(
-                "unresolved", "link", 0.0, "the link's identifier is in neither Crossref nor Semantic Scholar"
-            ),
+            Resolution("unresolved", "link", 0.0, "the link's identifier is in neither Crossref nor Semantic Scholar"),
             None,
             (),
         )
     why = [sources.crossref.failures.get(cr_doi, "") if cr_doi else ""]
     why += [sources.semantic_scholar.failures.get(k, "") for k in ids.s2_keys()]
-    reasons = list(dict.fromkeys(w for w in why if w)) or [
-        _failure_text(ledger, sources) or "no source answered"
-    ]
+    reasons = list(dict.fromkeys(w for w in why if w)) or [_failure_text(ledger, sources) or "no source answered"]
     method = "offline" if sources.offline else "link-unconfirmed"
     return Choice(Resolution("unresolved", method, 0.0, "; ".join(reasons)), None, ())
 
@@ -382,10 +374,7 @@ def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) ->
     need_cr = _unique(
         o.ids.doi
         for o in outcomes.values()
-        if o.choice.work is not None
-        and o.ids.doi
-        and not _has_source(o, CROSSREF)
-        and o.ids.doi not in ledger.crossref
+        if o.choice.work is not None and o.ids.doi and not _has_source(o, CROSSREF) and o.ids.doi not in ledger.crossref
     )
     searched = [o.choice.work for o in outcomes.values() if o.choice.work is not None and not o.works]
     need_s2 = _unique([*need_s2, *(w.ids.s2 for w in searched if w.source == SEMANTIC_SCHOLAR and w.ids.s2)])
@@ -496,9 +485,7 @@ def _counts_from(work: Work, source: str, key: str, record: Work) -> Work:
 
 
 def _has_source(outcome: Outcome, source: str) -> bool:
-    return any(
-        w.source == source for w in (*outcome.works, *([outcome.choice.work] if outcome.choice.work else []))
-    )
+    return any(w.source == source for w in (*outcome.works, *([outcome.choice.work] if outcome.choice.work else [])))
 
 
 def _same_paper(chosen: Work, other: Work) -> bool:

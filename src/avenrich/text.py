@@ -16,9 +16,7 @@ _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1: never meant to be printed in a title
 # Formatting commands seen in titles; any other backslash is dropped on its own, which keeps the list's
 # typos ("Audio-V\\visual") one edit away from the real title instead of eating a word.
-_LATEX_CMD = re.compile(
-    r"\\(?:emph|textit|textbf|textsc|texttt|textrm|mathrm|mathbf|mathcal|mathit|it|bf|em)\b\s*"
-)
+_LATEX_CMD = re.compile(r"\\(?:emph|textit|textbf|textsc|texttt|textrm|mathrm|mathbf|mathcal|mathit|it|bf|em)\b\s*")
 _NON_WORD = re.compile(r"[^\w]+")
 
 # Characters that NFKD does not take apart but that should compare as their ASCII look-alikes.

@@ -98,9 +98,7 @@ def test_select_fields_are_legal_and_unique():
     """Every field we select is one Crossref accepts (an unknown one fails the whole request with 400)."""
     assert set(WORK_FIELDS) <= SELECTABLE
     assert len(WORK_FIELDS) == len(set(WORK_FIELDS))
-    assert {"DOI", "title", "author", "issued", "is-referenced-by-count", "relation", "update-to"} <= set(
-        WORK_FIELDS
-    )
+    assert {"DOI", "title", "author", "issued", "is-referenced-by-count", "relation", "update-to"} <= set(WORK_FIELDS)
     assert "subtype" not in WORK_FIELDS and "abstract" not in WORK_FIELDS and "reference" not in WORK_FIELDS
 
 
@@ -300,9 +298,7 @@ class TestParseWork:
         body = load_body(CROSSREF_FIXTURES / "works_query-title-author_rows1_wrong-top-hit.json")
         (work,) = parse_list(body)
         assert work.ids.doi == "10.18653/v1/n18-2074"
-        assert "\n" not in work.venue and work.venue.startswith(
-            "Proceedings of the 2018 Conference of the North"
-        )
+        assert "\n" not in work.venue and work.venue.startswith("Proceedings of the 2018 Conference of the North")
         assert work.year == 2018 and work.month is None
 
     def test_component_has_no_title_no_date_and_is_flagged(self):
@@ -321,9 +317,7 @@ class TestParseWork:
 
     def test_chemrxiv_record_reached_through_the_alias(self):
         """The target of the 301: a v5 preprint whose relation points at the journal article."""
-        work = parse_work(
-            recorded("work_posted-content_chemrxiv_after-redirect_10.26434-chemrxiv.5406907.v5.json")
-        )
+        work = parse_work(recorded("work_posted-content_chemrxiv_after-redirect_10.26434-chemrxiv.5406907.v5.json"))
         assert work.ids.doi == "10.26434/chemrxiv.5406907.v5"
         assert work.relations == (("is-preprint-of", "10.1021/acs.jpcb.7b11820"),)
         assert work.authors[-1] == Author(given="David", family="Mobley", orcid="0000-0002-1083-5533")
@@ -469,9 +463,7 @@ class TestLookup:
         assert (work.fetched, work.counts_fetched) == ("2026-07-01", "2026-07-01")
         (filtered,) = fake.calls("GET", "/works")[:1]
         assert filtered.url.path == "/works" and filtered.url.params["rows"] == "4"
-        assert sorted(filter_dois(filtered)) == sorted(
-            d.lower() for d in [*RECORDED_DOIS, "10.1371/notarealdoi"]
-        )
+        assert sorted(filter_dois(filtered)) == sorted(d.lower() for d in [*RECORDED_DOIS, "10.1371/notarealdoi"])
         assert filtered.url.params["select"] == ",".join(WORK_FIELDS)
         assert [r.url.path for r in fake.requests] == ["/works", "/works/10.1371/notarealdoi"]
         assert source.failures == {} and source.errors == []
@@ -535,9 +527,7 @@ class TestLookup:
             "/works/10.26434/chemrxiv.5406907",
             "/works/10.26434/chemrxiv.5406907.v5",
         ]
-        again = source_for(fake, cache, clock).lookup(
-            ["10.26434/chemrxiv.5406907", "10.26434/chemrxiv.5406907.v5"]
-        )
+        again = source_for(fake, cache, clock).lookup(["10.26434/chemrxiv.5406907", "10.26434/chemrxiv.5406907.v5"])
         assert again["10.26434/chemrxiv.5406907.v5"].ids.doi == "10.26434/chemrxiv.5406907.v5"
         assert len(fake.requests) == 3
 
@@ -748,9 +738,7 @@ class TestSearch:
     @pytest.fixture
     def fake(self) -> FakeCrossref:
         fake = FakeCrossref()
-        items = load_body(CROSSREF_FIXTURES / "works_query-title-author_rows1_wrong-top-hit.json")["message"][
-            "items"
-        ]
+        items = load_body(CROSSREF_FIXTURES / "works_query-title-author_rows1_wrong-top-hit.json")["message"]["items"]
         fake.add_search("self-attention with relative position", items)
         return fake
 

@@ -189,9 +189,7 @@ class TestReplies:
     def test_json_success(self):
         """A 2xx with JSON is a Reply with the data and the URL asked."""
         recorder = Recorder(httpx.Response(200, json={"status": "ok"}))
-        reply = make(recorder).get(
-            "/works", {"rows": 2, "filter": "doi:10.1/a"}, kind="list", endpoint="works"
-        )
+        reply = make(recorder).get("/works", {"rows": 2, "filter": "doi:10.1/a"}, kind="list", endpoint="works")
         assert reply == Reply(200, {"status": "ok"}, f"{BASE}/works?rows=2&filter=doi%3A10.1%2Fa")
         request = recorder.requests[0]
         assert request.url.path == "/v1/works" and request.url.params["rows"] == "2"
@@ -200,9 +198,7 @@ class TestReplies:
     def test_post_sends_json_body(self):
         """post() sends the body as JSON with the params in the query string."""
         recorder = Recorder(httpx.Response(200, json=[None]))
-        reply = make(recorder).post(
-            "/paper/batch", {"fields": "title"}, {"ids": ["x"]}, kind="list", endpoint="b"
-        )
+        reply = make(recorder).post("/paper/batch", {"fields": "title"}, {"ids": ["x"]}, kind="list", endpoint="b")
         assert reply.data == [None]
         assert json.loads(recorder.requests[0].content) == {"ids": ["x"]}
         assert recorder.requests[0].url.params["fields"] == "title"
@@ -242,9 +238,7 @@ class TestReplies:
         reply = client.get("/works/10.1/alias", kind="single", endpoint="works/doi")
         assert reply.data == {"doi": "/v1/works/10.1/canonical"}
         assert reply.url.endswith("/works/10.1/canonical")
-        assert (
-            client.stats.as_dict()["crossref"]["works/doi"]["requests"] == 2
-        )  # each hop is paced and counted
+        assert client.stats.as_dict()["crossref"]["works/doi"]["requests"] == 2  # each hop is paced and counted
 
     def test_redirect_to_another_host_is_refused(self):
         """A redirect off the source's host is not followed, so the key cannot travel elsewhere."""
@@ -273,9 +267,7 @@ class TestRetries:
         assert client.get("/works", kind="list", endpoint="works").status == 200
         assert waits == [3.0]
         row = client.stats.as_dict()["crossref"]["works"]
-        assert (
-            row["requests"] == 2 and row["retries"] == 1 and row["rate_limited"] == 1 and row["errors"] == 0
-        )
+        assert row["requests"] == 2 and row["retries"] == 1 and row["rate_limited"] == 1 and row["errors"] == 0
 
     def test_503_storm_then_success(self):
         """Three 503s are retried with doubling waits, then the answer comes through."""
@@ -344,9 +336,7 @@ class TestRetries:
     def test_truncated_json_is_retried(self):
         """A 200 whose body is cut short is retried like a 5xx."""
         waits: list[float] = []
-        cut = httpx.Response(
-            200, content=b'{"status": "ok", "mess', headers={"content-type": "application/json"}
-        )
+        cut = httpx.Response(200, content=b'{"status": "ok", "mess', headers={"content-type": "application/json"})
         recorder = Recorder(cut, httpx.Response(200, json={"status": "ok"}))
         assert make(recorder, waits=waits).get("/works", kind="list", endpoint="w").data == {"status": "ok"}
         assert waits == [1.0]
@@ -354,13 +344,9 @@ class TestRetries:
     def test_always_malformed_json_gives_up(self):
         """A body that is never valid JSON ends in a SourceError that says so."""
         with pytest.raises(SourceError, match="not valid JSON"):
-            make(Recorder(httpx.Response(200, content=b"<html>oops"))).get(
-                "/works", kind="list", endpoint="w"
-            )
+            make(Recorder(httpx.Response(200, content=b"<html>oops"))).get("/works", kind="list", endpoint="w")
 
-    @pytest.mark.parametrize(
-        "exc", [httpx.ReadTimeout("read timed out"), httpx.RemoteProtocolError("peer closed")]
-    )
+    @pytest.mark.parametrize("exc", [httpx.ReadTimeout("read timed out"), httpx.RemoteProtocolError("peer closed")])
     def test_transport_errors_are_retried(self, exc):
         """A timeout or a dropped connection is retried with backoff."""
         waits: list[float] = []
@@ -406,9 +392,7 @@ class TestCircuitBreaker:
     def test_breaker_can_span_calls(self):
         """With fewer connect attempts per call than the threshold, a later call opens the circuit."""
         recorder = Recorder(httpx.ConnectError("[Errno 111] Connection refused"))
-        client = make(
-            recorder, policy=RetryPolicy(connect_attempts=2, sleep=lambda s: None), unreachable_after=3
-        )
+        client = make(recorder, policy=RetryPolicy(connect_attempts=2, sleep=lambda s: None), unreachable_after=3)
         with pytest.raises(SourceError) as first:
             client.get("/works", kind="list", endpoint="w")
         assert not isinstance(first.value, SourceUnavailable)
@@ -436,9 +420,7 @@ class TestCircuitBreaker:
 
     def test_dns_failure_is_named(self):
         """A DNS failure trips the breaker with its own reason."""
-        client = make(
-            Recorder(httpx.ConnectError("[Errno -2] Name or service not known")), unreachable_after=1
-        )
+        client = make(Recorder(httpx.ConnectError("[Errno -2] Name or service not known")), unreachable_after=1)
         with pytest.raises(SourceUnavailable, match=r"crossref unreachable \(DNS failure\)"):
             client.get("/works", kind="list", endpoint="w")
 
@@ -524,9 +506,7 @@ class TestSecrets:
     def test_key_never_appears_in_errors_logs_or_stats(self, answer, caplog):
         """Even a server echoing the key leaves no trace of it in exceptions, logs or stats."""
         caplog.set_level(logging.DEBUG, logger="avenrich.sources")
-        client = make(
-            Recorder(answer), headers={"x-api-key": SENTINEL}, secrets=(SENTINEL,), unreachable_after=2
-        )
+        client = make(Recorder(answer), headers={"x-api-key": SENTINEL}, secrets=(SENTINEL,), unreachable_after=2)
         for _ in range(3):
             with pytest.raises(SourceError) as caught:
                 client.get("/paper/batch", {"fields": "title"}, kind="list", endpoint="b")

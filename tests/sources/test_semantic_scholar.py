@@ -407,17 +407,12 @@ class TestLookup:
         source = source_for(fake, cache, clock)
         result = source.lookup([*KNOWN, "DOI:malformed"])
         assert set(result) == set(KNOWN)
-        assert (
-            "HTTP 400" in source.failures["DOI:malformed"]
-            and "Invalid paper id" in source.failures["DOI:malformed"]
-        )
+        assert "HTTP 400" in source.failures["DOI:malformed"] and "Invalid paper id" in source.failures["DOI:malformed"]
         assert len(fake.requests) <= 7
 
     def test_splitting_is_bounded(self, cache, clock):
         """A source that refuses every batch costs a bounded number of requests, not one per id."""
-        source = source_for(
-            lambda r: httpx.Response(400, json={"error": "No valid paper ids given"}), cache, clock
-        )
+        source = source_for(lambda r: httpx.Response(400, json={"error": "No valid paper ids given"}), cache, clock)
         calls = source.client.stats
         result = source.lookup([f"CorpusId:{n}" for n in range(500)])
         assert result == {} and len(source.failures) == 500
@@ -508,9 +503,7 @@ class TestLookup:
             with pytest.raises(SourceError):
                 source.match(SearchQuery("Attention is All you Need"))
         assert len(fake.requests) == 3
-        assert source.client.unavailable_reason.startswith(
-            "semantic_scholar unreachable (connection refused)"
-        )
+        assert source.client.unavailable_reason.startswith("semantic_scholar unreachable (connection refused)")
 
 
 class TestMatch:
@@ -602,9 +595,7 @@ class TestSearch:
         fake.searches["attention is all you need"] = [load_body(S2_FIXTURES / ATTENTION)["data"][0]]
         first = source_for(fake, cache, clock).search(SearchQuery("Attention is All you Need"), limit=3)
         assert [w.ids.arxiv for w in first] == ["1706.03762"] and first[0].score is None
-        assert (
-            source_for(fake, cache, clock).search(SearchQuery("Attention is All you Need"), limit=3) == first
-        )
+        assert source_for(fake, cache, clock).search(SearchQuery("Attention is All you Need"), limit=3) == first
         assert len(fake.requests) == 1
 
 

@@ -22,9 +22,7 @@ DOIS = ["10.1145/3448016.3452841", "10.1101/097196"]
 
 def fakes() -> tuple[FakeCrossref, FakeS2, httpx.MockTransport]:
     crossref, s2 = FakeCrossref.with_recorded(), FakeS2.with_recorded()
-    transport = httpx.MockTransport(
-        route_by_host({"api.crossref.org": crossref, "api.semanticscholar.org": s2})
-    )
+    transport = httpx.MockTransport(route_by_host({"api.crossref.org": crossref, "api.semanticscholar.org": s2}))
     return crossref, s2, transport
 
 
@@ -70,9 +68,7 @@ def test_headers_per_source():
         assert all(sources.crossref.lookup(DOIS).values())
         assert sources.semantic_scholar.lookup(["ARXIV:2312.07559"])["ARXIV:2312.07559"]
     for request in crossref.requests:
-        assert (
-            "mailto:team@example.org" in request.headers["user-agent"] and "x-api-key" not in request.headers
-        )
+        assert "mailto:team@example.org" in request.headers["user-agent"] and "x-api-key" not in request.headers
     for request in s2.requests:
         assert request.headers["x-api-key"] == SENTINEL
     assert all(SENTINEL not in str(r.url) for r in crossref.requests + s2.requests)
@@ -94,9 +90,7 @@ def test_limits_come_from_the_settings():
         assert polite.clients[0].pacer.concurrency("single") == 3
         assert public.clients[0].pacer.rps("list") == 2.0 and public.clients[0].pacer.rps("total") == 2.0
         assert public.clients[0].pacer.concurrency("total") == 1
-        assert (
-            polite.clients[1].pacer.rps("total") == 1.0 and polite.clients[1].pacer.concurrency("single") == 1
-        )
+        assert polite.clients[1].pacer.rps("total") == 1.0 and polite.clients[1].pacer.concurrency("single") == 1
 
 
 def test_stats_are_shared_and_per_source():

@@ -69,9 +69,7 @@ OFFLINE_REASON = "offline: not in the cache"
 # -- pure builders -----------------------------------------------------------------------------------
 
 
-def chunk_dois(
-    dois: Sequence[str], size: int = BATCH_SIZE, max_chars: int = MAX_FILTER_CHARS
-) -> list[list[str]]:
+def chunk_dois(dois: Sequence[str], size: int = BATCH_SIZE, max_chars: int = MAX_FILTER_CHARS) -> list[list[str]]:
     """The DOIs in batches of at most `size`, each with a filter value of at most ~max_chars."""
     batches: list[list[str]] = []
     current: list[str] = []
@@ -152,9 +150,7 @@ def parse_envelope(payload: Any, message_type: str) -> Mapping[str, Any]:
     kind = payload.get("message-type")
     message = payload.get("message")
     if status != "ok":
-        details = "; ".join(
-            f"{m.get('type')}: {m.get('message')}" for m in message or [] if isinstance(m, Mapping)
-        )
+        details = "; ".join(f"{m.get('type')}: {m.get('message')}" for m in message or [] if isinstance(m, Mapping))
         raise ValueError(f"crossref {kind or 'error'} ({status}): {details or message!r}")
     if kind != message_type or not isinstance(message, Mapping):
         raise ValueError(f"crossref answered a {kind!r} message where a {message_type!r} was expected")
@@ -186,9 +182,7 @@ def parse_work(item: Mapping[str, Any]) -> Work:
     venue = _first_text(item.get("container-title")) or _text(event.get("name"))
     year, month = parse_date(item)
     count = item.get("is-referenced-by-count")
-    update_types = tuple(
-        str(u.get("type", "")).lower() for u in item.get("update-to") or [] if isinstance(u, Mapping)
-    )
+    update_types = tuple(str(u.get("type", "")).lower() for u in item.get("update-to") or [] if isinstance(u, Mapping))
     return Work(
         source=NAME,
         ids=Ids(doi=doi.strip().lower()),
@@ -510,9 +504,7 @@ class CrossrefSource:
     def _fetch_one(self, client: SourceClient, doi: str) -> Work | None:
         reply = client.get(work_path(doi), None, kind="single", endpoint="works/doi")
         if is_not_found(reply):
-            self.cache.set(
-                key_for(NAME, "work", doi), {"missing": True, "fetched": self.today()}, NOT_FOUND_TTL
-            )
+            self.cache.set(key_for(NAME, "work", doi), {"missing": True, "fetched": self.today()}, NOT_FOUND_TTL)
             self._memo[doi] = None
             return None
         if reply.status == 404:
@@ -612,9 +604,7 @@ class CrossrefSource:
             except ValueError:
                 continue
             if doi:
-                self.cache.set(
-                    key_for(NAME, "work", doi), {"item": prune_item(item), "fetched": today}, METADATA_TTL
-                )
+                self.cache.set(key_for(NAME, "work", doi), {"item": prune_item(item), "fetched": today}, METADATA_TTL)
                 count = item.get("is-referenced-by-count")
                 self.cache.set(
                     key_for(NAME, "counts", doi),

@@ -123,9 +123,7 @@ def describe_connect_error(exc: Exception) -> str:
     text = str(exc).lower()
     if "refused" in text:
         return "connection refused"
-    if any(
-        s in text for s in ("name or service", "nodename", "name resolution", "getaddrinfo", "no address")
-    ):
+    if any(s in text for s in ("name or service", "nodename", "name resolution", "getaddrinfo", "no address")):
         return "DNS failure"
     if "unreachable" in text:
         return "network unreachable"
@@ -330,9 +328,7 @@ class SourceClient:
                 response.url.port,
             ):
                 shown = self._safe(str(target))
-                raise SourceError(
-                    self.name, shown, response.status_code, f"redirect to another host: {shown}"
-                )
+                raise SourceError(self.name, shown, response.status_code, f"redirect to another host: {shown}")
             response = self._send("GET", str(target), None, None, kind, endpoint)
         else:
             if response.has_redirect_location:
@@ -367,16 +363,12 @@ class SourceClient:
                 raise _TimedOut("timed out", None) from None
             except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
                 shown = self._safe(url)
-                raise SourceError(
-                    self.name, shown, None, f"{method} {shown}: {self._safe(str(exc))}"
-                ) from None
+                raise SourceError(self.name, shown, None, f"{method} {shown}: {self._safe(str(exc))}") from None
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 raise _Retryable(f"transport error ({type(exc).__name__})", None) from None
             except httpx.HTTPError as exc:
                 shown = self._safe(url)
-                raise SourceError(
-                    self.name, shown, None, f"{method} {shown}: {self._safe(str(exc))}"
-                ) from None
+                raise SourceError(self.name, shown, None, f"{method} {shown}: {self._safe(str(exc))}") from None
         with self._lock:
             self._connect_failures = 0
         self.pacer.update_from_headers(kind, response.headers)

@@ -166,9 +166,7 @@ class Pacer:
                 self._free.notify_all()
 
     def _full(self, kind: str) -> bool:
-        return self._in_flight[kind] >= self.concurrency(kind) or self._in_flight[TOTAL] >= self.concurrency(
-            TOTAL
-        )
+        return self._in_flight[kind] >= self.concurrency(kind) or self._in_flight[TOTAL] >= self.concurrency(TOTAL)
 
     def _refund(self, previous: Mapping[str, float], booked: Mapping[str, float]) -> None:
         with self._free:

@@ -87,9 +87,7 @@ def normalise_key(key: str) -> str:
     return key
 
 
-def build_batch_request(
-    keys: Sequence[str], fields: str = FIELDS
-) -> tuple[dict[str, str], dict[str, list[str]]]:
+def build_batch_request(keys: Sequence[str], fields: str = FIELDS) -> tuple[dict[str, str], dict[str, list[str]]]:
     """(params, body) of one POST /paper/batch; at most 500 ids."""
     if len(keys) > BATCH_SIZE:
         raise ValueError(f"a Semantic Scholar batch takes at most {BATCH_SIZE} ids, not {len(keys)}")
@@ -125,9 +123,7 @@ def parse_paper(item: Mapping[str, Any]) -> Work:
         raise ValueError("semantic_scholar paper without a paperId")
     ids = parse_external_ids(item.get("externalIds"), paper_id.strip(), item.get("corpusId"))
     journal: Mapping[str, Any] = item["journal"] if isinstance(item.get("journal"), Mapping) else {}
-    venue_obj: Mapping[str, Any] = (
-        item["publicationVenue"] if isinstance(item.get("publicationVenue"), Mapping) else {}
-    )
+    venue_obj: Mapping[str, Any] = item["publicationVenue"] if isinstance(item.get("publicationVenue"), Mapping) else {}
     names = [_text(venue_obj.get("name")), _text(item.get("venue")), _text(journal.get("name"))]
     arxiv_journal = (_text(journal.get("name")) or "").lower() in _ARXIV_NAMES
     arxiv_only = bool(ids.arxiv) and not ids.doi and not any(n and not _is_arxiv(n) for n in names)
@@ -452,9 +448,7 @@ class SemanticScholarSource:
         today = self.today()
         for norm, item in zip(batch, items, strict=True):
             if item is None:
-                self.cache.set(
-                    key_for(NAME, "paper", norm), {"missing": True, "fetched": today}, NOT_FOUND_TTL
-                )
+                self.cache.set(key_for(NAME, "paper", norm), {"missing": True, "fetched": today}, NOT_FOUND_TTL)
                 found[norm] = self._memo[norm] = None
                 continue
             try:
@@ -499,7 +493,11 @@ class SemanticScholarSource:
             params, body = build_batch_request(batch, COUNT_FIELDS)
             try:
                 reply = client.post(
-                    "/paper/batch", params, body, kind="list", endpoint="paper/batch-counts",
+                    "/paper/batch",
+                    params,
+                    body,
+                    kind="list",
+                    endpoint="paper/batch-counts",
                     check=_batch_check(len(batch)),
                 )
                 items = parse_batch(self._data(reply), len(batch))
