@@ -32,7 +32,7 @@ def test_stage_results_are_emptied_and_outputs_unchanged(
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             kept[name] = fn(*args, **kwargs)
             if name == "lookup":  # offline, nothing is found: an answer "unknown" for an id no link has
-                kept[name].s2["arXiv:0000.00000"] = None
+                kept[name].of("semantic_scholar")["arXiv:0000.00000"] = None
             return kept[name]
 
         return wrapper
@@ -44,7 +44,7 @@ def test_stage_results_are_emptied_and_outputs_unchanged(
     summary = enrich(input=str(SAMPLE), out_dir=str(out), cache_dir=str(tmp_path / "cache"), offline=True)
     assert sorted(kept) == ["build_records", "identify", "lookup", "search_and_verify"]
     ledger = kept["lookup"]
-    assert (ledger.crossref, ledger.s2) == ({}, {})
+    assert ledger.records and all(not records for records in ledger.records.values())
     assert kept["identify"] == [] and kept["search_and_verify"] == {} and kept["build_records"] == []
     doc = json.loads((out / "sample.json").read_text(encoding="utf-8"))
     assert len(doc["entries"]) == summary["entries"] == 12

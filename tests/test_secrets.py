@@ -159,7 +159,7 @@ def test_errors_raised_and_logged_with_the_key_configured_never_show_it(
         settings = fake_settings(apis.env(), s2_api_key=SENTINEL, read_timeout=0.3)
         cache = MemoryJsonCache()
         with open_sources(settings, cache, policy=zero_wait_policy(settings), sleep=lambda _s: None) as sources:
-            s2 = sources.semantic_scholar
+            s2 = sources["semantic_scholar"]
             found = s2.lookup(["ARXIV:1709.04343", "DOI:10.1007/s10489-014-0629-7"])
             for title in ("Lip Reading Sentences in the Wild", "The Sound of Pixels", "Look, Listen and Learn"):
                 for call in (s2.match, s2.search):

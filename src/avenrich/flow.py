@@ -53,11 +53,7 @@ def _release(*values: list[Any] | dict[str, Any] | Ledger) -> None:
     links: the ledger, the outcomes and the items are hundreds of MB).
     """
     for value in values:
-        if isinstance(value, Ledger):
-            value.crossref.clear()
-            value.s2.clear()
-        else:
-            value.clear()
+        value.clear()
     _give_back_memory()
 
 

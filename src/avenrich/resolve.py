@@ -1,14 +1,18 @@
 """Resolution: every link to a verified paper, spending the scarce requests only where needed (mixed).
 
-Two stages, each running both sources in parallel at their own pace:
-  `lookup`: identifiers from the links go to the batch endpoints (S2 `/paper/batch`, Crossref
-     `filter=doi:`), then the published versions S2 knows for arXiv/ACL/PMC papers go to Crossref;
+Two stages, each running every registered source (sources.SOURCES) in parallel at its own pace:
+  `lookup`: identifiers from the links go to each source's batch endpoint (S2 `/paper/batch`, Crossref
+     `filter=doi:`), then the DOIs other sources report for arXiv/ACL/PMC papers (their published versions)
+     go to the sources of versions of record (Crossref);
   `search_and_verify`: identifier hits are confirmed; links without identifiers are searched on the
-     source that indexes their kind of link best (Crossref for IEEE/CVF/ACM/Springer/ECVA/AAAI/ISCA,
-     S2 for NeurIPS, OpenReview, personal pages and the rest); a link whose first search finds nothing
-     that passes verification is searched on the other source; finally every resolved paper's record
-     from the other source is fetched in batches (both sources' counts, cross-source agreement).
-Every candidate, whatever the route, goes through `matching.check`; nothing is taken on trust.
+     source that indexes their kind of link best (each source's SEARCH_FIRST: Crossref for
+     IEEE/CVF/ACM/Springer/ECVA/AAAI/ISCA, S2 for NeurIPS, OpenReview, personal pages and the rest); a link
+     whose first search finds nothing that passes verification is searched on the next source
+     (SearchSchedule); finally every resolved paper's record from the other sources is fetched in batches
+     (every source's counts, cross-source agreement).
+Every candidate, whatever the route, goes through `matching.check`; nothing is taken on trust. An outcome
+that a failure shaped (a lookup, search or counts refresh that failed) names the failed sources in
+`Outcome.failed`: it is not complete, and the next run checks it again.
 """
 
 from __future__ import annotations
@@ -16,26 +20,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from avenrich import matching
 from avenrich.errors import SourceError
-from avenrich.identifiers import acl_doi_candidate
 from avenrich.matching import Choice, Expectation
-from avenrich.model import CROSSREF, SEMANTIC_SCHOLAR, Ids, Link, LinkMatch, Resolution, Work
+from avenrich.model import Ids, Link, LinkMatch, Resolution, Work
 from avenrich.overrides import Overrides
-from avenrich.sources import SearchQuery, Sources
+from avenrich.sources import OFFLINE_REASON, SOURCES, CachedSource, SearchQuery, Sources
 
 log = logging.getLogger("avenrich.resolve")
 
-# Which source to search first, by link kind (identifiers.PATTERNS row names). Crossref indexes the
-# publishers' versions of record (IEEE for CVF papers, Springer for ECCV, ACM, AAAI, ISCA) and allows
-# 3 list requests/s; S2 (1 req/s) is the only one that knows NeurIPS and papers on personal pages.
-CROSSREF_FIRST = frozenset({"ieee", "cvf", "ecva", "aaai", "acm", "springer", "wiley", "isca", "doi", "acl", "pmc"})
-
 SEARCH_THREADS = 4
-S2_SEARCH_LIMIT = 5
 
 Progress = Callable[[str, int], None]
 
@@ -54,32 +51,53 @@ class Item:
     pinned: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """The resolution of one link plus the works (one per source) the record is merged from."""
+    """The resolution of one link plus the works (one per source) the record is merged from.
+
+    `failed` names the sources whose failure shaped it (a lookup, a search or a counts refresh that could
+    not be done): such an outcome is not `complete` and must not be kept as the final answer.
+    """
 
     choice: Choice
     ids: Ids
     works: tuple[Work, ...] = ()
+    failed: frozenset[str] = frozenset()
+
+    @property
+    def complete(self) -> bool:
+        """True when every request this outcome needed was answered."""
+        return not self.failed
 
 
 @dataclass(slots=True)
 class Ledger:
-    """Thread-safe record of what each source said, and why a source could not answer."""
+    """Thread-safe record of what each source said (source name → key → record), and why a source could not
+    answer."""
 
-    crossref: dict[str, Work | None] = field(default_factory=dict)
-    s2: dict[str, Work | None] = field(default_factory=dict)
+    records: dict[str, dict[str, Work | None]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
-    searches: dict[str, list[str]] = field(default_factory=dict)  # link url → why its searches failed
+    searches: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # link url → (source, why) failed
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def of(self, source: str) -> dict[str, Work | None]:
+        """What this source said, by lookup key."""
+        with self.lock:
+            return self.records.setdefault(source, {})
+
+    def clear(self) -> None:
+        """Let go of every record (the failures stay)."""
+        with self.lock:
+            for records in self.records.values():
+                records.clear()
 
     def failed(self, source: str, exc: SourceError) -> None:
         with self.lock:
             self.failures.setdefault(source, exc.message)
 
-    def search_failed(self, url: str, exc: SourceError) -> None:
+    def search_failed(self, url: str, source: str, exc: SourceError) -> None:
         with self.lock:
-            self.searches.setdefault(url, []).append(str(exc))
+            self.searches.setdefault(url, []).append((source, str(exc)))
 
 
 def prepare(links: Sequence[Link], matches: Sequence[LinkMatch], overrides: Overrides) -> list[Item]:
@@ -94,17 +112,20 @@ def prepare(links: Sequence[Link], matches: Sequence[LinkMatch], overrides: Over
 
 
 def lookup(items: Sequence[Item], sources: Sources, progress: Progress = _no_progress) -> Ledger:
-    """Fetch every identifier the links carry, in batches, from both sources at once.
+    """Fetch every identifier the links carry, in batches, from every source at once.
 
-    Then the DOIs S2 reports for arXiv/ACL/PMC papers (their published versions) are fetched from Crossref.
+    Then the DOIs other sources report for arXiv/ACL/PMC papers (their published versions) are fetched from
+    the sources of versions of record.
     """
     ledger = Ledger()
     with_ids = [item for item in items if item.link.kind == "paper" and _has_lookup_ids(item)]
-    _parallel(
-        lambda: _batch_crossref(sources, ledger, _link_dois(with_ids)),
-        lambda: _batch_s2(sources, ledger, _s2_keys(with_ids)),
+    _each_source(
+        sources,
+        lambda source: _batch(source, ledger, _unique(k for i in with_ids for k in source.lookup_keys(i.match.ids))),
     )
-    _batch_crossref(sources, ledger, _learnt_dois(ledger, with_ids))
+    for source in sources.all():
+        if source.VERSION_OF_RECORD:
+            _batch(source, ledger, _learnt_keys(source, sources, ledger, with_ids))
     progress("lookup", len(with_ids))
     return ledger
 
@@ -126,8 +147,7 @@ def search_and_verify(
     # Links with an identifier that no source knows (an ACL or PMC id) are searched like the others.
     retry = {url for url, outcome in outcomes.items() if _worth_searching(outcome)}
     to_search = [item for item in papers if not _has_lookup_ids(item) or item.link.url in retry]
-    candidates: dict[str, list[Work]] = {item.link.url: [] for item in to_search}
-    choices = _search_all(sources, to_search, candidates, ledger, overrides, progress)
+    choices = _search_all(sources, to_search, ledger, overrides, progress)
     for item in to_search:
         choice = choices[item.link.url]
         if choice.work is None and item.link.url in retry:
@@ -140,63 +160,84 @@ def search_and_verify(
     _complete(outcomes, sources, ledger)
     _refresh_counts(outcomes, sources, ledger)
     for item in items:
-        if item.link.url not in outcomes:
-            outcomes[item.link.url] = Outcome(
+        url = item.link.url
+        if url not in outcomes:
+            outcomes[url] = Outcome(
                 Choice(Resolution("unresolved", "none", 0.0, "listed as a dataset, not a paper"), None, ()),
                 item.match.ids,
             )
+        else:
+            failed = _failed_sources(item, outcomes[url], ledger, sources)
+            if failed:
+                outcomes[url] = replace(outcomes[url], failed=failed)
     return outcomes
+
+
+def _failed_sources(item: Item, outcome: Outcome, ledger: Ledger, sources: Sources) -> frozenset[str]:
+    """The sources whose failure shaped an outcome: a lookup of one of its keys, one of its searches, or the
+    refresh of one of its works' counts could not be done."""
+    failed = {source for source, _why in ledger.searches.get(item.link.url, ())}
+    for source in sources.all():
+        if source.failures:
+            keys = {*source.lookup_keys(item.match.ids), source.record_key(outcome.ids)}
+            keys.update(source.record_key(work.ids) for work in outcome.works)
+            if any(key in source.failures for key in keys if key):
+                failed.add(source.name)
+        if source.counts_failed and any(
+            w.source == source.name and source.count_key(w) in source.counts_failed for w in outcome.works
+        ):
+            failed.add(source.name)
+    return frozenset(failed)
 
 
 # -- identifiers -------------------------------------------------------------------------------------
 
 
 def _has_lookup_ids(item: Item) -> bool:
-    ids = item.match.ids
-    return bool(ids.doi or ids.arxiv or ids.s2 or ids.acl or ids.pmcid or ids.corpus_id is not None)
+    return any(row.source.lookup_keys(item.match.ids) for row in SOURCES)
 
 
-def _link_dois(items: Iterable[Item]) -> list[str]:
-    dois: list[str] = []
-    for item in items:
-        if item.match.ids.doi:
-            dois.append(item.match.ids.doi)
-        if item.match.ids.acl and not item.match.ids.doi:
-            candidate = acl_doi_candidate(item.match.ids.acl)
-            if candidate:
-                dois.append(candidate)
-    return _unique(dois)
-
-
-def _s2_keys(items: Iterable[Item]) -> list[str]:
-    return _unique(key for item in items for key in item.match.ids.s2_keys())
-
-
-def _learnt_dois(ledger: Ledger, items: Iterable[Item]) -> list[str]:
-    """DOIs that S2 knows for papers we looked up by arXiv/ACL/PMC id, not yet asked of Crossref."""
+def _learnt_keys(source: CachedSource, sources: Sources, ledger: Ledger, items: Iterable[Item]) -> list[str]:
+    """Keys (DOIs) that other sources know for papers we looked up by arXiv/ACL/PMC id, not yet asked of
+    this source."""
+    asked = ledger.of(source.name)
     learnt = []
     for item in items:
-        for key in item.match.ids.s2_keys():
-            work = ledger.s2.get(key)
-            if work is not None and work.ids.doi and work.ids.doi not in ledger.crossref:
-                learnt.append(work.ids.doi)
+        for other in sources.all():
+            if other is source:
+                continue
+            said = ledger.of(other.name)
+            for key in other.lookup_keys(item.match.ids):
+                work = said.get(key)
+                if work is not None and (mine := source.record_key(work.ids)) and mine not in asked:
+                    learnt.append(mine)
     return _unique(learnt)
+
+
+def _found(source: CachedSource, ledger: Ledger, ids: Ids) -> Work | None:
+    """The first record the source gave for one of these ids' lookup keys."""
+    said = ledger.of(source.name)
+    return next((work for key in source.lookup_keys(ids) if (work := said.get(key)) is not None), None)
 
 
 def _by_identifier(item: Item, ledger: Ledger, sources: Sources) -> Outcome:
     """Confirm the paper a link's identifiers point at; follow an arXiv preprint to its published version."""
     ids = item.match.ids
-    s2_work = next((ledger.s2[k] for k in ids.s2_keys() if ledger.s2.get(k) is not None), None)
-    cr_doi = ids.doi or (acl_doi_candidate(ids.acl) if ids.acl else None)
-    cr_work = ledger.crossref.get(cr_doi) if cr_doi else None
+    found = {source.name: _found(source, ledger, ids) for source in sources.all()}
+    records = dict(found)
+    for source in sources.all():
+        if not source.VERSION_OF_RECORD or found[source.name] is not None:
+            continue
+        # An arXiv/ACL/PMC link whose paper has a DOI: the version of record, when this source agrees on the title.
+        for other, work in found.items():
+            key = source.record_key(work.ids) if work is not None and other != source.name else None
+            candidate = ledger.of(source.name).get(key) if key else None
+            if candidate is not None and matching.check(item.expect, candidate).passed:
+                records[source.name] = candidate
+                break
+    by_record = [s for s in sources.all() if s.VERSION_OF_RECORD and records[s.name] is not None]
+    primary = records[by_record[0].name] if by_record else next((w for w in records.values() if w), None)
     via = "override" if item.pinned else "link"
-    published: Work | None = None
-    if cr_work is None and s2_work is not None and s2_work.ids.doi:
-        # An arXiv/ACL/PMC link whose paper has a DOI: the version of record, when Crossref agrees on the title.
-        candidate = ledger.crossref.get(s2_work.ids.doi)
-        if candidate is not None and matching.check(item.expect, candidate).passed:
-            published = candidate
-    primary = cr_work or published or s2_work
     if primary is None:
         choice = _unconfirmed(item, ledger, sources)
         if item.pinned:
@@ -205,29 +246,32 @@ def _by_identifier(item: Item, ledger: Ledger, sources: Sources) -> Outcome:
     choice = matching.confirm(item.expect, primary, via)
     if item.pinned and choice.work is not None:
         choice = replace(choice, resolution=replace(choice.resolution, method="override"))
-    works = tuple(w for w in (cr_work or published, s2_work) if w is not None)
+    if choice.work is None:
+        return Outcome(choice, ids)
+    works = tuple(w for w in records.values() if w is not None)
     # Crossref answers an aliased DOI with its canonical record (301): publish the canonical DOI.
-    canonical = Ids(doi=cr_work.ids.doi) if cr_work is not None else Ids()
-    merged = _union(canonical, ids, *(w.ids for w in works)) if choice.work is not None else ids
-    return Outcome(choice, merged, works if choice.work is not None else ())
+    canonical = [Ids(doi=w.ids.doi) for s in sources.all() if s.VERSION_OF_RECORD and (w := found[s.name])]
+    return Outcome(choice, _union(*canonical, ids, *(w.ids for w in works)), works)
 
 
 def _unconfirmed(item: Item, ledger: Ledger, sources: Sources) -> Choice:
     ids = item.match.ids
-    asked_s2 = [k for k in ids.s2_keys() if k in ledger.s2]
-    cr_doi = ids.doi or (acl_doi_candidate(ids.acl) if ids.acl else None)
-    asked_cr = bool(cr_doi and cr_doi in ledger.crossref)
-    if asked_s2 or asked_cr:
+    if any(key in ledger.of(s.name) for s in sources.all() for key in s.lookup_keys(ids)):
         return Choice(
-            Resolution("unresolved", "link", 0.0, "the link's identifier is in neither Crossref nor Semantic Scholar"),
-            None,
-            (),
+            Resolution("unresolved", "link", 0.0, f"the link's identifier is in {_none_of(sources)}"), None, ()
         )
-    why = [sources.crossref.failures.get(cr_doi, "") if cr_doi else ""]
-    why += [sources.semantic_scholar.failures.get(k, "") for k in ids.s2_keys()]
+    why = [source.failures.get(key, "") for source in sources.all() for key in source.lookup_keys(ids)]
     reasons = list(dict.fromkeys(w for w in why if w)) or [_failure_text(ledger, sources) or "no source answered"]
     method = "offline" if sources.offline else "link-unconfirmed"
     return Choice(Resolution("unresolved", method, 0.0, "; ".join(reasons)), None, ())
+
+
+def _none_of(sources: Sources) -> str:
+    """ "neither Crossref nor Semantic Scholar", or "none of A, B, C"."""
+    labels = [source.LABEL for source in sources.all()]
+    if len(labels) == 2:
+        return f"neither {labels[0]} nor {labels[1]}"
+    return "none of " + ", ".join(labels)
 
 
 def _worth_searching(outcome: Outcome) -> bool:
@@ -239,89 +283,114 @@ def _worth_searching(outcome: Outcome) -> bool:
 # -- searching ---------------------------------------------------------------------------------------
 
 
-def _first_source(item: Item) -> str:
-    return CROSSREF if item.match.host in CROSSREF_FIRST else SEMANTIC_SCHOLAR
+def search_order(item: Item, sources: Sources) -> tuple[str, ...]:
+    """The sources to search a link on, best first: those that index its kind of link (SEARCH_FIRST), then
+    the general ones (SEARCH_FIRST None), then the rest; registry order within each."""
+    host = item.match.host
+
+    def rank(source: CachedSource) -> int:
+        if source.SEARCH_FIRST is None:
+            return 1
+        return 0 if host in source.SEARCH_FIRST else 2
+
+    return tuple(s.name for s in sorted(sources.all(), key=rank))
+
+
+class SearchSchedule:
+    """Searches each link on its sources in order until one source's candidates settle it.
+
+    Each source has its own threads (more than its concurrency cap just wait on its pacer). A link whose
+    candidates all fail moves on to its next source at once, without waiting for the rest of the round, so
+    the faster source's second searches overlap the slower source's first ones, and verification runs while
+    other requests are in flight. `step(url, source)` searches one link on one source and says whether the
+    link is settled; one link is never searched on two sources at the same time.
+    """
+
+    def __init__(self, names: Iterable[str], threads: int = SEARCH_THREADS) -> None:
+        self.names = tuple(names)
+        self.threads = threads
+
+    def run(self, plans: Mapping[str, Sequence[str]], step: Callable[[str, str], bool]) -> None:
+        """Run every link's plan (its sources, in order) to its end or until a step settles the link."""
+        done = threading.Condition()
+        running = 0
+        errors: list[BaseException] = []
+        pools = {
+            name: ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix=f"search-{name}")
+            for name in self.names
+        }
+
+        def submit(url: str, plan: Sequence[str], index: int) -> None:
+            nonlocal running
+            with done:
+                running += 1
+            pools[plan[index]].submit(attempt, url, plan, index)
+
+        def attempt(url: str, plan: Sequence[str], index: int) -> None:
+            nonlocal running
+            try:
+                if not step(url, plan[index]) and index + 1 < len(plan):
+                    submit(url, plan, index + 1)  # counted before this attempt ends: `running` never dips to 0
+            except BaseException as exc:
+                with done:
+                    errors.append(exc)
+            finally:
+                with done:
+                    running -= 1
+                    done.notify_all()
+
+        try:
+            for url, plan in plans.items():
+                if plan:
+                    submit(url, plan, 0)
+            with done:
+                done.wait_for(lambda: running == 0)
+        finally:
+            for pool in pools.values():
+                pool.shutdown(wait=True, cancel_futures=True)
+        if errors:
+            raise errors[0]
 
 
 def _search_all(
     sources: Sources,
     items: Sequence[Item],
-    candidates: dict[str, list[Work]],
     ledger: Ledger,
     overrides: Overrides,
     progress: Progress,
 ) -> dict[str, Choice]:
-    """Search each item on its first source; one whose candidates all fail goes on to the other source at once.
-
-    Each source has its own threads (more than its concurrency cap just wait on its pacer). A link sent on does
-    not wait for the rest of the first round, so the faster source's second searches overlap the slower
-    source's first ones, and verification runs while other requests are in flight. The choices by link url.
-    """
+    """Search each item on its sources in order (SearchSchedule); the choices by link url."""
+    by_url = {item.link.url: item for item in items}
+    candidates: dict[str, list[Work]] = {url: [] for url in by_url}
     choices: dict[str, Choice] = {}
-    futures: list[Future[None]] = []
-    lock = threading.Lock()
-    pools = {
-        name: ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix=f"search-{name}")
-        for name in (CROSSREF, SEMANTIC_SCHOLAR)
-    }
 
-    def run(item: Item, source: str, second: bool) -> None:
-        _search_one(sources, source, item, candidates, ledger, overrides)
+    def step(url: str, name: str) -> bool:
+        item = by_url[url]
+        candidates[url].extend(_search_one(sources[name], item, ledger, overrides))
         progress("search", 0)
-        choice = _choose(item, candidates[item.link.url])
-        with lock:
-            choices[item.link.url] = choice
-            if choice.work is None and not second:
-                other = SEMANTIC_SCHOLAR if source == CROSSREF else CROSSREF
-                futures.append(pools[other].submit(run, item, other, True))
-                return
-        candidates[item.link.url].clear()  # settled: the rejected records need not stay (100k links: ~1 GB)
+        choice = choices[url] = _choose(item, candidates[url])
+        return choice.work is not None
 
-    try:
-        with lock:
-            for item in items:
-                futures.append(pools[_first_source(item)].submit(run, item, _first_source(item), False))
-        waited = 0
-        while True:
-            with lock:
-                if waited == len(futures):
-                    break
-                future = futures[waited]
-            future.result()  # a second search is queued before its first one's future completes
-            waited += 1
-    finally:
-        for pool in pools.values():
-            pool.shutdown(wait=True, cancel_futures=True)
+    plans = {item.link.url: search_order(item, sources) for item in items}
+    SearchSchedule(s.name for s in sources.all()).run(plans, step)
+    candidates.clear()  # the rejected records need not stay (a long list: hundreds of MB)
     return choices
 
 
-def _search_one(
-    sources: Sources,
-    source: str,
-    item: Item,
-    candidates: dict[str, list[Work]],
-    ledger: Ledger,
-    overrides: Overrides,
-) -> None:
-    """Search one item on one source; its candidates are appended."""
+def _search_one(source: CachedSource, item: Item, ledger: Ledger, overrides: Overrides) -> list[Work]:
+    """The candidates one source offers for one item (none when it fails, which the ledger notes)."""
     query = SearchQuery(item.expect.title, item.expect.year, item.expect.authors, item.expect.venue)
+
+    def good_enough(work: Work) -> bool:
+        return not matching.is_preprint_record(work) and matching.check(item.expect, work).passed
+
     try:
-        if source == CROSSREF:
-            found = list(sources.crossref.search(query))
-        else:
-            match = sources.semantic_scholar.match(query)
-            found = [match] if match is not None else []
-            if match is None or matching.is_preprint_record(match) or not matching.check(item.expect, match).passed:
-                # search/match answers with its single best title: often a same-titled other paper, or the
-                # preprint of a paper whose version of record exists; the relevance search's hits hold it.
-                found += sources.semantic_scholar.search(query, limit=S2_SEARCH_LIMIT)
+        found = source.candidates(query, good_enough)
     except SourceError as exc:
-        ledger.failed(source, exc)
-        ledger.search_failed(item.link.url, exc)
-        found = []
-    kept = [w for w in found if not overrides.is_rejected(item.link.url, w)]
-    with ledger.lock:
-        candidates[item.link.url].extend(kept)
+        ledger.failed(source.name, exc)
+        ledger.search_failed(item.link.url, source.name, exc)
+        return []
+    return [w for w in found if not overrides.is_rejected(item.link.url, w)]
 
 
 def _choose(item: Item, found: Sequence[Work]) -> Choice:
@@ -341,7 +410,7 @@ def _consistent_with_link(item: Item, work: Work) -> bool:
 def _with_failures(choice: Choice, ledger: Ledger, url: str) -> Choice:
     own = ledger.searches.get(url)
     if own:  # a search for this link failed: whatever the other source offered, say so
-        failures = "; ".join(dict.fromkeys(own))
+        failures = "; ".join(dict.fromkeys(why for _source, why in own))
         return replace(choice, resolution=replace(choice.resolution, reason=f"{choice.resolution.reason} ({failures})"))
     if not ledger.failures or choice.resolution.reason not in ("no candidate found", ""):
         return choice
@@ -351,7 +420,7 @@ def _with_failures(choice: Choice, ledger: Ledger, url: str) -> Choice:
 
 def _failure_text(ledger: Ledger, sources: Sources) -> str:
     if sources.offline:
-        return "offline: not in the cache"
+        return OFFLINE_REASON
     degraded = {**ledger.failures, **sources.degraded()}
     return "; ".join(text for _name, text in sorted(degraded.items()))
 
@@ -360,54 +429,42 @@ def _failure_text(ledger: Ledger, sources: Sources) -> str:
 
 
 def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) -> None:
-    """Fetch the other source's record of every resolved paper in batches; agreement raises confidence.
+    """Fetch the other sources' records of every resolved paper in batches; agreement raises confidence.
 
     A paper found by search is also looked up by its own id: free while the search's cached counts are fresh,
     one batched counts refresh once they are stale (the nightly run; a cached search keeps its counts 30 days).
     """
-    need_s2 = _unique(
-        key
-        for o in outcomes.values()
-        if o.choice.work is not None and not _has_source(o, SEMANTIC_SCHOLAR)
-        for key in o.ids.s2_keys()[:1]
-    )
-    need_cr = _unique(
-        o.ids.doi
-        for o in outcomes.values()
-        if o.choice.work is not None and o.ids.doi and not _has_source(o, CROSSREF) and o.ids.doi not in ledger.crossref
-    )
-    searched = [o.choice.work for o in outcomes.values() if o.choice.work is not None and not o.works]
-    need_s2 = _unique([*need_s2, *(w.ids.s2 for w in searched if w.source == SEMANTIC_SCHOLAR and w.ids.s2)])
-    need_cr = _unique([*need_cr, *(w.ids.doi for w in searched if w.source == CROSSREF and w.ids.doi)])
-    _parallel(lambda: _batch_crossref(sources, ledger, need_cr), lambda: _batch_s2(sources, ledger, need_s2))
+    resolved = [o for o in outcomes.values() if o.choice.work is not None]
+    searched = [o.choice.work for o in resolved if o.choice.work is not None and not o.works]
+    need: dict[str, list[str]] = {}
+    for source in sources.all():
+        keys = [source.record_key(o.ids) for o in resolved if not _has_source(o, source.name)]
+        keys += [source.count_key(w) for w in searched if w.source == source.name]
+        need[source.name] = _unique(k for k in keys if k)
+    _each_source(sources, lambda source: _batch(source, ledger, need[source.name]))
     for url, outcome in outcomes.items():
         chosen = outcome.choice.work
         if chosen is None:
             continue
-        if not outcome.works:  # found by search: the chosen record comes first, the other source's joins it
-            outcome.works = (_with_counts(chosen, ledger),)
-            if outcome.works[0] is not chosen:  # one record, not the search hit beside its copy with counts
-                chosen = outcome.works[0]
-                outcome.choice = replace(outcome.choice, work=chosen)
-        extra: list[Work] = []
-        if not _has_source(outcome, SEMANTIC_SCHOLAR):
-            extra += [w for k in outcome.ids.s2_keys()[:1] if (w := ledger.s2.get(k)) is not None]
-        if not _has_source(outcome, CROSSREF) and outcome.ids.doi:
-            extra += [w for w in (ledger.crossref.get(outcome.ids.doi),) if w is not None]
-        for work in extra:
-            if _same_paper(chosen, work):
-                outcome.works = (*outcome.works, work)
-                outcome.ids = _union(outcome.ids, work.ids)
-                outcome.choice = _agreed(outcome.choice, work.source)
-        outcomes[url] = outcome
+        choice, works, ids = outcome.choice, outcome.works, outcome.ids
+        if not works:  # found by search: the chosen record comes first, the other sources' join it
+            works = (_with_counts(chosen, sources, ledger),)
+            if works[0] is not chosen:  # one record, not the search hit beside its copy with counts
+                chosen = works[0]
+                choice = replace(choice, work=chosen)
+        for source in sources.all():
+            key = source.record_key(ids) if not _has_source(outcome, source.name) else None
+            work = ledger.of(source.name).get(key) if key else None
+            if work is not None and _same_paper(chosen, work):
+                works = (*works, work)
+                ids = _union(ids, work.ids)
+                choice = _agreed(choice, work.source)
+        outcomes[url] = replace(outcome, choice=choice, works=works, ids=ids)
 
 
-def _with_counts(work: Work, ledger: Ledger) -> Work:
+def _with_counts(work: Work, sources: Sources, ledger: Ledger) -> Work:
     """A searched record with the citation counts of its looked-up record (refreshed when stale)."""
-    if work.source == SEMANTIC_SCHOLAR:
-        record = ledger.s2.get(work.ids.s2 or "")
-    else:
-        record = ledger.crossref.get(work.ids.doi or "")
+    record = ledger.of(work.source).get(sources[work.source].count_key(work))
     if record is None or record.counts_fetched is None:
         return work
     return replace(
@@ -418,60 +475,50 @@ def _with_counts(work: Work, ledger: Ledger) -> Work:
     )
 
 
-def _refresh_counts(outcomes: Mapping[str, Outcome], sources: Sources, ledger: Ledger) -> None:
+def _refresh_counts(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) -> None:
     """Expired citation counts of the published papers only, in one batched pass per source (the nightly run).
 
     Lookups leave them waiting, so a link looked up in both stages, or a paper that ends up unpublished, costs
     no refresh of its own: one S2 batch per 500 papers and one Crossref request per 100 DOIs. Each batch's
     records replace the outcomes' works as it comes in; the ledger's records are let go first, so that a
-    paper's old and refreshed records are never all held at once (100k links: ~90 MB).
+    paper's old and refreshed records are never all held at once.
     """
-    holders: dict[str, dict[str, Outcome | list[Outcome]]] = {CROSSREF: {}, SEMANTIC_SCHOLAR: {}}
-    for outcome in outcomes.values():
+    holders: dict[str, dict[str, tuple[str, ...]]] = {source.name: {} for source in sources.all()}  # → key → urls
+    for url, outcome in outcomes.items():
         if outcome.choice.work is not None:
             for work in outcome.works:
-                key = _count_key(work)
-                if key and work.source in holders:
-                    held = holders[work.source].setdefault(key, outcome)
-                    if held is not outcome:  # a paper listed under several links (rare): a list
-                        holders[work.source][key] = [*(held if isinstance(held, list) else [held]), outcome]
-    dois, s2_ids = list(holders[CROSSREF]), list(holders[SEMANTIC_SCHOLAR])
-    if not (s2_ids or dois):
+                if work.source in holders and (key := sources[work.source].count_key(work)):
+                    held = holders[work.source].get(key, ())
+                    if url not in held:
+                        holders[work.source][key] = (*held, url)
+    if not any(holders.values()):
         return
-    with ledger.lock:
-        ledger.crossref.clear()
-        ledger.s2.clear()
+    ledger.clear()
     lock = threading.Lock()
 
     def apply(source: str) -> Callable[[Mapping[str, Work]], None]:
+        count_key = sources[source].count_key
+
         def on_batch(fresh: Mapping[str, Work]) -> None:
             with lock:
-                for given, record in fresh.items():
-                    key = given.lower() if source == CROSSREF else given
-                    held = holders[source].pop(key, [])
-                    for outcome in held if isinstance(held, list) else [held]:
-                        before = outcome.works
-                        outcome.works = tuple(_counts_from(w, source, key, record) for w in before)
-                        for old, new in zip(before, outcome.works, strict=True):
-                            if outcome.choice.work is old and new is not old:  # not the old record beside the new
-                                outcome.choice = replace(outcome.choice, work=new)
+                for key, record in fresh.items():
+                    for url in holders[source].pop(key, ()):
+                        outcome = outcomes[url]
+                        works = tuple(_counts_from(w, count_key, key, record) for w in outcome.works)
+                        choice = outcome.choice
+                        for old, new in zip(outcome.works, works, strict=True):
+                            if choice.work is old and new is not old:  # not the old record beside the new
+                                choice = replace(choice, work=new)
+                        outcomes[url] = replace(outcome, works=works, choice=choice)
 
         return on_batch
 
-    _parallel(
-        lambda: sources.crossref.refresh_counts(dois, apply(CROSSREF)),
-        lambda: sources.semantic_scholar.refresh_counts(s2_ids, apply(SEMANTIC_SCHOLAR)),
-    )
+    _each_source(sources, lambda source: source.refresh_counts(list(holders[source.name]), apply(source.name)))
 
 
-def _count_key(work: Work) -> str:
-    """The key a work's counts are refreshed under: S2 paperId, or lowercased DOI (Crossref)."""
-    return (work.ids.s2 if work.source == SEMANTIC_SCHOLAR else (work.ids.doi or "").lower()) or ""
-
-
-def _counts_from(work: Work, source: str, key: str, record: Work) -> Work:
-    """The work with the refreshed record's counts, when it is that source's work under that key (`_count_key`)."""
-    if work.source != source or _count_key(work) != key:
+def _counts_from(work: Work, count_key: Callable[[Work], str], key: str, record: Work) -> Work:
+    """The work with the refreshed record's counts, when it is that source's work under that key."""
+    if work.source != record.source or count_key(work) != key:
         return work
     updated = replace(
         work,
@@ -479,8 +526,8 @@ def _counts_from(work: Work, source: str, key: str, record: Work) -> Work:
         influential_citation_count=record.influential_citation_count,
         counts_fetched=record.counts_fetched,
     )
-    # Most works are the very record the source refreshed: one object for both (100k links: a copy less
-    # of every published Work at the search stage's peak).
+    # Most works are the very record the source refreshed: one object for both (a copy less of every
+    # published Work at the search stage's peak).
     return record if updated == record else updated
 
 
@@ -509,36 +556,24 @@ def _agreed(choice: Choice, source: str) -> Choice:
 # -- batches -----------------------------------------------------------------------------------------
 
 
-def _batch_crossref(sources: Sources, ledger: Ledger, dois: Sequence[str]) -> None:
-    todo = [d for d in dois if d not in ledger.crossref]
+def _batch(source: CachedSource, ledger: Ledger, keys: Sequence[str]) -> None:
+    said = ledger.of(source.name)
+    todo = [k for k in keys if k not in said]
     if not todo:
         return
     try:
-        found = sources.crossref.lookup(todo, refresh_counts=False)
+        found = source.lookup(todo, refresh_counts=False)
     except SourceError as exc:
-        ledger.failed(CROSSREF, exc)
+        ledger.failed(source.name, exc)
         return
     with ledger.lock:
-        ledger.crossref.update(found)
+        said.update(found)
 
 
-def _batch_s2(sources: Sources, ledger: Ledger, keys: Sequence[str]) -> None:
-    todo = [k for k in keys if k not in ledger.s2]
-    if not todo:
-        return
-    try:
-        found = sources.semantic_scholar.lookup(todo, refresh_counts=False)
-    except SourceError as exc:
-        ledger.failed(SEMANTIC_SCHOLAR, exc)
-        return
-    with ledger.lock:
-        ledger.s2.update(found)
-
-
-def _parallel(*jobs: Callable[[], object]) -> None:
-    """Run one job per source at the same time; each source paces itself."""
-    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="source") as pool:
-        for future in [pool.submit(job) for job in jobs]:
+def _each_source(sources: Sources, job: Callable[[CachedSource], object]) -> None:
+    """Run the job for every source at the same time; each source paces itself."""
+    with ThreadPoolExecutor(max_workers=len(sources.all()), thread_name_prefix="source") as pool:
+        for future in [pool.submit(job, source) for source in sources.all()]:
             future.result()
 
 

@@ -41,7 +41,7 @@ def opened(settings: Settings, transport: httpx.BaseTransport | None, cache=None
 
 def test_registry_names_are_unique_and_match_the_model():
     """Each registered source has a unique name, the one Work.source carries."""
-    assert [cls.name for cls in SOURCES] == ["crossref", "semantic_scholar"]
+    assert [row.source.name for row in SOURCES] == ["crossref", "semantic_scholar"]
 
 
 def test_every_source_satisfies_the_protocol():
@@ -49,7 +49,7 @@ def test_every_source_satisfies_the_protocol():
     with opened(Settings(), httpx.MockTransport(lambda r: httpx.Response(500))) as sources:
         for source in sources.all():
             assert isinstance(source, Source)
-            assert type(source) in SOURCES
+            assert type(source) in {row.source for row in SOURCES}
 
 
 def test_search_query_is_a_frozen_value():
@@ -65,8 +65,8 @@ def test_headers_per_source():
     crossref, s2, transport = fakes()
     settings = Settings(mailto="team@example.org", s2_api_key=SENTINEL)
     with opened(settings, transport) as sources:
-        assert all(sources.crossref.lookup(DOIS).values())
-        assert sources.semantic_scholar.lookup(["ARXIV:2312.07559"])["ARXIV:2312.07559"]
+        assert all(sources["crossref"].lookup(DOIS).values())
+        assert sources["semantic_scholar"].lookup(["ARXIV:2312.07559"])["ARXIV:2312.07559"]
     for request in crossref.requests:
         assert "mailto:team@example.org" in request.headers["user-agent"] and "x-api-key" not in request.headers
     for request in s2.requests:
@@ -78,7 +78,7 @@ def test_no_key_means_no_header():
     """Without AVENRICH_S2_API_KEY no x-api-key header is sent."""
     _, s2, transport = fakes()
     with opened(Settings(), transport) as sources:
-        sources.semantic_scholar.lookup(["ARXIV:2312.07559"])
+        sources["semantic_scholar"].lookup(["ARXIV:2312.07559"])
     assert "x-api-key" not in s2.requests[0].headers
 
 
@@ -97,8 +97,8 @@ def test_stats_are_shared_and_per_source():
     """One RequestStats counts both sources by endpoint."""
     _, _, transport = fakes()
     with opened(Settings(), transport) as sources:
-        sources.crossref.lookup(DOIS)
-        sources.semantic_scholar.lookup(["ARXIV:2312.07559"])
+        sources["crossref"].lookup(DOIS)
+        sources["semantic_scholar"].lookup(["ARXIV:2312.07559"])
         totals = sources.stats.totals()
     assert totals["crossref"]["requests"] == 1 and totals["semantic_scholar"]["requests"] == 1
 
@@ -108,14 +108,14 @@ def test_forget_drops_the_memoised_works_and_the_cache_still_answers():
     asking again is served from the cache, not the network."""
     _, _, transport = fakes()
     with opened(Settings(), transport) as sources:
-        first = sources.crossref.lookup(DOIS)
-        s2_first = sources.semantic_scholar.lookup(["ARXIV:2312.07559"])
+        first = sources["crossref"].lookup(DOIS)
+        s2_first = sources["semantic_scholar"].lookup(["ARXIV:2312.07559"])
         memos = [source._memo for source in sources.all()]
         assert all(memos)
         sources.forget()
         assert memos == [{}, {}] and [s._pending for s in sources.all()] == [{}, {}]
-        assert sources.crossref.lookup(DOIS) == first
-        assert sources.semantic_scholar.lookup(["ARXIV:2312.07559"]) == s2_first
+        assert sources["crossref"].lookup(DOIS) == first
+        assert sources["semantic_scholar"].lookup(["ARXIV:2312.07559"]) == s2_first
         assert sources.stats.totals()["crossref"]["requests"] == 1
         assert sources.stats.totals()["semantic_scholar"]["requests"] == 1
 
@@ -126,8 +126,8 @@ def test_degraded_names_the_unreachable_source():
     crossref.down = httpx.ConnectError("[Errno 111] Connection refused")
     with opened(Settings(), transport) as sources:
         assert sources.degraded() == {}
-        sources.crossref.lookup(DOIS)
-        assert sources.semantic_scholar.lookup(["ARXIV:2312.07559"])
+        sources["crossref"].lookup(DOIS)
+        assert sources["semantic_scholar"].lookup(["ARXIV:2312.07559"])
         assert sources.degraded() == {
             "crossref": "crossref unreachable (connection refused): skipped for the rest of this run"
         }
@@ -138,14 +138,14 @@ def test_offline_has_no_clients_and_reads_the_cache():
     _, _, transport = fakes()
     cache = MemoryJsonCache()
     with opened(Settings(), transport, cache) as online:
-        online.crossref.lookup(DOIS)
+        online["crossref"].lookup(DOIS)
     with opened(Settings(offline=True), transport, cache) as offline:
         assert offline.clients == ()
-        assert set(offline.crossref.lookup([*DOIS, "10.1/unseen"])) == set(DOIS)
-        assert offline.crossref.failures == {"10.1/unseen": "offline: not in the cache"}
+        assert set(offline["crossref"].lookup([*DOIS, "10.1/unseen"])) == set(DOIS)
+        assert offline["crossref"].failures == {"10.1/unseen": "offline: not in the cache"}
         assert set(offline.degraded()) == {"crossref", "semantic_scholar"}
         with pytest.raises(SourceUnavailable):
-            offline.semantic_scholar.match(SearchQuery("Attention is All you Need"))
+            offline["semantic_scholar"].match(SearchQuery("Attention is All you Need"))
 
 
 def closed_port() -> int:
@@ -161,11 +161,11 @@ def test_real_connection_refused_is_given_up_in_moments():
     settings = Settings(crossref_url=f"http://127.0.0.1:{port}", s2_url=f"http://127.0.0.1:{port}/graph/v1")
     started = time.monotonic()
     with open_sources(settings, MemoryJsonCache()) as sources:
-        assert sources.crossref.lookup([f"10.1/{n}" for n in range(200)]) == {}
-        assert sources.semantic_scholar.lookup([f"CorpusId:{n}" for n in range(200)]) == {}
+        assert sources["crossref"].lookup([f"10.1/{n}" for n in range(200)]) == {}
+        assert sources["semantic_scholar"].lookup([f"CorpusId:{n}" for n in range(200)]) == {}
         for _ in range(20):
             with pytest.raises(SourceUnavailable):
-                sources.crossref.search(SearchQuery("A title"))
+                sources["crossref"].search(SearchQuery("A title"))
         degraded = sources.degraded()
     assert time.monotonic() - started < 5.0
     assert degraded["crossref"].startswith("crossref unreachable (connection refused)")

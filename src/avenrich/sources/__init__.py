@@ -1,5 +1,7 @@
-"""The sources of metadata (core seam): SearchQuery, the Source protocol, the SOURCES registry, and
-open_sources(), which builds every source with its own paced, retried client and one shared RequestStats.
+"""The sources of metadata (core seam): the Source protocol, the SOURCES registry, and open_sources(), which
+builds every registered source with its own paced, retried client and one shared RequestStats.
+
+Adding a source: a module beside this one with a CachedSource subclass, and one row in SOURCES.
 """
 
 from __future__ import annotations
@@ -15,36 +17,40 @@ import httpx
 from avenrich.cache import JsonCache
 from avenrich.config import Limits, Settings
 from avenrich.model import Work
-
-# The source modules import SearchQuery only for type checking, so importing them here is not circular.
+from avenrich.sources.base import OFFLINE_REASON, CachedSource, GoodEnough, OnBatch, SearchQuery
 from avenrich.sources.crossref import CrossrefSource
-from avenrich.sources.http import OnBatch, RequestStats, RetryPolicy, SourceClient, make_client
+from avenrich.sources.http import RequestStats, RetryPolicy, SourceClient, make_client
 from avenrich.sources.pacing import Pacer
 from avenrich.sources.semantic_scholar import SemanticScholarSource
 
-
-@dataclass(frozen=True, slots=True)
-class SearchQuery:
-    """What the list says of a paper that has no usable identifier: the question for a title search."""
-
-    title: str
-    year: int | None = None
-    authors: tuple[str, ...] = ()
-    venue: str | None = None
+__all__ = [
+    "OFFLINE_REASON",
+    "SOURCES",
+    "CachedSource",
+    "GoodEnough",
+    "OnBatch",
+    "Registered",
+    "SearchQuery",
+    "Source",
+    "Sources",
+    "open_sources",
+    "today_iso",
+]
 
 
 @runtime_checkable
 class Source(Protocol):
-    """A metadata source: lookups by identifier (batched, cached) and title search.
+    """A metadata source: lookups by identifier (batched, cached), counts refreshes and title search.
 
     `lookup` maps each input key to a Work, None (the source has no such record) or leaves it out
-    (unknown: the reason is in `failures[key]`); it never raises SourceError. `search` raises
-    SourceError / SourceUnavailable when it cannot answer.
+    (unknown: the reason is in `failures[key]`); it never raises SourceError. `candidates` raises
+    SourceError / SourceUnavailable when it cannot answer. CachedSource (sources/base.py) implements it.
     """
 
     name: str
     errors: list[str]
     failures: dict[str, str]
+    counts_failed: set[str]
 
     def lookup(self, keys: Sequence[str], *, refresh_counts: bool = True) -> dict[str, Work | None]: ...
 
@@ -52,15 +58,29 @@ class Source(Protocol):
 
     def refresh_counts(self, ids: Iterable[str], on_batch: OnBatch | None = None) -> dict[str, Work]: ...
 
-    def search(self, query: SearchQuery) -> list[Work]: ...
+    def candidates(self, query: SearchQuery, good_enough: GoodEnough) -> list[Work]: ...
 
 
-SOURCES: tuple[type[CrossrefSource] | type[SemanticScholarSource], ...] = (
-    CrossrefSource,
-    SemanticScholarSource,
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """One row of the registry: a source class and where its settings say to reach it."""
+
+    source: type[CachedSource]
+    url: Callable[[Settings], str]
+    limits: Callable[[Settings], Limits]
+    headers: Callable[[Settings], dict[str, str]] = lambda _settings: {}
+
+
+# Every source, in order of precedence (resolution asks them in this order, the first that answers leads).
+SOURCES: tuple[Registered, ...] = (
+    Registered(CrossrefSource, lambda s: s.crossref_url, lambda s: s.crossref_limits),
+    Registered(
+        SemanticScholarSource,
+        lambda s: s.s2_url,
+        lambda s: s.s2_limits,
+        lambda s: {"x-api-key": s.s2_api_key} if s.s2_api_key else {},
+    ),
 )
-
-OFFLINE_REASON = "offline: answers come from the cache only"
 
 
 def today_iso() -> str:
@@ -70,17 +90,23 @@ def today_iso() -> str:
 
 @dataclass
 class Sources:
-    """The sources of one run, their shared request counters, and the HTTP clients to close."""
+    """The sources of one run (registry order), their shared request counters, and the HTTP clients to close."""
 
-    crossref: CrossrefSource
-    semantic_scholar: SemanticScholarSource
+    sources: tuple[CachedSource, ...]
     stats: RequestStats
     offline: bool = False
     clients: tuple[SourceClient, ...] = field(default=(), repr=False)
 
-    def all(self) -> tuple[CrossrefSource | SemanticScholarSource, ...]:
+    def all(self) -> tuple[CachedSource, ...]:
         """Every source, in registry order."""
-        return (self.crossref, self.semantic_scholar)
+        return self.sources
+
+    def __getitem__(self, name: str) -> CachedSource:
+        """The source of this name."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
 
     def degraded(self) -> dict[str, str]:
         """Source name → why it could not be asked during the run (unreachable, or offline)."""
@@ -115,39 +141,31 @@ def open_sources(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Sources:
-    """Both sources for one run. With settings.offline there are no clients: everything comes from the cache.
+    """Every registered source for one run. With settings.offline there are no clients: all comes from the cache.
 
     `policy`, `clock` and `sleep` exist for tests (zero waits); production passes none of them.
     """
     stats = RequestStats()
     if settings.offline:
-        return Sources(
-            crossref=CrossrefSource(None, cache, offline=True, today=today, stats=stats),
-            semantic_scholar=SemanticScholarSource(None, cache, offline=True, today=today, stats=stats),
-            stats=stats,
-            offline=True,
-        )
+        offline = tuple(row.source(None, cache, offline=True, today=today, stats=stats) for row in SOURCES)
+        return Sources(offline, stats, offline=True)
     retry = policy or RetryPolicy.from_settings(settings)
-
-    def client(name: str, url: str, limits: Limits, headers: dict[str, str]) -> SourceClient:
-        return SourceClient(
-            name,
-            url,
+    clients = tuple(
+        SourceClient(
+            row.source.name,
+            row.url(settings),
             make_client(settings, transport),
-            Pacer(limits, clock=clock, sleep=sleep),
+            Pacer(row.limits(settings), clock=clock, sleep=sleep),
             retry,
             stats,
-            headers,
+            row.headers(settings),
             settings.secrets(),
             unreachable_after=settings.unreachable_after,
         )
-
-    s2_headers = {"x-api-key": settings.s2_api_key} if settings.s2_api_key else {}
-    crossref = client(CrossrefSource.name, settings.crossref_url, settings.crossref_limits, {})
-    s2 = client(SemanticScholarSource.name, settings.s2_url, settings.s2_limits, s2_headers)
-    return Sources(
-        crossref=CrossrefSource(crossref, cache, offline=False, today=today, stats=stats),
-        semantic_scholar=SemanticScholarSource(s2, cache, offline=False, today=today, stats=stats),
-        stats=stats,
-        clients=(crossref, s2),
+        for row in SOURCES
     )
+    sources = tuple(
+        row.source(client, cache, offline=False, today=today, stats=stats)
+        for row, client in zip(SOURCES, clients, strict=True)
+    )
+    return Sources(sources, stats, clients=clients)

@@ -4,29 +4,21 @@ lookups by DOI (`filter=doi:A,doi:B…`), nightly citation-count refreshes and b
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from avenrich.cache import (
-    COUNTS_TTL,
-    METADATA_TTL,
-    NO_HIT_SEARCH_TTL,
-    NOT_FOUND_TTL,
-    SEARCH_TTL,
-    JsonCache,
-    key_for,
-)
+from avenrich.cache import NOT_FOUND_TTL, key_for
 from avenrich.errors import SourceError, SourceUnavailable
+from avenrich.identifiers import acl_doi_candidate
 from avenrich.model import CROSSREF, Author, Ids, Work
-from avenrich.sources.http import OnBatch, Reply, RequestStats, SourceClient
+from avenrich.sources.base import CachedSource, GoodEnough, SearchQuery
+from avenrich.sources.http import Reply, SourceClient
 from avenrich.text import clean_markup
-
-if TYPE_CHECKING:
-    from avenrich.sources import SearchQuery
 
 log = logging.getLogger("avenrich.sources")
 
@@ -64,7 +56,6 @@ _EXTRA_KEPT = ("subtype",)
 
 # DataCite prefixes: Crossref answers 404 for these, so asking is a wasted request (arXiv, Zenodo, figshare).
 DATACITE_PREFIXES = ("10.48550/", "10.5281/", "10.6084/")
-OFFLINE_REASON = "offline: not in the cache"
 
 # -- pure builders -----------------------------------------------------------------------------------
 
@@ -355,123 +346,70 @@ def is_not_found(reply: Reply) -> bool:
 # -- the source ---------------------------------------------------------------------------------------
 
 
-class CrossrefSource:
-    """Crossref lookups by DOI and bibliographic searches, cached; offline reads only the cache.
-
-    Failures are data: `lookup` never raises SourceError. A DOI missing from its result is unknown and
-    `failures[doi]` says why (source failed or unavailable, offline cache miss); None means Crossref does
-    not have it. `search` raises SourceError / SourceUnavailable (offline cache miss included), since one
-    question has one answer. `errors` lists each distinct failure message once.
-    """
+class CrossrefSource(CachedSource):
+    """Crossref lookups by DOI (`filter=doi:A,doi:B…`, then `/works/{doi}` for the rest) and bibliographic
+    searches, cached; offline reads only the cache. The shared behaviour is CachedSource's."""
 
     name = NAME
+    LABEL = "Crossref"
+    RECORD_KIND = "work"
+    LOOKUP_ENDPOINT = "works/filter"
+    # Crossref indexes the publishers' versions of record (IEEE for CVF papers, Springer for ECCV, ACM, AAAI,
+    # ISCA) and allows 3 list requests/s: search it first for these link kinds.
+    SEARCH_FIRST = frozenset({"ieee", "cvf", "ecva", "aaai", "acm", "springer", "wiley", "isca", "doi", "acl", "pmc"})
+    VERSION_OF_RECORD = True
 
-    def __init__(
-        self,
-        client: SourceClient | None,
-        cache: JsonCache,
-        *,
-        offline: bool,
-        today: Callable[[], str],
-        stats: RequestStats | None = None,
-    ) -> None:
-        self.client = client
-        self.cache = cache
-        self.offline = offline or client is None
-        self.today = today
-        self.stats = stats or (client.stats if client else RequestStats())
-        self.errors: list[str] = []
-        self.failures: dict[str, str] = {}
-        self._memo: dict[str, Work | None] = {}
-        self._pending: dict[str, Work] = {}  # DOI → cached Work (also in _memo) whose counts wait for refresh_counts
+    @staticmethod
+    def normalise_key(key: str) -> str:
+        return key.strip().lower()
 
-    def forget(self) -> None:
-        """Drop the Works memoised during the run (the run has what it publishes; at 100k links they are
-        hundreds of MB); later calls ask the cache again."""
-        self._memo.clear()
-        self._pending.clear()
+    @staticmethod
+    def lookup_keys(ids: Ids) -> tuple[str, ...]:
+        """The link's DOI, or the DOI the ACL Anthology gives its id."""
+        if ids.doi:
+            return (ids.doi,)
+        candidate = acl_doi_candidate(ids.acl) if ids.acl else None
+        return (candidate,) if candidate else ()
+
+    @staticmethod
+    def record_key(ids: Ids) -> str | None:
+        return ids.doi
+
+    @staticmethod
+    def count_key(work: Work) -> str:
+        return (work.ids.doi or "").lower()
+
+    parse_item = staticmethod(parse_work)
+    cached_item = staticmethod(prune_item)
+
+    @staticmethod
+    def counts_entry(work: Work) -> dict[str, Any]:
+        return {"count": work.citation_count}
+
+    @staticmethod
+    def with_counts(work: Work, counts: Mapping[str, Any] | None) -> Work:
+        """The Work with the counts of a counts entry ({"count", "fetched"}), or as it is when there is none."""
+        if counts is None:
+            return work
+        count = counts.get("count")
+        return dataclasses.replace(
+            work,
+            citation_count=count if isinstance(count, int) else None,
+            counts_fetched=str(counts.get("fetched") or "") or None,
+        )
+
+    def answer_key(self, key: str, norm: str) -> str:
+        return norm  # Works by lowercased DOI
+
+    def known_missing(self, norm: str) -> bool:
+        return norm.startswith(DATACITE_PREFIXES)
 
     # -- lookup ---------------------------------------------------------------------------------------
 
-    def lookup(self, dois: Sequence[str], *, refresh_counts: bool = True) -> dict[str, Work | None]:
-        """Works by lowercased DOI: Work, None (Crossref has no such DOI), or absent (unknown).
-
-        A cached record whose counts have expired gets them refreshed in counts-only batches; with
-        refresh_counts=False it comes back with its last counts and waits for `refresh_counts(dois)`, so a
-        run refreshes only the papers it publishes, all in one pass.
-        """
-        result: dict[str, Work | None] = {}
-        to_fetch: list[str] = []
-        stale: list[tuple[str, Work]] = []
-        for doi in dict.fromkeys(d.strip().lower() for d in dois if d and d.strip()):
-            if doi in self._memo:
-                result[doi] = self._memo[doi]
-            elif doi in self.failures:
-                continue
-            elif doi.startswith(DATACITE_PREFIXES):
-                result[doi] = self._memo[doi] = None
-            else:
-                self._from_cache(doi, result, to_fetch, stale)
-        if self.offline or self.client is None:
-            for doi in to_fetch:
-                self._fail([doi], OFFLINE_REASON)
-            for doi, work in stale:
-                result[doi] = self._memo[doi] = work
-            return result
-        result.update(self._fetch(self.client, to_fetch))
-        if refresh_counts:
-            result.update(self._refresh_counts(self.client, stale))
-        else:
-            for doi, work in stale:
-                result[doi] = self._memo[doi] = self._pending[doi] = work
-        return result
-
-    def refresh_counts(self, dois: Iterable[str], on_batch: OnBatch | None = None) -> dict[str, Work]:
-        """Refresh the counts that `lookup(..., refresh_counts=False)` left waiting, for these (canonical) DOIs.
-
-        Counts-only batches of COUNTS_BATCH_SIZE; the refreshed Works by canonical DOI, each batch's also given
-        to `on_batch` as soon as it is in (so a caller can let go of the Works they replace). A failure keeps
-        the last counts (the Works lookup returned stand).
-        """
-        wanted = {d.lower() for d in dois}
-        todo = [(doi, work) for doi, work in self._pending.items() if doi in wanted or (work.ids.doi or doi) in wanted]
-        for doi, _work in todo:
-            del self._pending[doi]
-        if not todo or self.offline or self.client is None:
-            return {}
-        refreshed = self._refresh_counts(self.client, todo, on_batch)
-        return {work.ids.doi or doi: work for doi, work in refreshed.items() if work is not None}
-
-    def _from_cache(
-        self,
-        doi: str,
-        result: dict[str, Work | None],
-        to_fetch: list[str],
-        stale: list[tuple[str, Work]],
-    ) -> None:
-        entry = self.cache.get(key_for(NAME, "work", doi))
-        if not isinstance(entry, Mapping) or not ("item" in entry or entry.get("missing")):
-            to_fetch.append(doi)
-            return
-        self.stats.add(NAME, "works/filter", "cache_hits")
-        if entry.get("missing"):
-            result[doi] = self._memo[doi] = None
-            return
-        try:
-            work = self._work(entry)
-        except ValueError:
-            to_fetch.append(doi)
-            return
-        counts = self.cache.get(key_for(NAME, "counts", work.ids.doi or doi))
-        if isinstance(counts, Mapping):
-            result[doi] = self._memo[doi] = _with_counts(work, counts)
-        else:
-            stale.append((doi, work))
-
-    def _fetch(self, client: SourceClient, dois: list[str]) -> dict[str, Work | None]:
+    def fetch(self, client: SourceClient, keys: list[str]) -> dict[str, Work | None]:
         found: dict[str, Work | None] = {}
-        singles = [d for d in dois if "," in d]  # a comma would split the filter value
-        batches = chunk_dois([d for d in dois if "," not in d])
+        singles = [d for d in keys if "," in d]  # a comma would split the filter value
+        batches = chunk_dois([d for d in keys if "," not in d])
         for index, batch in enumerate(batches):
             try:
                 reply = client.get("/works", build_filter_params(batch), kind="list", endpoint="works/filter")
@@ -486,9 +424,10 @@ class CrossrefSource:
                     self._fail(batch, str(exc))
                 continue
             by_doi = {str(item.get("DOI", "")).lower(): item for item in items if isinstance(item, Mapping)}
+            today = self.today()
             for doi in batch:
                 if doi in by_doi:
-                    found[doi] = self._store(doi, by_doi[doi])
+                    found[doi] = self.store(doi, by_doi[doi], today)
                 else:  # unknown, or an alias: the single route answers 404 or follows the 301
                     singles.append(doi)
         for index, doi in enumerate(singles):
@@ -504,13 +443,12 @@ class CrossrefSource:
     def _fetch_one(self, client: SourceClient, doi: str) -> Work | None:
         reply = client.get(work_path(doi), None, kind="single", endpoint="works/doi")
         if is_not_found(reply):
-            self.cache.set(key_for(NAME, "work", doi), {"missing": True, "fetched": self.today()}, NOT_FOUND_TTL)
-            self._memo[doi] = None
+            self.store_missing(doi, NOT_FOUND_TTL)
             return None
         if reply.status == 404:
             raise SourceError(NAME, reply.url, 404, f"unexpected 404 answer for {doi}: {reply.text[:100]!r}")
         try:
-            return self._store(doi, parse_envelope(reply.data, "work"))
+            return self.store(doi, parse_envelope(reply.data, "work"), self.today())
         except ValueError as exc:
             raise SourceError(NAME, reply.url, reply.status, str(exc)) from None
 
@@ -524,93 +462,38 @@ class CrossrefSource:
         items = message.get("items")
         return items if isinstance(items, list) else []
 
-    def _store(self, doi: str, item: Mapping[str, Any]) -> Work:
-        """Cache a fetched item under the asked DOI and its canonical DOI, with its counts."""
-        work = parse_work(item)
-        today = self.today()
-        entry = {"item": prune_item(item), "fetched": today}
-        canonical = work.ids.doi or doi
-        counts = {"count": work.citation_count, "fetched": today}
-        for key in dict.fromkeys((doi, canonical)):
-            self.cache.set(key_for(NAME, "work", key), entry, METADATA_TTL)
-        self.cache.set(key_for(NAME, "counts", canonical), counts, COUNTS_TTL)
-        result = dataclasses.replace(work, fetched=today, counts_fetched=today)
-        self._memo[doi] = self._memo[canonical] = result
-        return result
+    def counts_batches(self, keys: list[str]) -> list[list[str]]:
+        return chunk_dois([d for d in keys if "," not in d], COUNTS_BATCH_SIZE, COUNTS_MAX_FILTER_CHARS)
 
-    def _refresh_counts(
-        self, client: SourceClient, stale: list[tuple[str, Work]], on_batch: OnBatch | None = None
-    ) -> dict[str, Work | None]:
-        """`stale` is emptied: each stale Work is let go once its batch is refreshed."""
-        refreshed: dict[str, Work | None] = {}
-        by_canonical: dict[str, list[tuple[str, Work]]] = {}
-        for doi, work in stale:
-            by_canonical.setdefault(work.ids.doi or doi, []).append((doi, work))
-        stale.clear()
-        for batch in chunk_dois([d for d in by_canonical if "," not in d], COUNTS_BATCH_SIZE, COUNTS_MAX_FILTER_CHARS):
-            try:
-                reply = client.get("/works", build_counts_params(batch), kind="list", endpoint="works/counts")
-                items = self._items(reply)
-            except SourceError as exc:  # keep the counts we have; the metadata is still good
-                self._note(str(exc) if not isinstance(exc, SourceUnavailable) else exc.message)
-                if isinstance(exc, SourceUnavailable):
-                    break
-                continue
-            today = self.today()
-            batch_fresh: dict[str, Work] = {}
-            for item in items:
-                if not isinstance(item, Mapping):
-                    continue
-                doi = str(item.get("DOI", "")).lower()
-                value = item.get("is-referenced-by-count")
-                if doi in by_canonical and isinstance(value, int):
-                    counts = {"count": value, "fetched": today}
-                    self.cache.set(key_for(NAME, "counts", doi), counts, COUNTS_TTL)
-                    for asked, work in by_canonical.pop(doi):
-                        new = refreshed[asked] = self._memo[asked] = _with_counts(work, counts)
-                        batch_fresh[new.ids.doi or asked] = new
-            if on_batch is not None and batch_fresh:
-                on_batch(batch_fresh)
-        for works in by_canonical.values():  # not refreshed: their last counts stand
-            for asked, work in works:
-                refreshed[asked] = self._memo[asked] = work
-        return refreshed
-
-    @staticmethod
-    def _work(entry: Mapping[str, Any]) -> Work:
-        """The Work of a cached entry, with the counts its item had when fetched (a counts entry updates them)."""
-        fetched = str(entry.get("fetched") or "") or None
-        return dataclasses.replace(parse_work(entry["item"]), fetched=fetched, counts_fetched=fetched)
+    def fetch_counts(self, client: SourceClient, batch: list[str]) -> dict[str, dict[str, Any]]:
+        reply = client.get("/works", build_counts_params(batch), kind="list", endpoint="works/counts")
+        answered: dict[str, dict[str, Any]] = {}
+        for item in self._items(reply):
+            if isinstance(item, Mapping) and isinstance(value := item.get("is-referenced-by-count"), int):
+                answered.setdefault(str(item.get("DOI", "")).lower(), {"count": value})
+        return answered
 
     # -- search ---------------------------------------------------------------------------------------
+
+    def candidates(self, query: SearchQuery, good_enough: GoodEnough) -> list[Work]:
+        """The bibliographic search's candidates (Crossref answers with several ranked ones at once)."""
+        return self.search(query)
 
     def search(self, query: SearchQuery, rows: int = SEARCH_ROWS) -> list[Work]:
         """Candidates for a title (relevance order, each with Crossref's unbounded `score`)."""
         params = build_search_params(query, rows)
         key = key_for(NAME, "search", urlencode(sorted((k, str(v)) for k, v in params.items())))
-        cached = self.cache.get(key)
-        if isinstance(cached, Mapping) and isinstance(cached.get("items"), list):
-            self.stats.add(NAME, "works/query", "cache_hits")
-            return self._search_works(cached["items"], str(cached.get("fetched") or "") or None)
-        if self.offline or self.client is None:
-            raise SourceUnavailable(NAME, "", None, OFFLINE_REASON)
+        cached = self.cached_answer(key, "works/query", "items")
+        if cached is not None:
+            return self._search_works(*cached)
+        assert self.client is not None  # cached_answer raised when offline
         reply = self.client.get("/works", params, kind="list", endpoint="works/query")
         items = [prune_item(item, ("score",)) for item in self._items(reply) if isinstance(item, Mapping)]
         today = self.today()
-        self.cache.set(key, {"items": items, "fetched": today}, SEARCH_TTL if items else NO_HIT_SEARCH_TTL)
+        self.remember_answer(key, "items", items, today)
         for item in items:  # a later lookup of a chosen candidate then costs nothing
-            try:
-                doi = parse_work(item).ids.doi
-            except ValueError:
-                continue
-            if doi:
-                self.cache.set(key_for(NAME, "work", doi), {"item": prune_item(item), "fetched": today}, METADATA_TTL)
-                count = item.get("is-referenced-by-count")
-                self.cache.set(
-                    key_for(NAME, "counts", doi),
-                    {"count": count if isinstance(count, int) else None, "fetched": today},
-                    COUNTS_TTL,
-                )
+            with contextlib.suppress(ValueError):
+                self.store(None, item, today, memo=False)
         return self._search_works(items, today)
 
     @staticmethod
@@ -631,29 +514,3 @@ class CrossrefSource:
                 )
             )
         return works
-
-    # -- failures -------------------------------------------------------------------------------------
-
-    def _fail(self, dois: Iterable[str], reason: str) -> None:
-        dois = list(dois)
-        if not dois:
-            return
-        for doi in dois:
-            self.failures[doi] = reason
-        self._note(reason)
-
-    def _note(self, reason: str) -> None:
-        if reason not in self.errors:
-            self.errors.append(reason)
-
-
-def _with_counts(work: Work, counts: Mapping[str, Any] | None) -> Work:
-    """The Work with the counts of a counts entry ({"count", "fetched"}), or as it is when there is none."""
-    if counts is None:
-        return work
-    count = counts.get("count")
-    return dataclasses.replace(
-        work,
-        citation_count=count if isinstance(count, int) else None,
-        counts_fetched=str(counts.get("fetched") or "") or None,
-    )

@@ -22,7 +22,6 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from avenrich import __version__
 from avenrich.config import Settings
 from avenrich.errors import RateLimited, SourceError, SourceUnavailable
-from avenrich.model import Work
 from avenrich.sources.pacing import Pacer
 
 log = logging.getLogger("avenrich.sources")
@@ -36,8 +35,6 @@ _TEXT_LIMIT = 300
 
 Params = Mapping[str, str | int]
 Check = Callable[[Any], object] | None
-# What a source's refresh_counts calls with each batch of refreshed Works (by canonical DOI or paperId).
-OnBatch = Callable[[Mapping[str, Work]], None]
 
 
 def user_agent(mailto: str | None) -> str:

@@ -7,25 +7,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from avenrich.cache import (
-    COUNTS_TTL,
-    METADATA_TTL,
-    NO_HIT_SEARCH_TTL,
-    NOT_FOUND_TTL,
-    SEARCH_TTL,
-    JsonCache,
-    key_for,
-)
+from avenrich.cache import NOT_FOUND_TTL, key_for
 from avenrich.errors import SourceError, SourceUnavailable
 from avenrich.model import SEMANTIC_SCHOLAR, Author, Ids, Work
-from avenrich.sources.http import OnBatch, Reply, RequestStats, SourceClient
+from avenrich.sources.base import CachedSource, GoodEnough, SearchQuery
+from avenrich.sources.http import Reply, SourceClient
 from avenrich.text import clean_markup
-
-if TYPE_CHECKING:
-    from avenrich.sources import SearchQuery
 
 log = logging.getLogger("avenrich.sources")
 
@@ -40,7 +30,6 @@ FIELDS = (
 COUNT_FIELDS = "citationCount,influentialCitationCount"
 # How many times one lookup may halve a batch refused with 400 (at 1 req/s each split costs a second).
 MAX_SPLITS = 16
-OFFLINE_REASON = "offline: not in the cache"
 
 # The id prefixes of the Graph API, spelled as its documentation spells them.
 _PREFIXES = {p.lower(): p for p in ("DOI", "ARXIV", "ACL", "PMCID", "PMID", "MAG", "CorpusId", "URL")}
@@ -302,125 +291,79 @@ def _month(date: Any) -> int | None:
 # -- the source ---------------------------------------------------------------------------------------
 
 
-class SemanticScholarSource:
-    """Semantic Scholar lookups by id, title match and search, cached; offline reads only the cache.
-
-    Same contract as CrossrefSource: `lookup` never raises SourceError (absent key = unknown, reason in
-    `failures[key]`; None = S2 has no such paper); `match` and `search` raise SourceError /
-    SourceUnavailable. The API key travels only in the x-api-key header set on the client.
-    """
+class SemanticScholarSource(CachedSource):
+    """Semantic Scholar lookups by id (`POST /paper/batch`), title match and search, cached; offline reads only
+    the cache. The shared behaviour is CachedSource's; the API key travels only in the x-api-key header set on
+    the client."""
 
     name = NAME
+    LABEL = "Semantic Scholar"
+    RECORD_KIND = "paper"
+    LOOKUP_ENDPOINT = "paper/batch"
 
-    def __init__(
-        self,
-        client: SourceClient | None,
-        cache: JsonCache,
-        *,
-        offline: bool,
-        today: Callable[[], str],
-        stats: RequestStats | None = None,
-    ) -> None:
-        self.client = client
-        self.cache = cache
-        self.offline = offline or client is None
-        self.today = today
-        self.stats = stats or (client.stats if client else RequestStats())
-        self.errors: list[str] = []
-        self.failures: dict[str, str] = {}
-        self._failed: dict[str, str] = {}  # by normalised key
-        self._memo: dict[str, Work | None] = {}
-        self._pending: dict[str, Work] = {}  # key → cached Work (also in _memo) whose counts wait for refresh_counts
+    normalise_key = staticmethod(normalise_key)
+    parse_item = staticmethod(parse_paper)
 
-    def forget(self) -> None:
-        """Drop the Works memoised during the run (the run has what it publishes; at 100k links they are
-        hundreds of MB); later calls ask the cache again."""
-        self._memo.clear()
-        self._pending.clear()
+    @staticmethod
+    def lookup_keys(ids: Ids) -> tuple[str, ...]:
+        """The keys the batch endpoint accepts for this paper, best first."""
+        keys: list[str] = []
+        if ids.s2:
+            keys.append(ids.s2)
+        if ids.doi:
+            keys.append(f"DOI:{ids.doi}")
+        if ids.arxiv:
+            keys.append(f"ARXIV:{ids.arxiv}")
+        if ids.acl:
+            keys.append(f"ACL:{ids.acl}")
+        if ids.pmcid:
+            keys.append(f"PMCID:{ids.pmcid.removeprefix('PMC')}")
+        if ids.corpus_id is not None:
+            keys.append(f"CorpusId:{ids.corpus_id}")
+        return tuple(keys)
+
+    @staticmethod
+    def record_key(ids: Ids) -> str | None:
+        keys = SemanticScholarSource.lookup_keys(ids)
+        return keys[0] if keys else None
+
+    @staticmethod
+    def count_key(work: Work) -> str:
+        return work.ids.s2 or ""
+
+    @staticmethod
+    def cached_item(item: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in item.items() if k != "matchScore"}
+
+    @staticmethod
+    def counts_entry(work: Work) -> dict[str, Any]:
+        return {"citationCount": work.citation_count, "influentialCitationCount": work.influential_citation_count}
+
+    @staticmethod
+    def with_counts(work: Work, counts: Mapping[str, Any] | None) -> Work:
+        """The Work with the counts of a counts entry ({"citationCount", "influentialCitationCount", "fetched"}),
+        or as it is when there is none."""
+        if counts is None:
+            return work
+        count = counts.get("citationCount")
+        influential = counts.get("influentialCitationCount")
+        return dataclasses.replace(
+            work,
+            citation_count=count if _is_int(count) else None,
+            influential_citation_count=influential if _is_int(influential) else None,
+            counts_fetched=str(counts.get("fetched") or "") or None,
+        )
 
     # -- lookup ---------------------------------------------------------------------------------------
 
-    def lookup(self, keys: Sequence[str], *, refresh_counts: bool = True) -> dict[str, Work | None]:
-        """Works by input key ("DOI:10.x", "ARXIV:2106.01689", "ACL:P19-1239", "PMCID:7098709", paperId).
+    def fetch(self, client: SourceClient, keys: list[str]) -> dict[str, Work | None]:
+        found: dict[str, Work | None] = {}
+        splits = [MAX_SPLITS]
+        for batch in _chunks(keys, BATCH_SIZE):
+            found.update(self._fetch_batch(client, batch, splits))
+        return found
 
-        A cached record whose counts have expired gets them refreshed in counts-only batches; with
-        refresh_counts=False it comes back with its last counts and waits for `refresh_counts(ids)`.
-        """
-        result: dict[str, Work | None] = {}
-        by_norm: dict[str, list[str]] = {}
-        for key in dict.fromkeys(k for k in keys if k and k.strip()):
-            by_norm.setdefault(normalise_key(key), []).append(key)
-        to_fetch: list[str] = []
-        stale: list[tuple[str, Work]] = []
-        resolved: dict[str, Work | None] = {}
-        for norm in by_norm:
-            if norm in self._memo:
-                resolved[norm] = self._memo[norm]
-            elif norm not in self._failed:
-                self._from_cache(norm, resolved, to_fetch, stale)
-        if self.offline or self.client is None:
-            self._fail(to_fetch, OFFLINE_REASON)
-            for norm, work in stale:
-                resolved[norm] = self._memo[norm] = work
-        else:
-            splits = [MAX_SPLITS]
-            for batch in _chunks(to_fetch, BATCH_SIZE):
-                resolved.update(self._fetch(self.client, batch, splits))
-            if refresh_counts:
-                resolved.update(self._refresh_counts(self.client, stale))
-            else:
-                for norm, work in stale:
-                    resolved[norm] = self._memo[norm] = self._pending[norm] = work
-        for norm, originals in by_norm.items():
-            for key in originals:
-                if norm in resolved:
-                    result[key] = resolved[norm]
-                elif norm in self._failed:
-                    self.failures[key] = self._failed[norm]
-        return result
-
-    def refresh_counts(self, paper_ids: Iterable[str], on_batch: OnBatch | None = None) -> dict[str, Work]:
-        """Refresh the counts that `lookup(..., refresh_counts=False)` left waiting, for these paperIds.
-
-        Counts-only batches of up to 500 ids; the refreshed Works by paperId, each batch's also given to
-        `on_batch` as soon as it is in. A failure keeps the last counts.
-        """
-        wanted = set(paper_ids)
-        todo = [(norm, work) for norm, work in self._pending.items() if (work.ids.s2 or norm) in wanted]
-        for norm, _work in todo:
-            del self._pending[norm]
-        if not todo or self.offline or self.client is None:
-            return {}
-        refreshed = self._refresh_counts(self.client, todo, on_batch)
-        return {work.ids.s2 or norm: work for norm, work in refreshed.items() if work is not None}
-
-    def _from_cache(
-        self,
-        norm: str,
-        resolved: dict[str, Work | None],
-        to_fetch: list[str],
-        stale: list[tuple[str, Work]],
-    ) -> None:
-        entry = self.cache.get(key_for(NAME, "paper", norm))
-        if not isinstance(entry, Mapping) or not ("item" in entry or entry.get("missing")):
-            to_fetch.append(norm)
-            return
-        self.stats.add(NAME, "paper/batch", "cache_hits")
-        if entry.get("missing"):
-            resolved[norm] = self._memo[norm] = None
-            return
-        try:
-            work = self._work(entry)
-        except ValueError:
-            to_fetch.append(norm)
-            return
-        counts = self.cache.get(key_for(NAME, "counts", work.ids.s2 or norm))
-        if isinstance(counts, Mapping):
-            resolved[norm] = self._memo[norm] = _with_counts(work, counts)
-        else:
-            stale.append((norm, work))
-
-    def _fetch(self, client: SourceClient, batch: list[str], splits: list[int]) -> dict[str, Work | None]:
+    def _fetch_batch(self, client: SourceClient, batch: list[str], splits: list[int]) -> dict[str, Work | None]:
         """One batch; a 400 (a malformed id, or an answer over 10 MB) splits it in halves, a few times."""
         found: dict[str, Work | None] = {}
         params, body = build_batch_request(batch)
@@ -437,8 +380,8 @@ class SemanticScholarSource:
                 splits[0] -= 1
                 half = len(batch) // 2
                 return {
-                    **self._fetch(client, batch[:half], splits),
-                    **self._fetch(client, batch[half:], splits),
+                    **self._fetch_batch(client, batch[:half], splits),
+                    **self._fetch_batch(client, batch[half:], splits),
                 }
             self._fail(batch, str(exc))
             return found
@@ -448,11 +391,11 @@ class SemanticScholarSource:
         today = self.today()
         for norm, item in zip(batch, items, strict=True):
             if item is None:
-                self.cache.set(key_for(NAME, "paper", norm), {"missing": True, "fetched": today}, NOT_FOUND_TTL)
-                found[norm] = self._memo[norm] = None
+                self.store_missing(norm, NOT_FOUND_TTL)
+                found[norm] = None
                 continue
             try:
-                found[norm] = self._store(norm, item, today)
+                found[norm] = self.store(norm, item, today)
             except ValueError as exc:
                 self._fail([norm], f"{NAME}: unusable record for {norm}: {exc}")
         return found
@@ -463,78 +406,37 @@ class SemanticScholarSource:
             raise SourceError(NAME, reply.url, reply.status, f"unexpected HTTP {reply.status}: {detail}")
         return reply.data
 
-    def _store(self, norm: str | None, item: Mapping[str, Any], today: str) -> Work:
-        """Cache a fetched paper under the asked key and its paperId, with its counts."""
-        work = parse_paper(item)
-        paper_id = work.ids.s2 or ""
-        entry = {"item": {k: v for k, v in item.items() if k != "matchScore"}, "fetched": today}
-        stored = dataclasses.replace(work, fetched=today, counts_fetched=today)
-        for key in dict.fromkeys(k for k in (norm, paper_id) if k):
-            self.cache.set(key_for(NAME, "paper", key), entry, METADATA_TTL)
-            self._memo[key] = stored  # one Work for both keys and the caller (it is frozen)
-        counts = {
-            "citationCount": work.citation_count,
-            "influentialCitationCount": work.influential_citation_count,
-            "fetched": today,
+    def counts_batches(self, keys: list[str]) -> list[list[str]]:
+        return _chunks(keys, BATCH_SIZE)
+
+    def fetch_counts(self, client: SourceClient, batch: list[str]) -> dict[str, dict[str, Any]]:
+        params, body = build_batch_request(batch, COUNT_FIELDS)
+        reply = client.post(
+            "/paper/batch", params, body, kind="list", endpoint="paper/batch-counts", check=_batch_check(len(batch))
+        )
+        items = parse_batch(self._data(reply), len(batch))
+        return {
+            paper_id: {
+                "citationCount": item.get("citationCount"),
+                "influentialCitationCount": item.get("influentialCitationCount"),
+            }
+            for paper_id, item in zip(batch, items, strict=True)
+            if item is not None
         }
-        self.cache.set(key_for(NAME, "counts", paper_id), counts, COUNTS_TTL)
-        return stored
-
-    def _refresh_counts(
-        self, client: SourceClient, stale: list[tuple[str, Work]], on_batch: OnBatch | None = None
-    ) -> dict[str, Work | None]:
-        """`stale` is emptied: each stale Work is let go once its batch is refreshed."""
-        by_id: dict[str, list[tuple[str, Work]]] = {}
-        for norm, work in stale:
-            by_id.setdefault(work.ids.s2 or norm, []).append((norm, work))
-        stale.clear()
-        refreshed: dict[str, Work | None] = {}
-        for batch in _chunks(list(by_id), BATCH_SIZE):
-            params, body = build_batch_request(batch, COUNT_FIELDS)
-            try:
-                reply = client.post(
-                    "/paper/batch",
-                    params,
-                    body,
-                    kind="list",
-                    endpoint="paper/batch-counts",
-                    check=_batch_check(len(batch)),
-                )
-                items = parse_batch(self._data(reply), len(batch))
-            except SourceUnavailable as exc:  # keep the counts we have; the metadata is still good
-                self._note(exc.message)
-                break
-            except (SourceError, ValueError) as exc:
-                self._note(str(exc))
-                continue
-            today = self.today()
-            batch_fresh: dict[str, Work] = {}
-            for paper_id, item in zip(batch, items, strict=True):
-                if item is None:
-                    continue
-                counts = {
-                    "citationCount": item.get("citationCount"),
-                    "influentialCitationCount": item.get("influentialCitationCount"),
-                    "fetched": today,
-                }
-                self.cache.set(key_for(NAME, "counts", paper_id), counts, COUNTS_TTL)
-                for norm, work in by_id.pop(paper_id):
-                    new = refreshed[norm] = self._memo[norm] = _with_counts(work, counts)
-                    batch_fresh[new.ids.s2 or norm] = new
-            if on_batch is not None and batch_fresh:
-                on_batch(batch_fresh)
-        for works in by_id.values():  # not refreshed: their last counts stand
-            for norm, work in works:
-                refreshed[norm] = self._memo[norm] = work
-        return refreshed
-
-    @staticmethod
-    def _work(entry: Mapping[str, Any]) -> Work:
-        """The Work of a cached entry, with the counts its item had when fetched (a counts entry updates them)."""
-        fetched = str(entry.get("fetched") or "") or None
-        return dataclasses.replace(parse_paper(entry["item"]), fetched=fetched, counts_fetched=fetched)
 
     # -- match and search ------------------------------------------------------------------------------
+
+    def candidates(self, query: SearchQuery, good_enough: GoodEnough) -> list[Work]:
+        """The single best title match; the relevance search's hits too unless that match is good enough.
+
+        search/match answers with its single best title: often a same-titled other paper, or the preprint of
+        a paper whose version of record exists; the relevance search's hits hold it.
+        """
+        match = self.match(query)
+        found = [match] if match is not None else []
+        if match is None or not good_enough(match):
+            found += self.search(query, limit=SEARCH_LIMIT)
+        return found
 
     def match(self, query: SearchQuery) -> Work | None:
         """S2's single best title match (Work.score = matchScore, unbounded), or None when there is none."""
@@ -542,12 +444,10 @@ class SemanticScholarSource:
         if not params["query"]:
             return None
         key = key_for(NAME, "match", str(params["query"]))
-        cached = self.cache.get(key)
-        if isinstance(cached, Mapping) and "item" in cached:
-            self.stats.add(NAME, "paper/search/match", "cache_hits")
-            return self._scored(cached["item"], str(cached.get("fetched") or "") or None)
-        if self.offline or self.client is None:
-            raise SourceUnavailable(NAME, "", None, OFFLINE_REASON)
+        cached = self.cached_answer(key, "paper/search/match", "item")
+        if cached is not None:
+            return self._scored(*cached)
+        assert self.client is not None  # cached_answer raised when offline
         reply = self.client.get("/paper/search/match", params, kind="single", endpoint="paper/search/match")
         try:
             item = parse_match(reply.data if reply.data is not None else reply.text)
@@ -558,10 +458,10 @@ class SemanticScholarSource:
         today = self.today()
         if item is not None:
             try:
-                self._store(None, item, today)
+                self.store(None, item, today)
             except ValueError as exc:
                 raise SourceError(NAME, reply.url, reply.status, f"unusable match: {exc}") from None
-        self.cache.set(key, {"item": item, "fetched": today}, SEARCH_TTL if item else NO_HIT_SEARCH_TTL)
+        self.remember_answer(key, "item", item, today)
         return self._scored(item, today)
 
     @staticmethod
@@ -586,12 +486,10 @@ class SemanticScholarSource:
         if not params["query"]:
             return []
         key = key_for(NAME, "search", f"limit={limit}", str(params["query"]))
-        cached = self.cache.get(key)
-        if isinstance(cached, Mapping) and isinstance(cached.get("items"), list):
-            self.stats.add(NAME, "paper/search", "cache_hits")
-            return self._works(cached["items"], str(cached.get("fetched") or "") or None)
-        if self.offline or self.client is None:
-            raise SourceUnavailable(NAME, "", None, OFFLINE_REASON)
+        cached = self.cached_answer(key, "paper/search", "items")
+        if cached is not None:
+            return self._works(*cached)
+        assert self.client is not None  # cached_answer raised when offline
         reply = self.client.get("/paper/search", params, kind="single", endpoint="paper/search")
         try:
             items = parse_search(self._data(reply))
@@ -601,11 +499,11 @@ class SemanticScholarSource:
         kept = []
         for item in items:
             try:
-                self._store(None, item, today)
+                self.store(None, item, today)
             except ValueError:
                 continue
             kept.append(dict(item))
-        self.cache.set(key, {"items": kept, "fetched": today}, SEARCH_TTL if kept else NO_HIT_SEARCH_TTL)
+        self.remember_answer(key, "items", kept, today)
         return self._works(kept, today)
 
     @staticmethod
@@ -618,20 +516,6 @@ class SemanticScholarSource:
                 continue
         return works
 
-    # -- failures -------------------------------------------------------------------------------------
-
-    def _fail(self, keys: Iterable[str], reason: str) -> None:
-        keys = list(keys)
-        if not keys:
-            return
-        for key in keys:
-            self._failed[key] = reason
-        self._note(reason)
-
-    def _note(self, reason: str) -> None:
-        if reason not in self.errors:
-            self.errors.append(reason)
-
 
 def _batch_check(expected: int) -> Callable[[Any], object]:
     """A check for SourceClient.post: a batch answer that does not fit is retried, never cached."""
@@ -640,18 +524,3 @@ def _batch_check(expected: int) -> Callable[[Any], object]:
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _with_counts(work: Work, counts: Mapping[str, Any] | None) -> Work:
-    """The Work with the counts of a counts entry ({"citationCount", "influentialCitationCount", "fetched"}),
-    or as it is when there is none."""
-    if counts is None:
-        return work
-    count = counts.get("citationCount")
-    influential = counts.get("influentialCitationCount")
-    return dataclasses.replace(
-        work,
-        citation_count=count if _is_int(count) else None,
-        influential_citation_count=influential if _is_int(influential) else None,
-        counts_fetched=str(counts.get("fetched") or "") or None,
-    )
