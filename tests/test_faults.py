@@ -210,6 +210,51 @@ def test_an_s2_batch_of_the_wrong_shape_is_retried_not_taken_as_the_answer(
     assert run.requests["semantic_scholar"]["paper/batch"]["retries"] == 1
 
 
+def ids_and_counts(run: StageRun) -> dict[str, tuple[Any, ...]]:
+    """Every entry's identifiers, status and citation counts."""
+    return {
+        url: (o.ids, o.choice.resolution.status, sorted((w.source, w.citation_count) for w in o.works))
+        for url, o in run.outcomes.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "endpoints"),
+    [
+        ("500", S2, None),
+        ("500", CROSSREF, None),
+        ("batch_wrong_length", S2, frozenset({"batch"})),
+        ("500", S2, frozenset({"match", "search"})),
+    ],
+)
+def test_an_outcome_a_failure_shaped_is_incomplete_and_the_next_run_checks_it_again(
+    kind: str,
+    source: str,
+    endpoints: frozenset[str] | None,
+    apis: FakeApis,
+    sample_items: list[Item],
+    clean: tuple[StageRun, dict[str, Any]],
+) -> None:
+    """One source fails (every request, its batches only, or its searches only): entries it shaped, every one
+    that lost its resolution among them, are marked incomplete, naming only that source; a clean rerun on the
+    same cache completes every entry with the identifiers and counts of a clean run (nothing the failure
+    shaped was kept as final)."""
+    clean_run, _ = clean
+    assert all(o.complete for o in clean_run.outcomes.values())
+    apis.faults = FaultPlan(rate=1.0, kinds=(kind,), sources=frozenset({source}), endpoints=endpoints)
+    cache = MemoryJsonCache()
+    run = stages(apis, sample_items, cache)
+    incomplete = {url for url, o in run.outcomes.items() if not o.complete}
+    assert incomplete, "the failure shaped some entries (a resolution lost, or a source's record missing)"
+    assert set(lost(run, clean_run)) <= incomplete
+    assert {name for url in incomplete for name in run.outcomes[url].failed} == {source}
+    apis.faults = None
+    rerun = stages(apis, sample_items, cache)
+    assert all(o.complete for o in rerun.outcomes.values())
+    assert ids_and_counts(rerun) == ids_and_counts(clean_run)
+    assert rerun.files == clean_run.files
+
+
 # -- a mixed fault rate over the bundled list ----------------------------------------------------------
 
 
@@ -230,7 +275,7 @@ def test_mixed_faults_over_the_bundled_list(
 ) -> None:
     """5-10% of requests faulted (every kind, seeded): the run completes with all 187 entries, nothing is
     resolved wrongly, every entry it lost says which request failed, no fault is cached as an answer, and
-    the next run with the faults gone equals a clean run."""
+    the next run with the faults gone equals a clean run (identifiers and counts of every entry, each complete)."""
     apis, items, clean_run, clean_cache = bundled
     apis.reset_counters()
     apis.faults = FaultPlan(rate=rate, seed=seed, hang_seconds=HANG)
@@ -246,8 +291,11 @@ def test_mixed_faults_over_the_bundled_list(
     assert {url: bool(FAILURE.search(reason)) for url, reason in lost(run, clean_run).items()} == dict.fromkeys(
         lost(run, clean_run), True
     )
+    assert set(lost(run, clean_run)) <= {url for url, o in run.outcomes.items() if not o.complete}
     assert foreign_cache_values(cache_contents(cache), clean_cache) == []
-    assert stages(apis, items, cache).files == clean_run.files
+    rerun = stages(apis, items, cache)
+    assert rerun.files == clean_run.files
+    assert ids_and_counts(rerun) == ids_and_counts(clean_run) and all(o.complete for o in rerun.outcomes.values())
     assert apis.internal_errors == []
 
 

@@ -661,6 +661,7 @@ class TestCounts:
         result = source.lookup(RECORDED_DOIS)
         assert all(w and w.counts_fetched == "2026-07-01" for w in result.values())
         assert source.failures == {} and "HTTP 500" in source.errors[0]
+        assert source.counts_failed == {w.ids.doi for w in result.values() if w}, "the outcome is not complete"
 
     def test_deferred_counts_are_refreshed_once_for_the_asked_dois_only(self, cache, clock):
         """refresh_counts=False returns last night's counts at no cost; refresh_counts() then asks only for
