@@ -16,13 +16,13 @@ from avenrich.bibtex import (
     LATEX_CHARS,
     LOSSY,
     MONTHS,
-    clean_text,
     escape_latex,
     protect_title,
     to_bibtex,
     unescape_latex,
 )
 from avenrich.model import Author, Citations, Ids, Link, Record, Resolution
+from avenrich.text import clean_text
 
 RESOLVED = Resolution("resolved", "link", 1.0, "identifier in the link")
 UNRESOLVED = Resolution("unresolved", "search:both", 0.0, "no candidate matched the listed title")

@@ -18,6 +18,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 
 from avenrich.keys import group_by_key
 from avenrich.model import Author, Record
+from avenrich.text import DROPPED_CATEGORIES, clean_text, heading_names
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -85,7 +86,6 @@ ACCENTS: Mapping[str, str] = {
 _ABOVE = frozenset("\u0300\u0301\u0302\u0303\u0304\u0306\u0308\u030a\u030b\u030c")
 # Pairs that TeX fonts turn into one glyph (-- — `` '' !` ?` ,,); an empty group keeps them apart.
 _LIGATURES = frozenset({("-", "-"), ("`", "`"), ("'", "'"), ("!", "`"), ("?", "`"), (",", ",")})
-_DROP = frozenset({"Cc", "Cf", "Cs"})
 # What makes printable ASCII text differ from its LaTeX: a special character, or a ligature pair.
 _ASCII_SPECIAL = re.compile(
     "|".join([*(re.escape(ch) for ch in LATEX_CHARS if ch.isascii()), *(re.escape(a + b) for a, b in _LIGATURES)])
@@ -96,18 +96,6 @@ _DASHES = re.compile(r"\s*[-‐‑‒–—―]+\s*")
 _WORD_SPLIT = re.compile(r"([-/‐‑‒–—―])")
 _EDGES = re.compile(r"([^\w]*)(.*?)([^\w]*)", re.DOTALL)
 _VERBATIM_OK = re.compile(r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z|~]")
-
-
-def clean_text(text: str) -> str:
-    """Plain text ready for escaping: NFC, control and format characters dropped, whitespace collapsed."""
-    if text.isascii() and text.isprintable():  # the common case, character by character below
-        return " ".join(text.split())
-    kept = "".join(
-        " " if ch.isspace() else ch
-        for ch in unicodedata.normalize("NFC", text)
-        if ch.isspace() or unicodedata.category(ch) not in _DROP
-    )
-    return " ".join(kept.split())
 
 
 def escape_latex(text: str) -> str:
@@ -138,8 +126,8 @@ def _escape_char(ch: str) -> str:
     if ch.isspace():
         return " "
     if ch.isascii():
-        return "" if unicodedata.category(ch) in _DROP else ch
-    if unicodedata.category(ch) in _DROP:
+        return "" if unicodedata.category(ch) in DROPPED_CATEGORIES else ch
+    if unicodedata.category(ch) in DROPPED_CATEGORIES:
         return ""
     decomposed = unicodedata.normalize("NFD", ch)
     base, marks = decomposed[0], decomposed[1:]
@@ -317,14 +305,7 @@ def _has_and(text: str) -> bool:
 
 def _keywords(records: Sequence[Record]) -> str:
     """The distinct heading names of every section path of the paper, in order, comma-separated."""
-    names: list[str] = []
-    for record in records:
-        for path in record.link.sections:
-            for heading in path:
-                name = clean_text(heading)
-                if name and name not in names:
-                    names.append(name)
-    escaped = (escape_latex(n) for n in names)
+    escaped = (escape_latex(n) for n in heading_names(p for r in records for p in r.link.sections))
     return ", ".join("{" + e + "}" if "," in e else e for e in escaped)
 
 

@@ -9,10 +9,10 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from avenrich.bibtex import clean_text
-from avenrich.catalogue import to_array_chunks
+from avenrich.json_text import to_array_chunks
 from avenrich.keys import group_by_key
 from avenrich.model import Author, Record
+from avenrich.text import clean_text, heading_names
 
 # Crossref type -> CSL type (https://docs.citationstyles.org/en/stable/specification.html#appendix-iii-types).
 CSL_TYPES: Mapping[str, str] = {
@@ -115,11 +115,4 @@ def _name(author: Author) -> dict[str, str] | None:
 
 
 def _keywords(records: Sequence[Record]) -> str:
-    names: list[str] = []
-    for record in records:
-        for path in record.link.sections:
-            for heading in path:
-                name = clean_text(heading)
-                if name and name not in names:
-                    names.append(name)
-    return ", ".join(names)
+    return ", ".join(heading_names(path for record in records for path in record.link.sections))

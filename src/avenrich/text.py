@@ -1,6 +1,8 @@
 """Text clean-up shared by the parsers, the matcher and the writers (pure).
 
 - `clean_markup`: JATS/HTML tags, entities and control characters out, whitespace collapsed (for printing).
+- `clean_text`: plain text for the writers (NFC, control and format characters dropped, whitespace collapsed).
+- `heading_names`: the distinct section headings of a paper, in order (the writers' keywords).
 - `normalise_title`: the comparison form of a title: markup, LaTeX, accents, case, punctuation and
   hyphenation folded away, so that "Audio-V\\visual", "Audio-Visual" and "audio visual" compare equal.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _TAG = re.compile(r"<[^<>]{0,200}>")
 _WS = re.compile(r"\s+")
@@ -85,3 +88,30 @@ def normalise_title(title: str) -> str:
 def squash(title: str) -> str:
     """The normalised title without any spaces: "Audio-Visual" == "Audiovisual" == "audio visual"."""
     return normalise_title(title).replace(" ", "")
+
+
+# Unicode categories no writer prints: controls, format characters (zero-width, bidi marks), surrogates.
+DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+
+
+def clean_text(text: str) -> str:
+    """Plain text ready for escaping: NFC, control and format characters dropped, whitespace collapsed."""
+    if text.isascii() and text.isprintable():  # the common case, character by character below
+        return " ".join(text.split())
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in unicodedata.normalize("NFC", text)
+        if ch.isspace() or unicodedata.category(ch) not in DROPPED_CATEGORIES
+    )
+    return " ".join(kept.split())
+
+
+def heading_names(paths: Iterable[Iterable[str]]) -> list[str]:
+    """The distinct clean heading names of these section paths, in order (a paper's keywords)."""
+    names: list[str] = []
+    for path in paths:
+        for heading in path:
+            name = clean_text(heading)
+            if name and name not in names:
+                names.append(name)
+    return names
