@@ -79,6 +79,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from avenrich.grouping import connected
 from avenrich.listing import parse_venue_tag
 from avenrich.model import NOT_A_PAPER_TYPES, Author, Ids, Link, LinkMatch, Resolution, Work, shared
 from avenrich.text import clean_markup, normalise_title, strip_accents
@@ -791,26 +792,8 @@ def _version_rank(pair: tuple[Work, Check]) -> tuple[bool, bool, bool, float]:
 
 
 def _components(works: Sequence[Work]) -> list[list[int]]:
-    """Indices of the works, grouped by shared identity keys (union-find)."""
-    parent = list(range(len(works)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[tuple[str, str], int] = {}
-    for i, work in enumerate(works):
-        for key in identity_keys(work):
-            if key in owner:
-                parent[find(i)] = find(owner[key])
-            else:
-                owner[key] = i
-    groups: dict[int, list[int]] = {}
-    for i in range(len(works)):
-        groups.setdefault(find(i), []).append(i)
-    return list(groups.values())
+    """Indices of the works, grouped by shared identity keys."""
+    return connected(identity_keys(work) for work in works)
 
 
 def _build_group(expect: Expectation, members: Sequence[tuple[Work, Check]]) -> _Group:
