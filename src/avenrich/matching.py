@@ -81,7 +81,7 @@ from rapidfuzz.distance import Levenshtein
 
 from avenrich.grouping import connected
 from avenrich.listing import parse_venue_tag
-from avenrich.model import NOT_A_PAPER_TYPES, Author, Ids, Link, LinkMatch, Resolution, Work, shared
+from avenrich.model import NOT_A_PAPER_TYPES, PREPRINT_TYPES, Author, Ids, Link, LinkMatch, Resolution, Work, shared
 from avenrich.text import clean_markup, normalise_title, strip_accents
 
 # -- thresholds (see the module docstring) -----------------------------------------------------------
@@ -400,12 +400,20 @@ _PREPRINT_DOI = re.compile(
 
 
 def is_preprint_record(work: Work) -> bool:
-    """True for a preprint: posted-content, or a record from a preprint server (by venue or DOI prefix)."""
-    if work.is_preprint:
+    """True for a preprint: posted-content, or a record from a preprint server (by venue or DOI prefix).
+
+    The one definition of "a preprint": verification, the S2 parser's venue choice and merging's order of
+    versions all ask here.
+    """
+    if work.type in PREPRINT_TYPES:
         return True
     if work.ids.doi and _PREPRINT_DOI.search(work.ids.doi.lower()):
         return True
-    venue = _work_venue_text(work)
+    return is_preprint_venue(_work_venue_text(work))
+
+
+def is_preprint_venue(venue: str) -> bool:
+    """True for the name of a preprint server (arXiv, bioRxiv, SSRN, …) that is not also a known venue."""
     return bool(venue) and bool(_PREPRINT_VENUE.search(_fold(venue))) and not recognise_venue(venue)
 
 

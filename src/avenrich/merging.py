@@ -10,6 +10,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from avenrich.matching import is_preprint_record
 from avenrich.model import (
     CROSSREF,
     LIST,
@@ -81,7 +82,7 @@ def merge(
         chosen[name] = work
     for name, leader in FOLLOWERS:
         lead = chosen[leader]
-        pool = [lead] if lead is not None else [w for w in usable if not w.is_preprint] or usable
+        pool = [lead] if lead is not None else [w for w in usable if not is_preprint_record(w)] or usable
         work, value = _pick(name, dict(PRECEDENCE)[leader], pool)
         if work is not None:
             values[name], provenance[name] = value, (work.source, work.fetched)
@@ -125,13 +126,13 @@ def parse_listed_name(name: str) -> Author:
 
 def _ranked(works: Sequence[Work]) -> list[Work]:
     """Versions of record first, then preprints; otherwise in the given order (stable)."""
-    return sorted(works, key=lambda w: w.is_preprint)
+    return sorted(works, key=lambda w: is_preprint_record(w))
 
 
 def _pick(name: str, sources: Sequence[str], works: Sequence[Work]) -> tuple[Work | None, object]:
     """The first work, by (version of record, source order), that has a value for the field."""
     order = {source: rank for rank, source in enumerate(sources)}
-    candidates = sorted((w for w in works if w.source in order), key=lambda w: (w.is_preprint, order[w.source]))
+    candidates = sorted((w for w in works if w.source in order), key=lambda w: (is_preprint_record(w), order[w.source]))
     for work in candidates:
         value = _work_value(work, name)
         if value not in (None, "", ()):
@@ -199,7 +200,7 @@ def _citations(works: Sequence[Work], ids: Ids) -> Citations:
     """Each source's count kept apart; Crossref's from the record of the paper's own DOI when present."""
     crossref = sorted(
         (w for w in works if w.source == CROSSREF and w.citation_count is not None),
-        key=lambda w: (w.ids.doi != ids.doi, w.is_preprint),
+        key=lambda w: (w.ids.doi != ids.doi, is_preprint_record(w)),
     )
     s2 = [w for w in works if w.source == SEMANTIC_SCHOLAR and w.citation_count is not None]
     cr, ss = (crossref[0] if crossref else None), (s2[0] if s2 else None)

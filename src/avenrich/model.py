@@ -134,6 +134,7 @@ class Author:
 # Work.type uses Crossref's vocabulary (https://api.crossref.org/types); S2 publicationTypes are mapped
 # onto it by the S2 parser: Conference -> proceedings-article, JournalArticle -> journal-article,
 # BookSection -> book-chapter, Book -> book, Dataset -> dataset, arXiv-only -> posted-content.
+# What counts as a preprint (these types, and preprint servers by venue or DOI): matching.is_preprint_record.
 PREPRINT_TYPES = frozenset({"posted-content"})
 NOT_A_PAPER_TYPES = frozenset(
     {
@@ -215,11 +216,6 @@ class Work:
 
     def __post_init__(self) -> None:
         _share_texts(self, _WORK_TEXTS)
-
-    @property
-    def is_preprint(self) -> bool:
-        """True for preprint records (posted-content, or an arXiv-only S2 record)."""
-        return self.type in PREPRINT_TYPES
 
 
 @dataclass(frozen=True, slots=True)

@@ -312,7 +312,7 @@ class TestParseWork:
         work = parse_work(recorded("work_posted-content_biorxiv_is-preprint-of_10.1101-097196.json"))
         assert (work.type, work.subtype, work.venue) == ("posted-content", "preprint", None)
         assert work.relations == (("is-preprint-of", "10.1038/s41597-019-0031-8"),)
-        assert work.authors[0].orcid == "0000-0003-1419-2405" and work.is_preprint
+        assert work.authors[0].orcid == "0000-0003-1419-2405" and work.type == "posted-content"
         assert work.year == 2016
 
     def test_chemrxiv_record_reached_through_the_alias(self):

@@ -242,7 +242,7 @@ class TestParsePaper:
         assert work.ids.doi is None and work.ids.arxiv == "2312.07559"
         assert work.ids.dblp == "journals/corr/abs-2312-07559"
         assert (work.type, work.venue, work.volume) == ("posted-content", None, None)
-        assert work.is_preprint and work.month == 12
+        assert work.type == "posted-content" and work.month == 12
 
     def test_conference_paper_without_doi(self):
         """Attention: no DOI, arXiv id kept, conference venue, pages from the journal object."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from avenrich.cache import NOT_FOUND_TTL, key_for
 from avenrich.errors import SourceError, SourceUnavailable
+from avenrich.matching import is_preprint_venue
 from avenrich.model import SEMANTIC_SCHOLAR, Author, Ids, Work
 from avenrich.sources.base import CachedSource, GoodEnough, SearchQuery
 from avenrich.sources.http import Reply, SourceClient
@@ -35,9 +36,6 @@ MAX_SPLITS = 16
 _PREFIXES = {p.lower(): p for p in ("DOI", "ARXIV", "ACL", "PMCID", "PMID", "MAG", "CorpusId", "URL")}
 _ARXIV_VERSION = re.compile(r"v\d+$")
 _ARXIV_NAMES = frozenset({"arxiv", "arxiv.org", "arxiv (cornell university)"})
-_PREPRINT_SERVERS = frozenset(
-    {"biorxiv", "medrxiv", "chemrxiv", "ssrn", "research square", "preprints", "techrxiv", "psyarxiv"}
-)
 # S2 publicationTypes → Crossref's vocabulary, in order of preference (S2 often gives both
 # JournalArticle and Conference for a conference paper).
 _TYPE_ORDER = (
@@ -195,9 +193,9 @@ def choose_venue(names: Sequence[str | None]) -> str | None:
     usable = [n for n in names if n and not _is_arxiv(n)]
     if not usable:
         return None
-    if usable[0].lower() in _PREPRINT_SERVERS:
+    if is_preprint_venue(usable[0]):
         for name in usable[1:]:
-            if name.lower() not in _PREPRINT_SERVERS:
+            if not is_preprint_venue(name):
                 return name
     return usable[0]
 
