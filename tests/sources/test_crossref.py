@@ -11,6 +11,7 @@ import pytest
 
 from avenrich.cache import DAY, HOUR, MemoryJsonCache, key_for
 from avenrich.errors import SourceError, SourceUnavailable
+from avenrich.matching import parse_flags
 from avenrich.model import Author
 from avenrich.sources import SearchQuery
 from avenrich.sources.crossref import (
@@ -28,7 +29,6 @@ from avenrich.sources.crossref import (
     is_not_found,
     normalise_orcid,
     parse_envelope,
-    parse_flags,
     parse_list,
     parse_work,
     work_path,

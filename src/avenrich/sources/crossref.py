@@ -8,13 +8,14 @@ import contextlib
 import dataclasses
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from avenrich.cache import NOT_FOUND_TTL, key_for
 from avenrich.errors import SourceError, SourceUnavailable
 from avenrich.identifiers import acl_doi_candidate
+from avenrich.matching import parse_flags
 from avenrich.model import CROSSREF, Author, Ids, Work
 from avenrich.sources.base import CachedSource, GoodEnough, SearchQuery
 from avenrich.sources.http import Reply, SourceClient
@@ -256,50 +257,6 @@ def parse_relations(raw: Any) -> tuple[tuple[str, str], ...]:
                 if pair not in pairs:
                     pairs.append(pair)
     return tuple(pairs)
-
-
-# Notices about another paper: the title says so (Crossref types them as ordinary articles). Only the
-# wordings of notices count: "Correction of motion blur" or "Retraction of the tongue" are papers.
-_NOTICE_TITLES = (
-    (re.compile(r"^corrections?(\s+(to|notice)\b|\s*:|$)"), "correction"),
-    (re.compile(r"^(editorial\s+)?expressions?\s+of\s+concern\b"), "correction"),
-    (re.compile(r"^(erratum|errata|corrigendum|corrigenda)\b"), "erratum"),
-    (re.compile(r"^(retraction|retracted)(\s+(note|notice|statement|to)\b|\s*[:.]|$)"), "retraction"),
-    (re.compile(r"^(notice\s+of\s+retraction|\[retracted\])"), "retraction"),
-)
-# Crossmark update types (update-to[].type) of a notice; new_version / new_edition are not notices.
-_UPDATE_FLAGS = {
-    "correction": "correction", "addendum": "correction", "clarification": "correction",
-    "expression_of_concern": "correction", "erratum": "erratum", "corrigendum": "erratum",
-    "retraction": "retraction", "partial_retraction": "retraction", "withdrawal": "retraction",
-    "removal": "retraction",
-}  # fmt: skip
-_SUPPLEMENT_TITLE = re.compile(
-    r"^((supplementary|supplemental)\s+(materials?|information|data|files?|figures?|tables?|text|videos?|"
-    r"appendix|appendices|notes?)\b|supporting\s+information(\s+(for|to)\b|\s*:|$)|additional\s+file\s+\d+\b)"
-)
-_FRONT_MATTER_TITLE = re.compile(
-    r"^\[?(front\s*matter|back\s*matter|title\s+page|table\s+of\s+contents|contents|preface|foreword|index|"
-    r"author\s+index|subject\s+index|editorial\s+board|copyright(\s+(page|notice))?|(front\s+|back\s+)?cover)"
-    r"\]?(\s+[ivxlc\d]+)?\s*\.?$"
-)
-
-
-def parse_flags(title: str | None, kind: str | None, update_types: Iterable[str] = ()) -> tuple[str, ...]:
-    """Markers of records that are not the paper itself: notices, supplements, front matter, reviews."""
-    flags: list[str] = []
-    text = (title or "").strip().lower()
-    for pattern, flag in _NOTICE_TITLES:
-        if pattern.search(text):
-            flags.append(flag)
-    flags += [_UPDATE_FLAGS[t] for t in update_types if t in _UPDATE_FLAGS]
-    if kind == "component" or _SUPPLEMENT_TITLE.search(text):
-        flags.append("supplementary")
-    if _FRONT_MATTER_TITLE.match(text):
-        flags.append("front-matter")
-    if kind == "peer-review":
-        flags.append("peer-review")
-    return tuple(dict.fromkeys(flags))
 
 
 def prune_item(item: Mapping[str, Any], extra: Sequence[str] = ()) -> dict[str, Any]:
