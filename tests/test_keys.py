@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from avenrich.errors import OutputError
 from avenrich.keys import (
+    IDENTITY_KINDS,
     RETIRED,
     assign_keys,
     citekey_base,
@@ -24,7 +26,7 @@ from avenrich.keys import (
     significant_words,
     to_registry_json,
 )
-from avenrich.model import Author, Ids, Link, Record, Resolution
+from avenrich.model import ID_FIELDS, ID_KINDS, Author, Ids, Link, Record, Resolution
 
 RESOLVED = Resolution("resolved", "link", 1.0)
 UNRESOLVED = Resolution("unresolved", "none", 0.0)
@@ -273,3 +275,11 @@ class TestRegistryFile:
         path.write_text(content, encoding="utf-8")
         with pytest.raises(OutputError, match=r"x\.keys\.json"):
             read_registry(path)
+
+
+def test_the_id_kinds_table_covers_every_ids_field_and_ranks_the_identities() -> None:
+    """model.ID_KINDS names every Ids field once, in order; the identities keys rank come from it, strongest
+    first, with the link's URL last."""
+    assert tuple(f.name for f in dataclasses.fields(Ids)) == ID_FIELDS
+    assert IDENTITY_KINDS == ("doi", "arxiv", "s2", "corpus", "acl", "pmcid", "pmid", "openreview", "url")
+    assert len({kind.name for kind in ID_KINDS}) == len(ID_KINDS)

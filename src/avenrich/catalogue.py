@@ -6,7 +6,6 @@ it. `generated_at` is the only run timestamp, so the same inputs and cache give 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import re
@@ -18,12 +17,11 @@ from jsonschema import Draft202012Validator
 
 from avenrich.json_text import object_chunks, to_json_text
 from avenrich.keys import key_for
-from avenrich.model import Author, Ids, Record
+from avenrich.model import ID_FIELDS, Author, Record
 
 SCHEMA_VERSION = "1.0.0"
 SCHEMA_FILE = "catalogue.schema.json"
 
-_ID_FIELDS = tuple(f.name for f in dataclasses.fields(Ids))
 _ORCID = re.compile(r"[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]")
 
 
@@ -55,7 +53,7 @@ def to_entry(record: Record, key: str) -> dict[str, Any]:
         "title": record.title,
         "year": record.year,
         "sections": _headings(link.sections),
-        "ids": {name: getattr(record.ids, name) for name in _ID_FIELDS},
+        "ids": {name: getattr(record.ids, name) for name in ID_FIELDS},
         "authors": [_author(a) for a in record.authors],
         "venue": record.venue,
         "citations": {"crossref": cites.crossref, "semantic_scholar": cites.semantic_scholar},

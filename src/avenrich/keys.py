@@ -15,12 +15,13 @@ from pathlib import Path
 
 from avenrich.errors import OutputError
 from avenrich.grouping import connected
-from avenrich.model import Record
+from avenrich.model import ID_KINDS, Record
 from avenrich.text import strip_accents
 
 # Identity kinds, strongest first: the first one a record has is its paper identity. The Ids of one paper
 # agree on all of them, so records sharing any of these are one paper (the URL is the link's own identity).
-IDENTITY_KINDS = ("doi", "arxiv", "s2", "corpus", "acl", "pmcid", "pmid", "openreview", "url")
+_IDENTITIES = tuple(kind for kind in ID_KINDS if kind.identity)
+IDENTITY_KINDS = (*(kind.name for kind in _IDENTITIES), "url")
 # A key that lost every identity (two papers turned out to be one) stays reserved under this prefix.
 RETIRED = "retired"
 
@@ -45,18 +46,15 @@ _LETTERS = re.compile(r"[^a-z]+")
 def identities(record: Record) -> tuple[str, ...]:
     """Every identity of the record, strongest first (`doi:10.1109/…`, …, `url:<the link as written>`)."""
     ids = record.ids
-    values = (
-        ids.doi.lower() if ids.doi else None,
-        ids.arxiv,
-        ids.s2,
-        str(ids.corpus_id) if ids.corpus_id is not None else None,
-        ids.acl,
-        ids.pmcid,
-        ids.pmid,
-        ids.openreview,
-        record.link.url,
-    )
-    return tuple(f"{kind}:{value}" for kind, value in zip(IDENTITY_KINDS, values, strict=True) if value)
+    found: list[str] = []
+    for kind in _IDENTITIES:
+        value = getattr(ids, kind.field)
+        text = "" if value is None else str(value).lower() if kind.field == "doi" else str(value)
+        if text:
+            found.append(f"{kind.name}:{text}")
+    if record.link.url:
+        found.append(f"url:{record.link.url}")
+    return tuple(found)
 
 
 def paper_identity(record: Record) -> str:

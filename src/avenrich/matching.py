@@ -81,7 +81,18 @@ from rapidfuzz.distance import Levenshtein
 
 from avenrich.grouping import connected
 from avenrich.listing import parse_venue_tag
-from avenrich.model import NOT_A_PAPER_TYPES, PREPRINT_TYPES, Author, Ids, Link, LinkMatch, Resolution, Work, shared
+from avenrich.model import (
+    ID_LABELS,
+    NOT_A_PAPER_TYPES,
+    PREPRINT_TYPES,
+    Author,
+    Ids,
+    Link,
+    LinkMatch,
+    Resolution,
+    Work,
+    shared,
+)
 from avenrich.text import clean_markup, normalise_title, strip_accents
 
 # -- thresholds (see the module docstring) -----------------------------------------------------------
@@ -514,16 +525,6 @@ ARXIV_DOI_PREFIX = "10.48550/arxiv."
 ACL_DOI_PREFIX = "10.18653/v1/"
 # Crossref relations that join versions of one work (not comments, reviews or supplements).
 VERSION_RELATIONS = frozenset({"is-preprint-of", "has-preprint", "is-version-of", "has-version", "is-identical-to"})
-_ID_LABELS = {
-    "doi": "DOI",
-    "arxiv": "arXiv id",
-    "acl": "ACL id",
-    "s2": "S2 paper id",
-    "corpus": "S2 corpus id",
-    "pmcid": "PMC id",
-    "pmid": "PubMed id",
-    "dblp": "DBLP key",
-}
 
 
 def _doi_key(doi: str) -> tuple[str, str]:
@@ -571,7 +572,7 @@ def _ids_agreement(expected: Ids, work: Work) -> tuple[float | None, str]:
     if "doi" in clash and mine["doi"] in _related_dois(work):
         clash.discard("doi")
         agree.add("doi")
-    note = "; ".join(f"{_ID_LABELS[k]} {theirs[k]} differs from the link's {mine[k]}" for k in sorted(clash))
+    note = "; ".join(f"{ID_LABELS[k]} {theirs[k]} differs from the link's {mine[k]}" for k in sorted(clash))
     if agree and not clash:
         return 1.0, ""
     if agree and clash:

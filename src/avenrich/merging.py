@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from avenrich.matching import is_preprint_record
 from avenrich.model import (
     CROSSREF,
+    ID_FIELDS,
     LIST,
     SEMANTIC_SCHOLAR,
     Author,
@@ -52,7 +53,6 @@ FOLLOWERS: tuple[tuple[str, str], ...] = (
 YEARS = (1600, 2100)
 
 # Ids a source record may add to the ids the caller resolved (never replacing one): version-of-record first.
-_ID_FIELDS = tuple(f.name for f in dataclasses.fields(Ids))
 _VON = re.compile(r"^[a-z]")
 
 
@@ -184,7 +184,7 @@ def _fill_ids(ids: Ids, works: Sequence[Work]) -> tuple[Ids, dict[str, tuple[str
     """The caller's ids, with each missing one taken from the first work that has it."""
     filled: dict[str, object] = {}
     provenance: dict[str, tuple[str, str | None]] = {}
-    for name in _ID_FIELDS:
+    for name in ID_FIELDS:
         if getattr(ids, name) is not None:
             continue
         for work in works:

@@ -1,7 +1,7 @@
 """The value types shared by every stage (pure): Link, Ids, Author, Work, Resolution, Record.
 
     Link        one distinct link of the input list, exactly as written, with what the list says of it
-    Ids         identifiers of a paper (from a link, or from a source's record)
+    Ids         identifiers of a paper (from a link, or from a source's record); ID_KINDS describes each kind
     Work        what one source (Crossref, Semantic Scholar) says about one paper
     Resolution  how sure we are which paper a link is, and why
     Record      what we publish for one link: the merged metadata with per-field provenance
@@ -78,22 +78,38 @@ class Ids:
         """True when no identifier is known."""
         return all(getattr(self, name) is None for name in self.__slots__)
 
-    def s2_keys(self) -> tuple[str, ...]:
-        """The keys the Semantic Scholar batch endpoint accepts for this paper, best first."""
-        keys: list[str] = []
-        if self.s2:
-            keys.append(self.s2)
-        if self.doi:
-            keys.append(f"DOI:{self.doi}")
-        if self.arxiv:
-            keys.append(f"ARXIV:{self.arxiv}")
-        if self.acl:
-            keys.append(f"ACL:{self.acl}")
-        if self.pmcid:
-            keys.append(f"PMCID:{self.pmcid.removeprefix('PMC')}")
-        if self.corpus_id is not None:
-            keys.append(f"CorpusId:{self.corpus_id}")
-        return tuple(keys)
+
+@dataclass(frozen=True, slots=True)
+class IdKind:
+    """One kind of identifier: its Ids field, its short name (in identities and comparisons), how a reason
+    names it, and whether it is a paper identity (what citation keys and paper groups are keyed on)."""
+
+    field: str
+    name: str
+    label: str
+    identity: bool
+
+
+# The one table of identifier kinds, in Ids field order. The identities among them are ranked strongest
+# first: a record's first identity is its paper identity (keys.py). Which source takes which kind in its
+# lookups is the source's own business (sources/*.py `lookup_keys`).
+ID_KINDS: tuple[IdKind, ...] = (
+    IdKind("doi", "doi", "DOI", identity=True),
+    IdKind("arxiv", "arxiv", "arXiv id", identity=True),
+    IdKind("s2", "s2", "S2 paper id", identity=True),
+    IdKind("corpus_id", "corpus", "S2 corpus id", identity=True),
+    IdKind("acl", "acl", "ACL id", identity=True),
+    IdKind("pmcid", "pmcid", "PMC id", identity=True),
+    IdKind("pmid", "pmid", "PubMed id", identity=True),
+    IdKind("dblp", "dblp", "DBLP key", identity=False),
+    IdKind("ieee", "ieee", "IEEE Xplore arnumber", identity=False),
+    IdKind("aaai", "aaai", "AAAI article number", identity=False),
+    IdKind("neurips", "neurips", "NeurIPS proceedings hash", identity=False),
+    IdKind("openreview", "openreview", "OpenReview id", identity=True),
+    IdKind("cvf", "cvf", "CVF paper stem", identity=False),
+)
+ID_FIELDS = tuple(kind.field for kind in ID_KINDS)
+ID_LABELS = {kind.name: kind.label for kind in ID_KINDS}
 
 
 @dataclass(frozen=True, slots=True)
