@@ -16,9 +16,9 @@ from avenrich.listing import (
     parse_bibtex_report,
     parse_markdown,
     parse_venue_tag,
-    split_names,
 )
 from avenrich.model import Link
+from avenrich.names import split_names
 from strategies import bibtex_documents, markdown_documents
 
 LISTS = Path(__file__).resolve().parent / "fixtures" / "lists"

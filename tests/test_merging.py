@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from avenrich.merging import FOLLOWERS, PRECEDENCE, merge, parse_listed_name
+from avenrich.merging import FOLLOWERS, PRECEDENCE, merge
 from avenrich.model import CROSSREF, LIST, SEMANTIC_SCHOLAR, Author, Ids, Link, Resolution, Work
+from avenrich.names import parse_listed_name
 
 RESOLVED = Resolution("resolved", "link", 1.0)
 UNRESOLVED = Resolution("unresolved", "offline", 0.0, "offline and not cached")

@@ -32,6 +32,7 @@ from markdown_it.token import Token
 from avenrich import identifiers, text
 from avenrich.errors import InputError
 from avenrich.model import Kind, Link
+from avenrich.names import split_names
 
 # --- Markdown parser set-up ------------------------------------------------------------------------
 
@@ -139,7 +140,6 @@ _YEAR = re.compile(r"(?<![\w.])((?:19|20)\d{2})(?![\w.])")
 _TAG = re.compile(r"^\[\s*([^\[\]]+?)\s*\]$")
 _VENUE_TAG = re.compile(r"^(?P<venue>.*?)[\s\-–_,']*(?P<year>(?:19|20)\d{2})$")
 _LABEL = re.compile(r"^(authors?|institutions?|affiliations?)\s*:?$", re.IGNORECASE)
-_NAME_SEPARATORS = re.compile(r"\s*(?:[,;]|\band\b|&)\s*", re.IGNORECASE)
 _BADGE_HOSTS = ("shields.io", "badgen.net", "badge.fury.io", "awesome.re", "forthebadge.com")
 
 
@@ -150,12 +150,6 @@ def parse_venue_tag(tag: str) -> tuple[str | None, int | None]:
     if match is None:
         return (tag or None), None
     return (match.group("venue").strip() or None), int(match.group("year"))
-
-
-def split_names(line: str) -> tuple[str, ...]:
-    """Author names of an `**Authors:**` line, split on commas, semicolons, "and" and "&"."""
-    names = (name.strip(" .") for name in _NAME_SEPARATORS.split(text.clean_markup(line)))
-    return tuple(name for name in names if name and name.lower() not in ("et al", "others"))
 
 
 def _single_year(line: str) -> int | None:

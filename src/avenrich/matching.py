@@ -93,6 +93,7 @@ from avenrich.model import (
     Work,
     shared,
 )
+from avenrich.names import author_family_keys, family_keys, split_joined
 from avenrich.text import clean_markup, normalise_title, strip_accents
 
 # -- thresholds (see the module docstring) -----------------------------------------------------------
@@ -466,43 +467,6 @@ def venue_score(listed: str | None, work: Work) -> float | None:
 
 # -- authors -----------------------------------------------------------------------------------------
 
-_ET_AL = re.compile(r"\bet\.? al\.?|\band others\b", re.IGNORECASE)
-
-
-def _tokens(text: str) -> list[str]:
-    return [t for t in re.sub(r"[^a-z]+", " ", strip_accents(text).lower()).split() if len(t) > 1]
-
-
-def _name_keys(name: str) -> frozenset[str]:
-    """Family-name keys of a name as written: "Aaron van den Oord", "Vaswani, A.", "Zhang Wei"."""
-    name = _ET_AL.sub(" ", clean_markup(name)).strip(" ,;")
-    if name.count(",") == 1:
-        family = _tokens(name.split(",")[0])
-        return frozenset({family[-1], "".join(family)}) if family else frozenset()
-    tokens = _tokens(name)
-    if not tokens:
-        return frozenset()
-    keys = {tokens[-1]}
-    if len(tokens) >= 2:
-        keys.add(tokens[-2] + tokens[-1])  # "Le Cun" ~ "LeCun", "van den Oord" ~ "Oord"
-    if len(tokens) == 2:
-        keys.add(tokens[0])  # family name first ("Zhang Wei")
-    return frozenset(keys)
-
-
-def _author_keys(author: Author) -> frozenset[str]:
-    if author.family:
-        family = _tokens(author.family)
-        return frozenset({family[-1], "".join(family)}) if family else frozenset()
-    return _name_keys(author.literal or author.display)
-
-
-def _split_names(names: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for name in names:
-        out.extend(part for part in re.split(r"\s+and\s+|;", name) if part.strip())
-    return out
-
 
 def _overlap(left: Sequence[frozenset[str]], right: Sequence[frozenset[str]]) -> float | None:
     left = [k for k in left if k]
@@ -516,7 +480,7 @@ def _overlap(left: Sequence[frozenset[str]], right: Sequence[frozenset[str]]) ->
 
 def author_score(listed: Sequence[str], found: Sequence[Author]) -> float | None:
     """Share of listed names whose family name the record has, of the shorter list; None if one is empty."""
-    return _overlap([_name_keys(n) for n in _split_names(listed)], [_author_keys(a) for a in found])
+    return _overlap([family_keys(n) for n in split_joined(listed)], [author_family_keys(a) for a in found])
 
 
 # -- identifiers -------------------------------------------------------------------------------------
@@ -879,7 +843,7 @@ def _same_work(one: _Group, other: _Group) -> bool:
     (w1, _), (w2, _) = one.best, other.best
     if title_score(w1.title or "", w2.title or "") < TITLE_PASS:
         return False
-    authors = _overlap([_author_keys(a) for a in w1.authors], [_author_keys(a) for a in w2.authors])
+    authors = _overlap([author_family_keys(a) for a in w1.authors], [author_family_keys(a) for a in w2.authors])
     return authors is not None and authors >= AUTHOR_MIN_OVERLAP
 
 

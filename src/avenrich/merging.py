@@ -7,7 +7,6 @@ year; pages, volume, issue, publisher with venue) from one source record. Each f
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 
 from avenrich.matching import is_preprint_record
@@ -25,11 +24,13 @@ from avenrich.model import (
     Work,
     shared,
 )
+from avenrich.names import parse_listed_name
 
-# (field, sources in order of trust). Within a row, versions of record (anything but posted-content) come
-# before preprints, whatever their source, so a CVPR record beats the arXiv record of the same paper; then the
-# row's order decides: Crossref is the registration agency of the DOI (titles and authors as deposited by the
-# publisher), Semantic Scholar covers DOI-less proceedings (NeurIPS, CVF, ACL), and the list is the fallback.
+# (field, sources in order of trust). Within a row, versions of record come before preprints
+# (matching.is_preprint_record), whatever their source, so a CVPR record beats the arXiv record of the same
+# paper; then the row's order decides: Crossref is the registration agency of the DOI (titles and authors
+# as deposited by the publisher), Semantic Scholar covers DOI-less proceedings (NeurIPS, CVF, ACL), and the
+# list is the fallback.
 PRECEDENCE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("title", (CROSSREF, SEMANTIC_SCHOLAR, LIST)),
     ("authors", (CROSSREF, SEMANTIC_SCHOLAR, LIST)),
@@ -53,7 +54,6 @@ FOLLOWERS: tuple[tuple[str, str], ...] = (
 YEARS = (1600, 2100)
 
 # Ids a source record may add to the ids the caller resolved (never replacing one): version-of-record first.
-_VON = re.compile(r"^[a-z]")
 
 
 def merge(
@@ -107,21 +107,6 @@ def merge(
         provenance=shared(tuple(sorted(shared((name, src, date)) for name, (src, date) in provenance.items()))),
         duplicates=duplicates,
     )
-
-
-def parse_listed_name(name: str) -> Author:
-    """An author name as written in a list, split the way BibTeX would ("Last, First" or "First von Last")."""
-    text = " ".join(name.split())
-    if "," in text:
-        family, _, given = text.partition(",")
-        return Author(given=given.strip() or None, family=family.strip() or None)
-    words = text.split(" ")
-    if len(words) == 1 or _VON.match(words[0]):
-        return Author(family=text or None)
-    # The family name starts at the first lowercase particle (van, de, von) after the first word, else is
-    # the last word: "Ludwig van Beethoven" -> van Beethoven, "Ruohan Gao" -> Gao.
-    start = next((i for i in range(1, len(words) - 1) if _VON.match(words[i])), len(words) - 1)
-    return Author(given=" ".join(words[:start]), family=" ".join(words[start:]))
 
 
 def _ranked(works: Sequence[Work]) -> list[Work]:

@@ -13,6 +13,7 @@ import pytest
 from avenrich.cache import DAY, HOUR, MemoryJsonCache
 from avenrich.errors import SourceError, SourceUnavailable
 from avenrich.model import Author, Ids
+from avenrich.names import split_name
 from avenrich.sources import SearchQuery
 from avenrich.sources.semantic_scholar import (
     BATCH_SIZE,
@@ -31,7 +32,6 @@ from avenrich.sources.semantic_scholar import (
     parse_match,
     parse_paper,
     parse_search,
-    split_name,
 )
 from fake_apis import S2_FIXTURES, FakeS2, body_files, load_body, meta_of, zero_wait_client
 

@@ -17,6 +17,7 @@ from avenrich.errors import SourceError, SourceUnavailable
 from avenrich.identifiers import acl_doi_candidate
 from avenrich.matching import parse_flags
 from avenrich.model import CROSSREF, Author, Ids, Work
+from avenrich.names import family_name
 from avenrich.sources.base import CachedSource, GoodEnough, SearchQuery
 from avenrich.sources.http import Reply, SourceClient
 from avenrich.text import clean_markup
@@ -102,17 +103,10 @@ def bibliographic_query(query: SearchQuery) -> str:
     No date filter: a wrong year in the list would hide the paper; the verifier judges the year.
     """
     parts = [" ".join(query.title.split())]
-    parts += [family for family in (_family_name(a) for a in query.authors[:3]) if family]
+    parts += [family for family in (family_name(a) for a in query.authors[:3]) if family]
     if query.year:
         parts.append(str(query.year))
     return " ".join(p for p in parts if p)
-
-
-def _family_name(name: str) -> str:
-    if "," in name:
-        return name.split(",", 1)[0].strip()
-    tokens = name.replace(".", ". ").split()
-    return tokens[-1].strip(".") if tokens else ""
 
 
 def build_search_params(query: SearchQuery, rows: int = SEARCH_ROWS) -> dict[str, str | int]:

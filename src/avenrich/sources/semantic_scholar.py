@@ -14,6 +14,7 @@ from avenrich.cache import NOT_FOUND_TTL, key_for
 from avenrich.errors import SourceError, SourceUnavailable
 from avenrich.matching import is_preprint_venue
 from avenrich.model import SEMANTIC_SCHOLAR, Author, Ids, Work
+from avenrich.names import split_name
 from avenrich.sources.base import CachedSource, GoodEnough, SearchQuery
 from avenrich.sources.http import Reply, SourceClient
 from avenrich.text import clean_markup
@@ -45,13 +46,6 @@ _TYPE_ORDER = (
     ("Book", "book"),
     ("Dataset", "dataset"),
 )
-_PARTICLES = frozenset(
-    {
-        "van", "von", "de", "der", "den", "del", "della", "delle", "di", "da", "du", "la", "le", "dos", "das",
-        "do", "ter", "ten", "zu", "af", "av", "bin", "ibn", "al", "el",
-    }
-)  # fmt: skip
-_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _HYPHENS = re.compile(r"[-‐‑‒–—―]+")
 
 # -- pure builders -----------------------------------------------------------------------------------
@@ -165,25 +159,6 @@ def parse_author(raw: Any) -> Author | None:
     given, family = split_name(name)
     author_id = raw.get("authorId")
     return Author(given=given, family=family, s2_id=str(author_id) if author_id else None)
-
-
-def split_name(name: str) -> tuple[str | None, str]:
-    """(given, family) of a display name: the last word is the family name, with its particles
-    ("van", "de la", …) and without a generational suffix (Jr., III); "Family, Given" is understood.
-    """
-    if "," in name:
-        before, _, after = (part.strip() for part in name.partition(","))
-        if before and after and after.lower() not in _SUFFIXES:
-            return after, before
-    tokens = name.replace(",", " ").split()
-    if not tokens:
-        return None, ""
-    if len(tokens) >= 3 and tokens[-1].lower().rstrip(",") in _SUFFIXES:
-        tokens = tokens[:-1]
-    start = len(tokens) - 1
-    while start > 1 and tokens[start - 1] in _PARTICLES:
-        start -= 1
-    return " ".join(tokens[:start]) or None, " ".join(tokens[start:])
 
 
 def choose_venue(names: Sequence[str | None]) -> str | None:
