@@ -15,10 +15,10 @@ from avenrich.listing import (
     parse_bibtex,
     parse_bibtex_report,
     parse_markdown,
-    parse_venue_tag,
 )
 from avenrich.model import Link
 from avenrich.names import split_names
+from avenrich.text import parse_venue_tag
 from strategies import bibtex_documents, markdown_documents
 
 LISTS = Path(__file__).resolve().parent / "fixtures" / "lists"

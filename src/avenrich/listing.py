@@ -138,18 +138,8 @@ def _markdown() -> MarkdownIt:
 _BR = re.compile(r"^<br\s*/?>$", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w.])((?:19|20)\d{2})(?![\w.])")
 _TAG = re.compile(r"^\[\s*([^\[\]]+?)\s*\]$")
-_VENUE_TAG = re.compile(r"^(?P<venue>.*?)[\s\-–_,']*(?P<year>(?:19|20)\d{2})$")
 _LABEL = re.compile(r"^(authors?|institutions?|affiliations?)\s*:?$", re.IGNORECASE)
 _BADGE_HOSTS = ("shields.io", "badgen.net", "badge.fury.io", "awesome.re", "forthebadge.com")
-
-
-def parse_venue_tag(tag: str) -> tuple[str | None, int | None]:
-    """Venue and year of a list tag: "CVPR-2019" -> ("CVPR", 2019); "2019" -> (None, 2019)."""
-    tag = text.clean_markup(tag)
-    match = _VENUE_TAG.match(tag)
-    if match is None:
-        return (tag or None), None
-    return (match.group("venue").strip() or None), int(match.group("year"))
 
 
 def _single_year(line: str) -> int | None:
@@ -275,7 +265,7 @@ def _read_block(block: _Block, children: Sequence[Token]) -> None:
                     if head is None or pending_tag is not None:
                         head = occurrence
                         if pending_tag is not None:
-                            venue, tag_year = parse_venue_tag(pending_tag)
+                            venue, tag_year = text.parse_venue_tag(pending_tag)
                             occurrence.venue_tag = pending_tag if venue else None
                             occurrence.year = occurrence.year or tag_year
                             pending_tag = None

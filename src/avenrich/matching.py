@@ -80,7 +80,6 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from avenrich.grouping import connected
-from avenrich.listing import parse_venue_tag
 from avenrich.model import (
     ID_LABELS,
     NOT_A_PAPER_TYPES,
@@ -94,7 +93,7 @@ from avenrich.model import (
     shared,
 )
 from avenrich.names import author_family_keys, family_keys, split_joined
-from avenrich.text import clean_markup, normalise_title, strip_accents
+from avenrich.text import clean_markup, normalise_title, parse_venue_tag, strip_accents
 
 # -- thresholds (see the module docstring) -----------------------------------------------------------
 

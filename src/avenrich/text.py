@@ -2,6 +2,7 @@
 
 - `clean_markup`: JATS/HTML tags, entities and control characters out, whitespace collapsed (for printing).
 - `clean_text`: plain text for the writers (NFC, control and format characters dropped, whitespace collapsed).
+- `parse_venue_tag`: venue and year of a list's tag ("CVPR-2019"), for the list reader and the matcher.
 - `heading_names`: the distinct section headings of a paper, in order (the writers' keywords).
 - `normalise_title`: the comparison form of a title: markup, LaTeX, accents, case, punctuation and
   hyphenation folded away, so that "Audio-V\\visual", "Audio-Visual" and "audio visual" compare equal.
@@ -115,3 +116,16 @@ def heading_names(paths: Iterable[Iterable[str]]) -> list[str]:
             if name and name not in names:
                 names.append(name)
     return names
+
+
+# A list's venue tag: "CVPR-2019", "ICASSP 2020", "NeurIPS'19" is not one (two-digit years stay venue text).
+_VENUE_TAG = re.compile(r"^(?P<venue>.*?)[\s\-–_,']*(?P<year>(?:19|20)\d{2})$")
+
+
+def parse_venue_tag(tag: str) -> tuple[str | None, int | None]:
+    """Venue and year of a list tag: "CVPR-2019" -> ("CVPR", 2019); "2019" -> (None, 2019)."""
+    tag = clean_markup(tag)
+    match = _VENUE_TAG.match(tag)
+    if match is None:
+        return (tag or None), None
+    return (match.group("venue").strip() or None), int(match.group("year"))
