@@ -78,21 +78,9 @@ class Display:
                 text if all(name in text for name in names) else f"{', '.join(names)}: {text}"
                 for text, names in by_reason.items()
             )
-            self.console.print(
-                f"avenrich: sources degraded ({reasons}): entries they would have resolved stay unresolved",
-                style="yellow",
-                highlight=False,
-                soft_wrap=True,
-                markup=False,
-            )
+            self._warn(f"sources degraded ({reasons}): entries they would have resolved stay unresolved")
         if summary.get("input_note"):
-            self.console.print(
-                f"avenrich: {summary['input_note']}",
-                style="yellow",
-                highlight=False,
-                soft_wrap=True,
-                markup=False,
-            )
+            self._warn(str(summary["input_note"]))
         if not self.quiet:
             self.console.print(_table(summary))
             self.console.print(_requests_line(summary), highlight=False, soft_wrap=True, markup=False)
@@ -103,6 +91,10 @@ class Display:
         )
         if not self.quiet:
             print(line, file=sys.stdout)
+
+    def _warn(self, text: str) -> None:
+        """One yellow "avenrich: …" line, printed as it is (no markup, no highlighting)."""
+        self.console.print(f"avenrich: {text}", style="yellow", highlight=False, soft_wrap=True, markup=False)
 
 
 def _table(summary: Mapping[str, Any]) -> Table:

@@ -319,6 +319,26 @@ class CachedSource:
         """Cache a complete search answer; one that found nothing is kept for a shorter time."""
         self.cache.set(key, {field: value, "fetched": today}, SEARCH_TTL if value else NO_HIT_SEARCH_TTL)
 
+    def answered_works(self, items: Iterable[Any], fetched: str | None, score: str | None = None) -> list[Work]:
+        """The Works of a search answer's items (unusable ones left out), dated, each with the engine's own
+        score from the item's `score` field when it names one."""
+        works: list[Work] = []
+        for item in items:
+            try:
+                work = self.parse_item(item)
+            except ValueError:
+                continue
+            value = item.get(score) if score else None
+            works.append(
+                dataclasses.replace(
+                    work,
+                    score=float(value) if isinstance(value, int | float) else work.score,
+                    fetched=fetched,
+                    counts_fetched=fetched,
+                )
+            )
+        return works
+
     # -- failures -----------------------------------------------------------------------------------------
 
     def _fail(self, keys: Iterable[str], reason: str) -> None:

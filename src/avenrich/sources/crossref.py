@@ -436,7 +436,7 @@ class CrossrefSource(CachedSource):
         key = key_for(NAME, "search", urlencode(sorted((k, str(v)) for k, v in params.items())))
         cached = self.cached_answer(key, "works/query", "items")
         if cached is not None:
-            return self._search_works(*cached)
+            return self.answered_works(*cached, score="score")
         assert self.client is not None  # cached_answer raised when offline
         reply = self.client.get("/works", params, kind="list", endpoint="works/query")
         items = [prune_item(item, ("score",)) for item in self._items(reply) if isinstance(item, Mapping)]
@@ -445,23 +445,4 @@ class CrossrefSource(CachedSource):
         for item in items:  # a later lookup of a chosen candidate then costs nothing
             with contextlib.suppress(ValueError):
                 self.store(None, item, today, memo=False)
-        return self._search_works(items, today)
-
-    @staticmethod
-    def _search_works(items: list[Any], fetched: str | None) -> list[Work]:
-        works: list[Work] = []
-        for item in items:
-            try:
-                work = parse_work(item)
-            except ValueError:
-                continue
-            score = item.get("score")
-            works.append(
-                dataclasses.replace(
-                    work,
-                    score=float(score) if isinstance(score, int | float) else None,
-                    fetched=fetched,
-                    counts_fetched=fetched,
-                )
-            )
-        return works
+        return self.answered_works(items, today, score="score")

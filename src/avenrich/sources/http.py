@@ -202,6 +202,19 @@ class _TimedOut(_Retryable):
     """The source accepted the request but did not answer in time."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One request as the retry loop repeats it."""
+
+    method: str
+    url: str
+    params: Params | None
+    json_body: Any
+    kind: str
+    endpoint: str
+    check: Check = None
+
+
 class SourceClient:
     """Requests to one source: paced, retried, translated into Reply / SourceError, counted.
 
@@ -279,7 +292,7 @@ class SourceClient:
             reraise=True,
         )
         try:
-            reply = retrying(self._attempt, method, url, params, json_body, kind, endpoint, check)
+            reply = retrying(self._attempt, _Call(method, url, params, json_body, kind, endpoint, check))
         except _Retryable as exc:
             self.stats.add(self.name, endpoint, "errors")
             if self._unavailable is not None:
@@ -302,17 +315,9 @@ class SourceClient:
 
     # -- one attempt ---------------------------------------------------------------------------------
 
-    def _attempt(
-        self,
-        method: str,
-        url: str,
-        params: Params | None,
-        json_body: Any,
-        kind: str,
-        endpoint: str,
-        check: Check = None,
-    ) -> Reply:
-        response = self._send(method, url, params, json_body, kind, endpoint)
+    def _attempt(self, call: _Call) -> Reply:
+        method, url, kind, endpoint = call.method, call.url, call.kind, call.endpoint
+        response = self._send(method, url, call.params, call.json_body, kind, endpoint)
         # Redirects are followed here, one paced request per hop, and only within the source's own host
         # (Crossref's 301 for an aliased DOI has a relative Location).
         for _ in range(MAX_REDIRECTS):
@@ -332,9 +337,9 @@ class SourceClient:
                 shown = self._safe(str(response.url))
                 raise SourceError(self.name, shown, response.status_code, f"too many redirects from {url}")
         reply = self._classify(method, response, endpoint)
-        if check is not None and 200 <= reply.status < 300:
+        if call.check is not None and 200 <= reply.status < 300:
             try:
-                check(reply.data)
+                call.check(reply.data)
             except ValueError as exc:
                 reason = f"HTTP {reply.status} with an answer that does not fit ({self._safe(str(exc))})"
                 raise _Retryable(reason, reply.status) from None

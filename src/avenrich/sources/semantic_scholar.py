@@ -8,7 +8,7 @@ import dataclasses
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from avenrich.cache import NOT_FOUND_TTL, key_for
 from avenrich.errors import SourceError, SourceUnavailable
@@ -16,11 +16,12 @@ from avenrich.matching import is_preprint_venue
 from avenrich.model import SEMANTIC_SCHOLAR, Author, Ids, Work
 from avenrich.names import split_name
 from avenrich.sources.base import CachedSource, GoodEnough, SearchQuery
-from avenrich.sources.http import Reply, SourceClient
+from avenrich.sources.http import Params, Reply, SourceClient
 from avenrich.text import clean_markup
 
 log = logging.getLogger("avenrich.sources")
 
+T = TypeVar("T")
 NAME = SEMANTIC_SCHOLAR
 BATCH_SIZE = 500
 SEARCH_LIMIT = 5
@@ -420,12 +421,9 @@ class SemanticScholarSource(CachedSource):
         cached = self.cached_answer(key, "paper/search/match", "item")
         if cached is not None:
             return self._scored(*cached)
-        assert self.client is not None  # cached_answer raised when offline
-        reply = self.client.get("/paper/search/match", params, kind="single", endpoint="paper/search/match")
-        try:
-            item = parse_match(reply.data if reply.data is not None else reply.text)
-        except ValueError as exc:
-            raise SourceError(NAME, reply.url, reply.status, str(exc)) from None
+        item, reply = self._ask(
+            "/paper/search/match", params, lambda r: parse_match(r.data if r.data is not None else r.text)
+        )
         if reply.status == 404 and item is not None:
             raise SourceError(NAME, reply.url, 404, "unexpected 404 answer with data")
         today = self.today()
@@ -437,21 +435,19 @@ class SemanticScholarSource(CachedSource):
         self.remember_answer(key, "item", item, today)
         return self._scored(item, today)
 
-    @staticmethod
-    def _scored(item: Mapping[str, Any] | None, fetched: str | None) -> Work | None:
-        if item is None:
-            return None
+    def _ask(self, path: str, params: Params, parse: Callable[[Reply], T]) -> tuple[T, Reply]:
+        """One search request's parsed answer (an answer that does not parse is a SourceError) and the reply."""
+        assert self.client is not None  # cached_answer raised when offline
+        reply = self.client.get(path, params, kind="single", endpoint=path.removeprefix("/"))
         try:
-            work = parse_paper(item)
-        except ValueError:
-            return None
-        score = item.get("matchScore")
-        return dataclasses.replace(
-            work,
-            score=float(score) if isinstance(score, int | float) else None,
-            fetched=fetched,
-            counts_fetched=fetched,
-        )
+            return parse(reply), reply
+        except ValueError as exc:
+            raise SourceError(NAME, reply.url, reply.status, str(exc)) from None
+
+    def _scored(self, item: Mapping[str, Any] | None, fetched: str | None) -> Work | None:
+        """The Work of a match answer's item, with its matchScore; None for no (usable) match."""
+        works = self.answered_works([item], fetched, score="matchScore") if item is not None else []
+        return works[0] if works else None
 
     def search(self, query: SearchQuery, limit: int = SEARCH_LIMIT) -> list[Work]:
         """Relevance-ranked candidates for a title (S2 gives no score)."""
@@ -461,13 +457,8 @@ class SemanticScholarSource(CachedSource):
         key = key_for(NAME, "search", f"limit={limit}", str(params["query"]))
         cached = self.cached_answer(key, "paper/search", "items")
         if cached is not None:
-            return self._works(*cached)
-        assert self.client is not None  # cached_answer raised when offline
-        reply = self.client.get("/paper/search", params, kind="single", endpoint="paper/search")
-        try:
-            items = parse_search(self._data(reply))
-        except ValueError as exc:
-            raise SourceError(NAME, reply.url, reply.status, str(exc)) from None
+            return self.answered_works(*cached)
+        items, _reply = self._ask("/paper/search", params, lambda r: parse_search(self._data(r)))
         today = self.today()
         kept = []
         for item in items:
@@ -477,17 +468,7 @@ class SemanticScholarSource(CachedSource):
                 continue
             kept.append(dict(item))
         self.remember_answer(key, "items", kept, today)
-        return self._works(kept, today)
-
-    @staticmethod
-    def _works(items: list[Any], fetched: str | None) -> list[Work]:
-        works: list[Work] = []
-        for item in items:
-            try:
-                works.append(dataclasses.replace(parse_paper(item), fetched=fetched, counts_fetched=fetched))
-            except ValueError:
-                continue
-        return works
+        return self.answered_works(kept, today)
 
 
 def _batch_check(expected: int) -> Callable[[Any], object]:
