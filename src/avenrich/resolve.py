@@ -28,7 +28,7 @@ from avenrich.errors import SourceError
 from avenrich.matching import Choice, Expectation
 from avenrich.model import Ids, Link, LinkMatch, Resolution, Work
 from avenrich.overrides import Overrides
-from avenrich.sources import OFFLINE_REASON, SOURCES, CachedSource, SearchQuery, Sources
+from avenrich.sources import OFFLINE_REASON, CachedSource, SearchQuery, Sources
 
 log = logging.getLogger("avenrich.resolve")
 
@@ -118,7 +118,7 @@ def lookup(items: Sequence[Item], sources: Sources, progress: Progress = _no_pro
     the sources of versions of record.
     """
     ledger = Ledger()
-    with_ids = [item for item in items if item.link.kind == "paper" and _has_lookup_ids(item)]
+    with_ids = [item for item in items if item.link.kind == "paper" and _has_lookup_ids(item, sources)]
     _each_source(
         sources,
         lambda source: _batch(source, ledger, _unique(k for i in with_ids for k in source.lookup_keys(i.match.ids))),
@@ -143,10 +143,11 @@ def search_and_verify(
     """
     overrides = overrides or Overrides()
     papers = [item for item in items if item.link.kind == "paper"]
-    outcomes = {item.link.url: _by_identifier(item, ledger, sources) for item in papers if _has_lookup_ids(item)}
+    with_ids = [item for item in papers if _has_lookup_ids(item, sources)]
+    outcomes = {item.link.url: _by_identifier(item, ledger, sources) for item in with_ids}
     # Links with an identifier that no source knows (an ACL or PMC id) are searched like the others.
     retry = {url for url, outcome in outcomes.items() if _worth_searching(outcome)}
-    to_search = [item for item in papers if not _has_lookup_ids(item) or item.link.url in retry]
+    to_search = [item for item in papers if not _has_lookup_ids(item, sources) or item.link.url in retry]
     choices = _search_all(sources, to_search, ledger, overrides, progress)
     for item in to_search:
         choice = choices[item.link.url]
@@ -193,8 +194,8 @@ def _failed_sources(item: Item, outcome: Outcome, ledger: Ledger, sources: Sourc
 # -- identifiers -------------------------------------------------------------------------------------
 
 
-def _has_lookup_ids(item: Item) -> bool:
-    return any(row.source.lookup_keys(item.match.ids) for row in SOURCES)
+def _has_lookup_ids(item: Item, sources: Sources) -> bool:
+    return any(source.lookup_keys(item.match.ids) for source in sources.all())
 
 
 def _learnt_keys(source: CachedSource, sources: Sources, ledger: Ledger, items: Iterable[Item]) -> list[str]:
