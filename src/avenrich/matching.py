@@ -71,6 +71,7 @@ confidence capped at LINK_TITLE_CAP (0.50)), but never when the record is not th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -423,6 +424,7 @@ def is_preprint_record(work: Work) -> bool:
     return is_preprint_venue(_work_venue_text(work))
 
 
+@functools.lru_cache(maxsize=4096)  # a list's records share a few hundred venue names; merging asks per sort
 def is_preprint_venue(venue: str) -> bool:
     """True for the name of a preprint server (arXiv, bioRxiv, SSRN, …) that is not also a known venue."""
     return bool(venue) and bool(_PREPRINT_VENUE.search(_fold(venue))) and not recognise_venue(venue)
