@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from avenrich.keys import key_for
 from avenrich.model import Author, Ids, Record
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 SCHEMA_FILE = "catalogue.schema.json"
 
 _ID_FIELDS = tuple(f.name for f in dataclasses.fields(Ids))
@@ -90,6 +90,10 @@ def to_entry(record: Record, key: str) -> dict[str, Any]:
         "line": link.line,
         "listed_key": link.bibtex_key,
         "provenance": {name: {"source": src, "fetched": date} for name, src, date in record.provenance},
+        "issues": [
+            {"kind": f.kind, "message": f.message, "listed": f.listed, "found": f.found, "fix": f.fix}
+            for f in record.issues
+        ],
     }
 
 

@@ -129,8 +129,8 @@ def search_task(items: Sequence[Item], ledger: Ledger, sources: Sources, overrid
 
 
 @task(name="merge", retries=0, cache_policy=NO_CACHE)
-def merge_task(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> list[Record]:
-    return pipeline.build_records(items, outcomes)
+def merge_task(items: Sequence[Item], outcomes: Mapping[str, Outcome], overrides: Overrides) -> list[Record]:
+    return pipeline.build_records(items, outcomes, overrides)
 
 
 @task(name="write", retries=0, cache_policy=NO_CACHE)
@@ -175,7 +175,7 @@ def enrich(
             outcomes = search_task(_opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated))
             sources.forget()  # what the sources memoised: the outcomes hold what is published
             _release(ledger)
-            records = merge_task(_opaque(items), _opaque(outcomes))
+            records = merge_task(_opaque(items), _opaque(outcomes), _opaque(curated))
             summary = pipeline.summarise(
                 items,
                 outcomes,
