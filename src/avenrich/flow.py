@@ -200,7 +200,8 @@ ARTIFACT_MAX_ROWS = 2_000
 
 
 def publish_artifacts(summary: Mapping[str, Any]) -> None:
-    """The run report as a Markdown artifact and the unresolved entries as a table artifact (Prefect UI)."""
+    """The run report as a Markdown artifact; the unresolved entries and the list-health findings as table artifacts
+    (Prefect UI)."""
     slug = re.sub(r"[^a-z0-9]+", "-", str(summary.get("name", "list")).lower()).strip("-") or "list"
     markdown = str(summary["report_markdown"])
     if len(markdown) > ARTIFACT_MAX_CHARS:
@@ -214,4 +215,12 @@ def publish_artifacts(summary: Mapping[str, Any]) -> None:
         table=rows,
         key=f"{slug}-unresolved",
         description=f"Unresolved entries and why (first {ARTIFACT_MAX_ROWS})",
+    )
+    health = list(summary.get("health_rows") or [])[:ARTIFACT_MAX_ROWS] or [
+        {"line": "", "kind": "(none)", "url": "", "message": "", "fix": ""}
+    ]
+    create_table_artifact(
+        table=health,
+        key=f"{slug}-list-health",
+        description=f"List health: what the list itself gets wrong, by line (first {ARTIFACT_MAX_ROWS})",
     )
