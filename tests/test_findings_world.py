@@ -99,7 +99,7 @@ def plant(clean: str, seed: int = 17) -> tuple[str, list[Planted]]:
         index, m = take("year")
         lines[index] = lines[index].replace(f", {m['year']}", "")
         planted.append(("missing-year", index, m["url"]))
-    headings = [i for i, line in enumerate(lines) if line.startswith("#### ") or line.startswith("### ")]
+    headings = [i for i, line in enumerate(lines) if line.startswith(("#### ", "### "))]
     for _ in range(3):  # the same arXiv paper under its pdf link, in another section
         index, m = take("arxiv")
         arxiv = _ARXIV_ABS.match(m["url"])
@@ -115,9 +115,9 @@ def plant(clean: str, seed: int = 17) -> tuple[str, list[Planted]]:
         tagged.insert(at, (line, ("duplicate", clean_url)))
     result: list[Planted] = []
     for number, (line, mark) in enumerate(tagged, start=1):
-        if mark is not None and (match := _ENTRY.match(line)):
-            if "arxiv.org/pdf/" in match["url"] or mark[0] != "duplicate":
-                result.append(Planted(mark[0], match["url"], mark[1], number))
+        match = _ENTRY.match(line) if mark is not None else None
+        if mark is not None and match and ("arxiv.org/pdf/" in match["url"] or mark[0] != "duplicate"):
+            result.append(Planted(mark[0], match["url"], mark[1], number))
     return "\n".join(line for line, _ in tagged), result
 
 
