@@ -128,11 +128,20 @@ def _typo_fix(mine: str, target: str) -> str | None:
         if _negates(mine, target, i1, j1, old, new):
             return None
         pieces.append(new)
-    # A word with a typo takes the verified spelling whole ("Makelttalk" -> "MakeItTalk"); the others keep the
-    # list's own case. Edits never touch a space, so the words line up one to one.
+    # A word with a typo takes the verified spelling whole ("Makelttalk" -> "MakeItTalk") with the list's initial
+    # case; the other words stay as listed. Edits never touch a space, so the words line up one to one.
     fixed = "".join(pieces).split(" ")
     words = zip(mine.split(" "), fixed, target.split(" "), strict=True)
-    return " ".join(word if word == new_word else verified for word, new_word, verified in words)
+    return " ".join(word if word == new_word else _cased_like(word, verified) for word, new_word, verified in words)
+
+
+def _cased_like(listed: str, verified: str) -> str:
+    """The verified word with the listed word's initial case, when the two differ only by title-casing."""
+    if listed[:1].isupper() and verified[:1].islower():
+        return verified[:1].upper() + verified[1:]
+    if listed[:1].islower() and verified[:1].isupper() and not verified[1:2].isupper():
+        return verified[:1].lower() + verified[1:]
+    return verified
 
 
 def _negates(mine: str, target: str, i: int, j: int, old: str, new: str) -> bool:
