@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from avenrich.findings import likely_duplicates as likely_duplicates_of
 from avenrich.identifiers import match_link
 from avenrich.inputs import read_input
-from avenrich.findings import likely_duplicates as likely_duplicates_of
 from avenrich.listing import (
     parse_bibtex,
     parse_bibtex_report,
