@@ -10,6 +10,7 @@ safe fixes is written by patch.py.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
@@ -89,6 +90,8 @@ def title_fix(listed: str, verified: str) -> str | None:
     case, spacing, punctuation style ("Audio-Visual" / "Audio Visual") and a subtitle one side lacks are the
     curator's choice and not typos. The correction keeps the list's own case wherever the letters agree.
     """
+    if listed == verified:
+        return None
     mine, theirs = text.clean_markup(listed), text.clean_markup(verified)
     if not mine or not theirs or mine.casefold() == theirs.casefold() or text.squash(mine) == text.squash(theirs):
         return None
@@ -235,7 +238,7 @@ def _entry_findings(record: Record, link_ids: Ids) -> Iterable[Finding]:
             reason = record.resolution.reason or record.resolution.method
             yield Finding("unverified", url, line, f"could not be verified: {reason}", found=reason)
         return
-    preprint_only = _preprint_only(record)
+    preprint_only = functools.cache(lambda: _preprint_only(record))  # asked only when a finding depends on it
     if record.year is not None and _from_source(record, "year"):
         if link.year is None:
             yield Finding(
@@ -246,10 +249,10 @@ def _entry_findings(record: Record, link_ids: Ids) -> Iterable[Finding]:
                 found=str(record.year),
                 fix=str(record.year),
             )
-        elif link.year != record.year and (not preprint_only or link.year < record.year):
+        elif link.year != record.year and (link.year < record.year or not preprint_only()):
             # A preprint-only paper may have been published since where no index shows it: only a year before
             # the preprint existed is surely wrong.
-            what = "the preprint's year" if preprint_only else "the published year"
+            what = "the preprint's year" if preprint_only() else "the published year"
             yield Finding(
                 "year",
                 url,
@@ -271,7 +274,7 @@ def _entry_findings(record: Record, link_ids: Ids) -> Iterable[Finding]:
                 found=record.title,
                 fix=fixed,
             )
-    if not preprint_only and _is_preprint_link(record, link_ids) and (record.venue or record.ids.doi):
+    if _is_preprint_link(record, link_ids) and (record.venue or record.ids.doi) and not preprint_only():
         doi_link = f"https://doi.org/{record.ids.doi}" if record.ids.doi else None
         venue = record.venue or "a journal or proceedings"
         year = f" {record.year}" if record.year and str(record.year) not in venue else ""
@@ -284,7 +287,7 @@ def _entry_findings(record: Record, link_ids: Ids) -> Iterable[Finding]:
             listed=url,
             found=doi_link or record.venue,
         )
-    if link.venue_tag and record.venue and not preprint_only:
+    if link.venue_tag and record.venue and not preprint_only():
         venue_tag = link.venue_tag
         probe = Work(source=LIST, ids=record.ids, venue=record.venue, type=record.type)
         if matching.venue_score(venue_tag, probe) == 0.0:

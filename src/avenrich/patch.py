@@ -10,7 +10,7 @@ The diff's paths are a/FILE and b/FILE, so `git apply` or `patch -p1` applies it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from avenrich.findings import SAFE_KINDS
 from avenrich.model import Finding
@@ -38,13 +38,15 @@ def _fixed_lines(old: Sequence[str], text: str, findings: Iterable[Finding]) -> 
     if re.search(r"\r(?!\n)", text):
         return new  # a lone CR ends a line for the Markdown parser but not for patch tools: lines would not agree
     adds_years = _YEAR_AFTER_LINK.search(text) is not None
+    cleans: dict[str, str] = {}
     for finding in sorted((f for f in findings if f.kind in SAFE_KINDS and f.fix), key=lambda f: _ORDER[f.kind]):
         if finding.kind == "tracking":
-            _replace_link(new, finding.url, finding.fix or "")
+            cleans[finding.url] = finding.fix or ""
             continue
         index = (finding.line or 0) - 1
         if 0 <= index < len(new) and (placed := _place(new[index], finding, adds_years)) is not None:
             new[index] = placed
+    _replace_links(new, cleans)  # last: the other fixes find their link as written
     return new
 
 
@@ -161,12 +163,30 @@ def _fix_label(raw: str, listed: str, fixed: str) -> str | None:
     return label
 
 
-def _replace_link(lines: list[str], url: str, clean: str) -> None:
-    """Every place the link is written as a destination (inline, `<…>` or a reference definition) made clean."""
-    pattern = re.compile(r"(?<=[(<\s:])" + re.escape(url) + r"(?=[)>\"'\s]|$)")
+_URL_BASE = re.compile(r"(?<=[(<\s:])https?://[^\s?#<>\"')]*")
+
+
+def _replace_links(lines: list[str], cleans: Mapping[str, str]) -> None:
+    """Every place a link is written as a destination (inline, `<…>` or a reference definition) made clean.
+
+    Links are found by the part before their query, so each line is read once however many links are fixed."""
+    by_base: dict[str, list[str]] = {}
+    for url in cleans:
+        by_base.setdefault(url.split("?", 1)[0].split("#", 1)[0], []).append(url)
     for index, line in enumerate(lines):
-        if url in line:
-            lines[index] = pattern.sub(lambda _m: clean, line)
+        if "://" not in line:
+            continue
+        pieces: list[str] = []
+        done = 0
+        for match in _URL_BASE.finditer(line):
+            for url in by_base.get(match.group(0), ()):
+                end = match.start() + len(url)
+                if line.startswith(url, match.start()) and (end == len(line) or line[end] in _URL_END):
+                    pieces += [line[done : match.start()], cleans[url]]
+                    done = end
+                    break
+        if pieces:
+            lines[index] = "".join(pieces) + line[done:]
 
 
 def _unified_diff(old: Sequence[str], new: Sequence[str], filename: str) -> str:
