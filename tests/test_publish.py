@@ -81,3 +81,13 @@ def test_github_hosted_list_says_how_to_make_a_pull_request(tmp_path: Path) -> N
     assert "gh repo fork owner/repo --clone" in report
     assert "git apply --directory=lists /path/to/papers.fixes.patch" in report
     assert "gh pr create" in report
+
+
+def test_cli_summary_names_the_findings_and_the_patch(tmp_path: Path) -> None:
+    """The run's last lines say how many findings of which kinds, and where the safe fixes are."""
+    from avenrich.display import _health_line
+
+    summary = _night(tmp_path, YEAR, TRACKING)
+    line = _health_line(summary)
+    assert line.startswith("list health: 2 findings (year 1, tracking 1); safe fixes in ")
+    assert line.endswith("papers.fixes.patch (see the report)")
