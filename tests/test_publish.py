@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -72,6 +74,18 @@ def test_list_health_patch_and_new_since_last_night(tmp_path: Path) -> None:
     _night(tmp_path)
     assert not (tmp_path / "papers.fixes.patch").exists()
     assert "The list has no finding" in (tmp_path / "papers.report.md").read_text(encoding="utf-8")
+
+
+def test_patch_paths_use_the_input_file_name(tmp_path: Path) -> None:
+    """The diff's paths are the input's own file name, also in a folder with spaces (quoted as git does)."""
+    _night(tmp_path, YEAR, origin="/home/me/My Lists/papers list.md")
+    diff = (tmp_path / "papers.fixes.patch").read_text(encoding="utf-8")
+    assert diff.startswith('--- "a/papers list.md"\n+++ "b/papers list.md"\n')
+    if shutil.which("patch") and shutil.which("git"):
+        (tmp_path / "papers list.md").write_text(LIST, encoding="utf-8")
+        subprocess.run(["git", "apply", "--check", "papers.fixes.patch"], cwd=tmp_path, check=True)
+        subprocess.run(["patch", "-p1", "--quiet", "-i", "papers.fixes.patch"], cwd=tmp_path, check=True)
+        assert "), 2020\n" in (tmp_path / "papers list.md").read_text(encoding="utf-8")
 
 
 def test_github_hosted_list_says_how_to_make_a_pull_request(tmp_path: Path) -> None:

@@ -200,7 +200,7 @@ def _unified_diff(old: Sequence[str], new: Sequence[str], filename: str) -> str:
             hunks[-1].append(index)
         else:
             hunks.append([index])
-    out = [f"--- a/{filename}\n", f"+++ b/{filename}\n"]
+    out = [f"--- {_path('a', filename)}\n", f"+++ {_path('b', filename)}\n"]
     for hunk in hunks:
         first, last = max(0, hunk[0] - CONTEXT), min(len(old) - 1, hunk[-1] + CONTEXT)
         count = last - first + 1
@@ -212,6 +212,16 @@ def _unified_diff(old: Sequence[str], new: Sequence[str], filename: str) -> str:
                 out.append(_diff_line("-", old[index]))
                 out.append(_diff_line("+", new[index]))
     return "".join(out)
+
+
+def _path(side: str, filename: str) -> str:
+    """`a/FILE`, C-quoted as git writes it when the name has spaces, quotes, backslashes or control characters
+    (GNU patch and git apply both read that form; GNU patch cuts an unquoted name at the space)."""
+    path = f"{side}/{filename}"
+    if not any(c.isspace() or c in '"\\' or not c.isprintable() for c in path):
+        return path
+    escaped = path.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t").replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 def _range(first: int, count: int) -> str:

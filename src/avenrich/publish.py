@@ -149,11 +149,13 @@ def health_files(text: InputText, health: Sequence[Finding]) -> dict[str, str]:
 
     Only a UTF-8 Markdown input gets a patch: the diff is UTF-8 text against the file's lines as written.
     """
-    source = text.origin.split(" ")[0]
     if text.origin == inputs.BUNDLED_ORIGIN:
         filename = inputs.BUNDLED_RESOURCE[1]
+    elif "://" in text.origin:  # a URL, maybe followed by " (last good copy: …)"
+        url = text.origin.split(" ")[0].split("?")[0].split("#")[0]
+        filename = url.rstrip("/").rsplit("/", 1)[-1] or f"{text.name}.md"
     else:
-        filename = source.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1] or f"{text.name}.md"
+        filename = Path(text.origin).name
     if text.format != "markdown" or text.encoding != "utf-8":
         return {"file": filename}
     diff = patch.to_patch(text.text, health, filename)
