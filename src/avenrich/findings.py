@@ -269,7 +269,7 @@ def _entry_findings(record: Record, link_ids: Ids) -> Iterable[Finding]:
                 "title",
                 url,
                 line,
-                f"title typo: {link.title!r} should read {fixed!r}",
+                f'title typo: "{link.title}" should read "{fixed}"',
                 listed=link.title,
                 found=record.title,
                 fix=fixed,
