@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from jsonschema import Draft202012Validator
 
 from avenrich import keys
 from avenrich.catalogue import SCHEMA_VERSION, read_schema, to_catalogue, to_json, validate_catalogue
-from avenrich.model import Author, Citations, Ids, Link, Record, Resolution
+from avenrich.model import Author, Citations, Finding, Ids, Link, Record, Resolution
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden" / "sample.json"
 DESIGN_ENTRY_FIELDS = (
@@ -28,6 +29,10 @@ DESIGN_ENTRY_FIELDS = (
     "citations",
     "resolution",
 )
+
+
+# Entry fields added in schema 1.x: optional, so that `avenrich validate` keeps accepting 1.0 catalogues.
+ADDED_IN_1_X = {"issues"}
 
 
 def make_doc(*records: Record, generated_at: str = "2025-01-01T00:00:00Z") -> dict[str, Any]:
@@ -149,10 +154,30 @@ class TestSchema:
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
     def test_schema_requires_every_field_the_writer_emits(self) -> None:
-        """Every field of an entry is declared and required (no undocumented output)."""
+        """Every field of an entry is declared, and required unless a 1.x addition (1.0 catalogues stay valid)."""
         entry_schema = read_schema()["$defs"]["entry"]
         entry = make_doc(RECORD)["entries"][0]
-        assert set(entry_schema["required"]) == set(entry) == set(entry_schema["properties"])
+        assert set(entry) == set(entry_schema["properties"])
+        assert set(entry_schema["required"]) == set(entry) - ADDED_IN_1_X
+
+    def test_a_1_0_entry_without_the_additions_still_validates(self) -> None:
+        """`avenrich validate` accepts a 1.0 catalogue: the 1.x additions are optional."""
+        doc = make_doc(RECORD)
+        doc["schema_version"] = "1.0.0"
+        for name in ADDED_IN_1_X:
+            del doc["entries"][0][name]
+        assert validate_catalogue(doc) == []
+
+    def test_issues_validate(self) -> None:
+        """List-health findings are entries' `issues`, each {kind, message, listed, found, fix}; kinds are checked."""
+        finding = Finding("year", RECORD.link.url, 3, "listed 2019", listed="2019", found="2020", fix="2020")
+        doc = make_doc(dataclasses.replace(RECORD, issues=(finding,)))
+        assert doc["entries"][0]["issues"] == [
+            {"kind": "year", "message": "listed 2019", "listed": "2019", "found": "2020", "fix": "2020"}
+        ]
+        assert validate_catalogue(doc) == []
+        doc["entries"][0]["issues"][0]["kind"] = "spelling"
+        assert validate_catalogue(doc)
 
     def test_golden_catalogue_validates(self) -> None:
         """The golden sample catalogue is valid."""

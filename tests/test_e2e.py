@@ -13,6 +13,7 @@ import bibtexparser
 import pytest
 
 from avenrich.catalogue import validate_catalogue
+from avenrich.findings import KINDS
 from fake_servers import FakeApis
 from world import Expected, FakeWorld, build_sample_world
 
@@ -105,7 +106,7 @@ def test_flow_resolves_the_sample_paces_and_serves_the_rerun_from_cache(
 
 
 def test_flow_run_is_recorded_with_its_artifacts(prefect_harness: None, apis: FakeApis, tmp_path: Path) -> None:
-    """The run lands in Prefect's database as Completed, with the report and unresolved-table artifacts."""
+    """The run lands in Prefect's database as Completed, with the report, unresolved and list-health artifacts."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -122,9 +123,11 @@ def test_flow_run_is_recorded_with_its_artifacts(prefect_harness: None, apis: Fa
     runs, artifacts = asyncio.run(read())
     mine = [r for r in runs if r.name == "enrich-artefacts"]
     assert mine and mine[0].state is not None and mine[0].state.is_completed()
-    assert {a.key for a in artifacts} == {"artefacts-report", "artefacts-unresolved"}
+    assert {a.key for a in artifacts} == {"artefacts-report", "artefacts-unresolved", "artefacts-list-health"}
     report = next(a for a in artifacts if a.key == "artefacts-report")
-    assert "Resolution by link kind" in str(report.data)
+    assert "Resolution by link kind" in str(report.data) and "## List health" in str(report.data)
+    health = json.loads(str(next(a for a in artifacts if a.key == "artefacts-list-health").data))
+    assert health and all(row["kind"] in (*KINDS, "(none)") for row in health)
 
 
 def test_report_of_a_changed_list_names_exactly_what_changed(

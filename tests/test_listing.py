@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from avenrich.findings import likely_duplicates as likely_duplicates_of
 from avenrich.identifiers import match_link
 from avenrich.inputs import read_input
 from avenrich.listing import (
-    likely_duplicates,
     parse_bibtex,
     parse_bibtex_report,
     parse_markdown,
@@ -30,6 +30,11 @@ def _read(name: str) -> str:
 
 def _by_url(links: list[Link]) -> dict[str, Link]:
     return {link.url: link for link in links}
+
+
+def likely_duplicates(links: list[Link]) -> dict[str, tuple[str, ...]]:
+    """findings.likely_duplicates of parsed links, with the ids of their URLs (as the pipeline's items carry)."""
+    return likely_duplicates_of([(link, match_link(link.url).ids) for link in links])
 
 
 # --- the bundled list ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from avenrich.json_text import object_chunks, to_json_text
 from avenrich.keys import key_for
 from avenrich.model import ID_FIELDS, Author, Record
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 SCHEMA_FILE = "catalogue.schema.json"
 
 _ORCID = re.compile(r"[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]")
@@ -89,6 +89,10 @@ def to_entry(record: Record, key: str) -> dict[str, Any]:
         "line": link.line,
         "listed_key": link.bibtex_key,
         "provenance": {name: {"source": src, "fetched": date} for name, src, date in record.provenance},
+        "issues": [
+            {"kind": f.kind, "message": f.message, "listed": f.listed, "found": f.found, "fix": f.fix}
+            for f in record.issues
+        ],
     }
 
 

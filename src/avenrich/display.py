@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -84,6 +85,8 @@ class Display:
         if not self.quiet:
             self.console.print(_table(summary))
             self.console.print(_requests_line(summary), highlight=False, soft_wrap=True, markup=False)
+            if summary.get("health_rows"):
+                self.console.print(_health_line(summary), highlight=False, soft_wrap=True, markup=False)
         outputs = [p for p in summary.get("outputs", []) if p.endswith((".bib", ".json"))]
         line = (
             f"{summary['entries']} entries: {summary['resolved']} resolved, {summary['unresolved']} unresolved "
@@ -117,3 +120,12 @@ def _requests_line(summary: Mapping[str, Any]) -> str:
         hits = sum(c.get("cache_hits", 0) for c in endpoints.values())
         parts.append(f"{source} {sent} ({hits} cache hits)")
     return "requests: " + (", ".join(parts) if parts else "none")
+
+
+def _health_line(summary: Mapping[str, Any]) -> str:
+    """'list health: 3 findings (year 1, tracking 2); safe fixes in out/NAME.fixes.patch' — one line."""
+    counts = Counter(str(row.get("kind")) for row in summary.get("health_rows") or [])
+    kinds = ", ".join(f"{kind} {n}" for kind, n in counts.items())
+    patch = next((p for p in summary.get("outputs", []) if p.endswith(".fixes.patch")), None)
+    where = f"; safe fixes in {patch}" if patch else "; nothing to fix automatically"
+    return f"list health: {sum(counts.values())} findings ({kinds}){where} (see the report)"

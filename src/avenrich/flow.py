@@ -125,8 +125,8 @@ def search_task(items: Sequence[Item], ledger: Ledger, sources: Sources, overrid
 
 
 @task(name="merge", retries=0, cache_policy=NO_CACHE)
-def merge_task(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> list[Record]:
-    return pipeline.build_records(items, outcomes)
+def merge_task(items: Sequence[Item], outcomes: Mapping[str, Outcome], overrides: Overrides) -> list[Record]:
+    return pipeline.build_records(items, outcomes, overrides)
 
 
 @task(name="write", retries=0, cache_policy=NO_CACHE)
@@ -171,7 +171,7 @@ def enrich(
             outcomes = search_task(_opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated))
             sources.forget()  # what the sources memoised: the outcomes hold what is published
             _release(ledger)
-            records = merge_task(_opaque(items), _opaque(outcomes))
+            records = merge_task(_opaque(items), _opaque(outcomes), _opaque(curated))
             summary = pipeline.summarise(
                 items,
                 outcomes,
@@ -196,7 +196,8 @@ ARTIFACT_MAX_ROWS = 2_000
 
 
 def publish_artifacts(summary: Mapping[str, Any]) -> None:
-    """The run report as a Markdown artifact and the unresolved entries as a table artifact (Prefect UI)."""
+    """The run report as a Markdown artifact; the unresolved entries and the list-health findings as table artifacts
+    (Prefect UI)."""
     slug = re.sub(r"[^a-z0-9]+", "-", str(summary.get("name", "list")).lower()).strip("-") or "list"
     markdown = str(summary["report_markdown"])
     if len(markdown) > ARTIFACT_MAX_CHARS:
@@ -210,4 +211,12 @@ def publish_artifacts(summary: Mapping[str, Any]) -> None:
         table=rows,
         key=f"{slug}-unresolved",
         description=f"Unresolved entries and why (first {ARTIFACT_MAX_ROWS})",
+    )
+    health = list(summary.get("health_rows") or [])[:ARTIFACT_MAX_ROWS] or [
+        {"line": "", "kind": "(none)", "url": "", "message": "", "fix": ""}
+    ]
+    create_table_artifact(
+        table=health,
+        key=f"{slug}-list-health",
+        description=f"List health: what the list itself gets wrong, by line (first {ARTIFACT_MAX_ROWS})",
     )

@@ -29,7 +29,7 @@ from markdown_it.rules_inline.autolink import autolink as autolink_rule
 from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.token import Token
 
-from avenrich import identifiers, text
+from avenrich import text
 from avenrich.errors import InputError
 from avenrich.model import Kind, Link
 from avenrich.names import split_names
@@ -464,50 +464,6 @@ def _merge(url: str, found: list[_Occurrence]) -> Link:
         kind="paper" if papers else "dataset",
         line=found[0].line,
     )
-
-
-# --- likely duplicates -----------------------------------------------------------------------------
-
-_ID_FIELDS = ("doi", "arxiv", "acl", "pmcid", "ieee", "aaai", "neurips", "openreview", "cvf")
-_MIN_TITLE_WORDS = 3  # generic link texts ("arXiv", "code", "PDF") must not group unrelated links
-
-
-def likely_duplicates(links: Sequence[Link]) -> dict[str, tuple[str, ...]]:
-    """url -> the other urls of `links` that are likely the same paper (paper links only).
-
-    Two links are grouped when their titles are equal after text.squash (at least three words) or when
-    the identifiers in their URLs share a value; groups are closed transitively (union-find), in linear
-    time. Only urls with at least one likely duplicate appear; values follow input order.
-    """
-    papers = [link for link in links if link.kind == "paper"]
-    parent = list(range(len(papers)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_with_key: dict[tuple[str, str], int] = {}
-    for i, link in enumerate(papers):
-        keys: list[tuple[str, str]] = []
-        if len(text.normalise_title(link.title).split()) >= _MIN_TITLE_WORDS:
-            keys.append(("title", text.squash(link.title)))
-        ids = identifiers.extract_ids(link.url)
-        keys.extend((name, value) for name in _ID_FIELDS if (value := getattr(ids, name)) is not None)
-        for key in keys:
-            j = first_with_key.setdefault(key, i)
-            if j != i:
-                parent[root(i)] = root(j)
-    groups: dict[int, list[str]] = {}
-    for i, link in enumerate(papers):
-        groups.setdefault(root(i), []).append(link.url)
-    result: dict[str, tuple[str, ...]] = {}
-    for urls in groups.values():
-        if len(urls) > 1:
-            for url in urls:
-                result[url] = tuple(other for other in urls if other != url)
-    return result
 
 
 # --- BibTeX ----------------------------------------------------------------------------------------

@@ -268,7 +268,8 @@ class Record:
     """What we publish for one link: merged metadata, identifiers, counts, resolution and provenance.
 
     `provenance` maps a field name to (source, fetched-date); source is "crossref", "semantic_scholar"
-    or "list". `duplicates` lists the other links of the input that are likely the same paper.
+    or "list". `duplicates` lists the other links of the input that are likely the same paper; `issues` are
+    the list-health findings about the link.
     """
 
     link: Link
@@ -288,3 +289,23 @@ class Record:
     citations: Citations = field(default_factory=Citations)
     provenance: tuple[tuple[str, str, str | None], ...] = ()
     duplicates: tuple[str, ...] = ()
+    issues: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the list itself gets wrong about one link (list health; see findings.py).
+
+    `kind` is one of findings.KINDS; `line` the link's line in the input; `listed` what the list says, `found`
+    what the verified record says, `fix` the replacement text when a safe one exists (the patch applies it);
+    `others` names the other links of a duplicate. A finding's identity across nights is (url, kind).
+    """
+
+    kind: str
+    url: str
+    line: int | None
+    message: str
+    listed: str | None = None
+    found: str | None = None
+    fix: str | None = None
+    others: tuple[str, ...] = ()

@@ -10,8 +10,13 @@ The file is TOML, by default `overrides.toml` next to the list (or given with `-
     url = "https://openaccess.thecvf.com/…"
     doi = "10.1109/cvpr.2019.00001"                                  # never accept this candidate for that link
 
-Pins win over everything the link or a search says; rejects remove a candidate before verification.
-Both are honoured on every run and counted in the run report.
+    [[ignore]]
+    url = "https://arxiv.org/abs/2106.01689"
+    kind = "year"                                                    # silence one list-health finding
+
+Pins win over everything the link or a search says; rejects remove a candidate before verification; an
+ignore silences the finding of that kind (findings.KINDS) about that link. All are honoured on every run and
+counted in the run report.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from avenrich.errors import InputError
+from avenrich.findings import KINDS
 from avenrich.identifiers import normalise_arxiv, normalise_doi
 from avenrich.model import Ids, Work
 
@@ -34,6 +40,7 @@ class Overrides:
 
     pins: Mapping[str, Ids] = field(default_factory=dict)
     rejects: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    ignores: frozenset[tuple[str, str]] = frozenset()  # (url, finding kind)
 
     def is_rejected(self, url: str, work: Work) -> bool:
         """True when the curator rejected this work (by any of its ids) for this link."""
@@ -43,7 +50,7 @@ class Overrides:
         return any(value in banned for value in _work_ids(work))
 
     def __len__(self) -> int:
-        return len(self.pins) + sum(len(v) for v in self.rejects.values())
+        return len(self.pins) + sum(len(v) for v in self.rejects.values()) + len(self.ignores)
 
 
 def _work_ids(work: Work) -> tuple[str, ...]:
@@ -65,7 +72,19 @@ def parse_overrides(text: str, origin: str = "overrides") -> Overrides:
     for number, row in enumerate(_rows(data, "reject", origin), start=1):
         url, values = _row_ids(row, f"{origin}: reject #{number}")
         rejects.setdefault(url, set()).update(f"{name}:{value}" for name, value in values.items())
-    return Overrides(pins=pins, rejects={url: frozenset(v) for url, v in rejects.items()})
+    ignores = frozenset(
+        _ignore(row, f"{origin}: ignore #{n}") for n, row in enumerate(_rows(data, "ignore", origin), 1)
+    )
+    return Overrides(pins=pins, rejects={url: frozenset(v) for url, v in rejects.items()}, ignores=ignores)
+
+
+def _ignore(row: Mapping[str, Any], where: str) -> tuple[str, str]:
+    url, kind = row.get("url"), row.get("kind")
+    if not isinstance(url, str) or not url.strip():
+        raise InputError(f'{where}: needs url = "the link as listed"')
+    if kind not in KINDS:
+        raise InputError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    return url.strip(), str(kind)
 
 
 def _rows(data: Mapping[str, Any], name: str, origin: str) -> list[Mapping[str, Any]]:

@@ -5,13 +5,14 @@ Each Prefect task in flow.py calls exactly one of these, so the whole pipeline i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from avenrich import bibtex, catalogue, csl, identifiers, keys, listing, merging
+from avenrich import bibtex, catalogue, csl, findings, identifiers, keys, listing, merging
 from avenrich.errors import InputError
 from avenrich.inputs import InputText
 from avenrich.model import Link, Record
@@ -74,9 +75,12 @@ def load_overrides(path: str | None, input_source: str | None) -> Overrides:
     return parse_overrides(text, origin=path)
 
 
-def build_records(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> list[Record]:
-    """One merged record per link, in input order, with likely duplicates noted."""
-    duplicates = listing.likely_duplicates([item.link for item in items])
+def build_records(
+    items: Sequence[Item], outcomes: Mapping[str, Outcome], overrides: Overrides | None = None
+) -> list[Record]:
+    """One merged record per link, in input order, with likely duplicates and list-health findings noted
+    (findings the curator silenced in the overrides left out)."""
+    duplicates = findings.likely_duplicates([(item.link, item.match.ids) for item in items])
     records = []
     for item in items:
         outcome = outcomes[item.link.url]
@@ -90,7 +94,9 @@ def build_records(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> lis
                 duplicates.get(item.link.url, ()),
             )
         )
-    return records
+    link_ids = {item.link.url: item.match.ids for item in items}
+    issues = findings.find_issues(records, link_ids, overrides.ignores if overrides else ())
+    return [dataclasses.replace(r, issues=issues[r.link.url]) if r.link.url in issues else r for r in records]
 
 
 def render(

@@ -16,13 +16,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from avenrich import catalogue, inputs, keys, pipeline, report
+from avenrich import catalogue, inputs, keys, patch, pipeline, report
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
-from avenrich.model import Record
+from avenrich.model import Finding, Record
 from avenrich.outputs import read_json_items, read_lines, write_outputs
 
 LAST_GOOD_SUFFIX = "input.txt"
+PATCH_SUFFIX = "fixes.patch"
 
 
 class RunLock:
@@ -109,6 +110,11 @@ def publish(
     }
     date = generated_at[:10]
     markdown = report.to_report_markdown(summary, changes, current, generated_at)
+    health = [finding for record in records for finding in record.issues]
+    fixes = health_files(text, health)
+    markdown += report.list_health_markdown(
+        health, _previous_issues(out_dir / f"{name}.json"), name=name, origin=text.origin, patch_file=fixes.get("file")
+    )
     # The big files are made while they are written (streams): none of them is ever whole in memory.
     files: dict[str, str | Iterable[str]] = {
         "keys.json": keys.to_registry_json(streams.registry),
@@ -122,12 +128,53 @@ def publish(
     }
     if "://" in text.origin.split(" ")[0] and "last good copy" not in text.origin:
         files[LAST_GOOD_SUFFIX] = text.text
+    if "patch" in fixes:
+        files[PATCH_SUFFIX] = fixes["patch"]
     _remove_stale_temps(out_dir, name, files)
     written = write_outputs(out_dir, name, files)
+    if "patch" not in fixes:  # nothing to fix tonight: last night's patch no longer applies to the list
+        with contextlib.suppress(FileNotFoundError):
+            (out_dir / f"{name}.{PATCH_SUFFIX}").unlink()
+    summary["health_rows"] = [
+        {"line": f.line, "kind": f.kind, "url": f.url, "message": f.message, "fix": f.fix or ""} for f in health
+    ]
     summary["outputs"] = [str(p) for p in written]
     summary["unresolved_rows"] = report.unresolved_rows(current)
     summary["report_markdown"] = markdown
     return summary
+
+
+def health_files(text: InputText, health: Sequence[Finding]) -> dict[str, str]:
+    """The input's file name ("file") and the fixes patch ("patch", only when it fixes something).
+
+    Only a UTF-8 Markdown input gets a patch: the diff is UTF-8 text against the file's lines as written.
+    """
+    if text.origin == inputs.BUNDLED_ORIGIN:
+        filename = inputs.BUNDLED_RESOURCE[1]
+    elif "://" in text.origin:  # a URL, maybe followed by " (last good copy: …)"
+        url = text.origin.split(" ")[0].split("?")[0].split("#")[0]
+        filename = url.rstrip("/").rsplit("/", 1)[-1] or f"{text.name}.md"
+    else:
+        filename = Path(text.origin).name
+    if text.format != "markdown" or text.encoding != "utf-8":
+        return {"file": filename}
+    diff = patch.to_patch(text.text, health, filename)
+    return {"file": filename, "patch": diff} if diff else {"file": filename}
+
+
+def _previous_issues(path: Path) -> set[tuple[str, str]] | None:
+    """The (url, kind) of every finding in the previous catalogue; None when it recorded none (first run, 1.0)."""
+    entries = read_json_items(path, "entries", _issues_of)
+    if entries is None or all(e is None for e in entries):
+        return None
+    return {pair for e in entries if e for pair in e}
+
+
+def _issues_of(entry: Any) -> list[tuple[str, str]] | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("url"), str) or "issues" not in entry:
+        return None
+    issues = entry["issues"] if isinstance(entry["issues"], list) else []
+    return [(entry["url"], i["kind"]) for i in issues if isinstance(i, dict) and isinstance(i.get("kind"), str)]
 
 
 def _reported_catalogue(records: Sequence[Record], by_paper: Mapping[str, str]) -> list[report.Entry]:

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import heapq
 import json
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+from avenrich.findings import KINDS
+from avenrich.model import Finding
 
 COUNT_SOURCES = ("crossref", "semantic_scholar")
 # The report names the largest citation-count changes only: on a nightly run nearly every paper's count moves
@@ -235,3 +241,85 @@ def merge_history(existing: Iterable[str], new_lines: Iterable[str], date: str) 
             yield line.rstrip("\r\n") + "\n"
     for line in new_lines:
         yield line + "\n"
+
+
+# --- list health ---------------------------------------------------------------------------------------
+
+_GITHUB_FILE = re.compile(
+    r"^https?://(?:raw\.githubusercontent\.com/(?P<o1>[^/]+)/(?P<r1>[^/]+)/(?:refs/heads/)?(?P<b1>[^/]+)/(?P<p1>[^?#]+)"
+    r"|(?:www\.)?github\.com/(?P<o2>[^/]+)/(?P<r2>[^/]+)/(?:blob|raw)/(?P<b2>[^/]+)/(?P<p2>[^?#]+))"
+)
+
+
+def github_file(origin: str) -> tuple[str, str, str, str] | None:
+    """(owner, repo, branch, path) of a list read from GitHub (raw or blob URL), else None."""
+    match = _GITHUB_FILE.match(origin.split(" ")[0])
+    if match is None:
+        return None
+    groups = match.groupdict()
+    key = "1" if groups["o1"] else "2"
+    return groups["o" + key], groups["r" + key], groups["b" + key], groups["p" + key]
+
+
+def list_health_markdown(
+    findings: Sequence[Finding],
+    previous: AbstractSet[tuple[str, str]] | None,
+    *,
+    name: str,
+    origin: str,
+    patch_file: str | None,
+) -> str:
+    """The report's "List health" section: counts by kind, what is new since the previous catalogue (`previous`:
+    its (url, kind) pairs; None when it had no findings recorded), each finding with its line, and the patch."""
+    lines = ["", f"## List health ({len(findings)})", ""]
+    if not findings:
+        return "\n".join([*lines, "The list has no finding: nothing to fix.", ""])
+    counts = Counter(f.kind for f in findings)
+    lines += ["| kind | findings | new since last night |", "| --- | ---: | ---: |"]
+    new = [f for f in findings if previous is not None and (f.url, f.kind) not in previous]
+    for kind in KINDS:
+        if counts[kind]:
+            fresh = "–" if previous is None else str(sum(1 for f in new if f.kind == kind))
+            lines.append(f"| {kind} | {counts[kind]} | {fresh} |")
+    if previous is None:
+        lines += ["", "No previous findings to compare with: every finding is reported, none marked new."]
+    lines += ["", "| line | kind | link | finding | new |", "| ---: | --- | --- | --- | --- |"]
+    fresh_keys = {(f.url, f.kind) for f in new}
+    for f in sorted(findings, key=lambda f: (f.line or 0, KINDS.index(f.kind))):
+        mark = "new" if (f.url, f.kind) in fresh_keys else ""
+        lines.append(f"| {f.line or ''} | {f.kind} | {_cell(f.url)} | {_cell(f.message)} | {mark} |")
+    lines.append("")
+    lines += _patch_advice(name, origin, patch_file)
+    lines.append(
+        'Silence a finding in overrides.toml: `[[ignore]]` with `url = "the link as listed"` and `kind = "year"`.'
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _patch_advice(name: str, origin: str, patch_file: str | None) -> list[str]:
+    if patch_file is None:
+        return ["No safe fix to apply: nothing in the list is changed automatically.", ""]
+    lines = [
+        f"`{name}.fixes.patch` carries the safe fixes (years, title typos, tracking parameters, missing years); "
+        f"apply it in the folder of `{patch_file}` with `git apply {name}.fixes.patch` or `patch -p1 < "
+        f"{name}.fixes.patch`.",
+        "",
+    ]
+    hosted = github_file(origin)
+    if hosted is not None:
+        owner, repo, branch, path = hosted
+        folder = path.rpartition("/")[0]
+        directory = f" --directory={folder}" if folder else ""
+        lines += [
+            f"The list is on GitHub ({owner}/{repo}, `{path}`). To propose the fixes as a pull request:",
+            "",
+            "```",
+            f"gh repo fork {owner}/{repo} --clone && cd {repo}",
+            f"git checkout -b list-health origin/{branch}",
+            f"git apply{directory} /path/to/{name}.fixes.patch",
+            'git commit -am "Fix years, title typos and tracking links (found by avenrich)"',
+            "git push -u origin list-health && gh pr create --fill",
+            "```",
+            "",
+        ]
+    return lines
