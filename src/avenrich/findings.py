@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 from rapidfuzz.distance import OSA, Levenshtein
 
-from avenrich import matching, text
-from avenrich.model import LIST, PREPRINT_TYPES, Finding, Ids, Link, Record, Work
+from avenrich import grouping, matching, text
+from avenrich.model import ID_FIELDS, LIST, PREPRINT_TYPES, Finding, Ids, Link, Record, Work
 
 KINDS = ("year", "title", "tracking", "duplicate", "missing-year", "published-version", "venue", "unverified")
 # The fixes a patch may apply without a curator's judgement: each replaces the list's text by verified data.
@@ -303,39 +303,22 @@ def _entry_findings(record: Record, link_ids: Ids) -> Iterable[Finding]:
 
 # --- duplicates ------------------------------------------------------------------------------------
 
-_ID_FIELDS = ("doi", "arxiv", "acl", "pmcid", "ieee", "aaai", "neurips", "openreview", "cvf")
 _MIN_TITLE_WORDS = 3  # generic link texts ("arXiv", "code", "PDF") must not group unrelated links
 
 
 def _groups(keyed: Sequence[tuple[str, Iterable[tuple[str, str]]]]) -> dict[str, tuple[str, ...]]:
-    """url -> the other urls sharing a key with it, transitively (union-find, linear time), in input order."""
-    parent = list(range(len(keyed)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_with_key: dict[tuple[str, str], int] = {}
-    for i, (_url, keys) in enumerate(keyed):
-        for key in keys:
-            j = first_with_key.setdefault(key, i)
-            if j != i:
-                parent[root(i)] = root(j)
-    groups: dict[int, list[str]] = {}
-    for i, (url, _keys) in enumerate(keyed):
-        groups.setdefault(root(i), []).append(url)
+    """url -> the other urls sharing a key with it, transitively, in input order."""
+    urls = [url for url, _keys in keyed]
     result: dict[str, tuple[str, ...]] = {}
-    for urls in groups.values():
-        if len(urls) > 1:
-            for url in urls:
-                result[url] = tuple(other for other in urls if other != url)
+    for group in grouping.connected(keys for _url, keys in keyed):
+        if len(group) > 1:
+            for i in group:
+                result[urls[i]] = tuple(urls[j] for j in group if j != i)
     return result
 
 
 def _id_keys(ids: Ids) -> list[tuple[str, str]]:
-    return [(name, value) for name in _ID_FIELDS if (value := getattr(ids, name)) is not None]
+    return [(name, value) for name in ID_FIELDS if (value := getattr(ids, name)) is not None]
 
 
 def likely_duplicates(links: Sequence[tuple[Link, Ids]]) -> dict[str, tuple[str, ...]]:
