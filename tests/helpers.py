@@ -176,7 +176,7 @@ def check_disk_cache(directory: Path) -> int:
 
 def read_outputs(out: Path, name: str) -> dict[str, bytes]:
     """Every output file of NAME in `out`, by suffix (missing ones left out)."""
-    suffixes = ("bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl")
+    suffixes = ("bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl", "html")
     return {s: (out / f"{name}.{s}").read_bytes() for s in suffixes if (out / f"{name}.{s}").exists()}
 
 
@@ -204,7 +204,7 @@ def assert_outputs_valid(out: Path, name: str) -> dict[str, Any]:
 
 def stray_files(out: Path, name: str) -> list[str]:
     """Files in `out` that are neither NAME's outputs, the run lock, nor a hidden temporary file."""
-    allowed = {f"{name}.{s}" for s in ("bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl")}
+    allowed = {f"{name}.{s}" for s in ("bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl", "html")}
     allowed.add(f".{name}.lock")
     return sorted(
         p.name

@@ -9,14 +9,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
+import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from avenrich import catalogue, inputs, keys, pipeline, report
+from avenrich import bibtex, catalogue, inputs, keys, page, pipeline, report
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
 from avenrich.model import Record
@@ -88,7 +89,7 @@ def read_input_or_last_good(source: str | None, out_dir: Path, name: str | None)
 def publish(
     records: Sequence[Record], text: InputText, out_dir: Path, summary: dict[str, Any], generated_at: str
 ) -> dict[str, Any]:
-    """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl}; returns the summary."""
+    """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl,html}; returns the summary."""
     name = text.name
     summary = {**summary, "name": name, "origin": text.origin}
     if "last good copy" in text.origin:
@@ -118,6 +119,8 @@ def publish(
         "report.md": markdown,
         "bib": streams.files["bib"],
         "csl.json": streams.files["csl.json"],
+        # The page after the files it offers for download; the catalogue stays the last renamed.
+        "html": _page(records, streams.keys, read_history_rows(out_dir, name, current, date), changes, name, generated_at),
         "json": streams.files["json"],
     }
     if "://" in text.origin.split(" ")[0] and "last good copy" not in text.origin:
@@ -128,6 +131,42 @@ def publish(
     summary["unresolved_rows"] = report.unresolved_rows(current)
     summary["report_markdown"] = markdown
     return summary
+
+
+def _page(
+    records: Sequence[Record],
+    by_paper: Mapping[str, str],
+    history_rows: Iterable[Mapping[str, Any]],
+    changes: report.Changes,
+    name: str,
+    generated_at: str,
+) -> str:
+    """The catalogue page (NAME.html) from the entries, BibTeX and history this run publishes."""
+    entries = (catalogue.to_entry(record, keys.key_for(record, by_paper)) for record in records)
+    return page.to_page(
+        entries,
+        dict(bibtex.to_bibtex_entries(records, by_paper)),
+        history_rows,
+        changes,
+        name=name,
+        generated_at=generated_at,
+        downloads={".bib": f"{name}.bib", "JSON": f"{name}.json", "CSL-JSON": f"{name}.csl.json"},
+    )
+
+
+def read_history_rows(
+    out_dir: Path, name: str, current: Iterable[report.Entry], date: str
+) -> Iterator[dict[str, Any]]:
+    """The count history as rows ({"date", "url", "crossref", "semantic_scholar", …}), tonight's included: the
+    one place the page reads the history from (today NAME.history.jsonl; later the state store)."""
+    lines = report.merge_history(read_lines(out_dir / f"{name}.history.jsonl"), report.history_lines(current, date), date)
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            yield row
 
 
 def _reported_catalogue(records: Sequence[Record], by_paper: Mapping[str, str]) -> list[report.Entry]:
@@ -166,4 +205,4 @@ def _counts_of(entry: Any) -> tuple[str, report.Counts] | None:
 
 def outputs_of(out_dir: Path, name: str) -> Mapping[str, Path]:
     """The paths a run writes, by suffix."""
-    return {s: out_dir / f"{name}.{s}" for s in ("bib", "json", "csl.json", "report.md", "keys.json")}
+    return {s: out_dir / f"{name}.{s}" for s in ("bib", "json", "csl.json", "report.md", "keys.json", "html")}

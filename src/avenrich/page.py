@@ -1,0 +1,226 @@
+"""The catalogue page NAME.html (pure): one static, self-contained HTML file that browses, searches, cites and
+plots the catalogue, built with Jinja2 (autoescaped) from the catalogue entries, their BibTeX and the count history.
+
+Everything the page needs is in the file: the data as one JSON block, the script and the styles inline, each
+allowed by its hash in a Content-Security-Policy that forbids any other script (remote, inline handler, eval),
+so the page works from file://, GitHub Pages or any static host with no network access.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from avenrich.report import COUNT_SOURCES, Changes
+
+# The nights a page plots: a sparkline of years of nightly counts says no more than one of its last months, and
+# every night is embedded once per paper (20k papers × 120 nights is already a few MB of JSON).
+MAX_NIGHTS = 120
+SHOWN_CHANGES = 50
+_HTTP = re.compile(r"^https?://[^\s\"'<>\\]+$", re.IGNORECASE)
+# Script-block-safe JSON: "<" can never start "</script" or "<!--"; U+2028/9 are line ends to old JS parsers.
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
+
+
+def to_page(
+    entries: Iterable[Mapping[str, Any]],
+    bib_by_key: Mapping[str, str],
+    history_rows: Iterable[Mapping[str, Any]],
+    changes: Changes | None,
+    *,
+    name: str,
+    generated_at: str,
+    downloads: Mapping[str, str] | None = None,
+) -> str:
+    """The page's HTML.
+
+    Args:
+        entries: catalogue entries (catalogue.to_entry's dicts), in list order; `issues` shown when present.
+        bib_by_key: each citation key's BibTeX entry text.
+        history_rows: the count history, rows of {"date", "url", "crossref", "semantic_scholar"} in any order.
+        changes: what changed since the previous night (None on a first run).
+        downloads: the files offered for download by label ("bib", "json", "csl.json") → relative path.
+    """
+    dates, series = _history(history_rows)
+    rows = []
+    keys: set[str] = set()
+    titles: dict[str, str] = {}
+    for entry in entries:
+        row = page_row(entry)
+        spark = series.get(row["url"])
+        if spark is not None:
+            row["history"] = spark
+        rows.append(row)
+        if row["key"]:
+            keys.add(row["key"])
+        titles[row["url"]] = row["title"]
+    data = {
+        "name": name,
+        "generated_at": generated_at,
+        "dates": dates,
+        "entries": rows,
+        "bib": {key: bib_by_key[key] for key in sorted(keys) if key in bib_by_key},
+    }
+    script, style = _asset("page.js"), _asset("uplot/uPlot.min.css") + "\n" + _asset("page.css")
+    uplot = _asset("uplot/uPlot.iife.min.js")
+    csp = "; ".join(
+        (
+            "default-src 'none'",
+            f"script-src {_hash(uplot)} {_hash(script)}",
+            f"style-src {_hash(style)}",
+            "img-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+        )
+    )
+    return _template().render(
+        name=name,
+        generated_at=generated_at,
+        total=len(rows),
+        downloads=dict(downloads or {}),
+        changes=_changes_view(changes, titles),
+        data_json=Markup(to_script_json(data)),
+        csp=csp,
+        style=Markup(style),
+        uplot=Markup(uplot),
+        script=Markup(script),
+    )
+
+
+def page_row(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """What the page shows of one catalogue entry; identifiers as http(s) links only."""
+    ids = entry.get("ids") or {}
+    resolution = entry.get("resolution") or {}
+    citations = entry.get("citations") or {}
+    counts = {source: citations.get(source) for source in COUNT_SOURCES}
+    paths = entry.get("section_paths") or ([entry["sections"]] if entry.get("sections") else [])
+    return {
+        "url": entry["url"],
+        "href": safe_url(entry["url"]),
+        "title": entry.get("title") or entry.get("listed_title") or "",
+        "authors": [_name(a) for a in entry.get("authors") or [] if isinstance(a, Mapping)],
+        "venue": entry.get("venue") or "",
+        "year": entry.get("year") if isinstance(entry.get("year"), int) else None,
+        "section": " › ".join(str(h) for h in paths[0]) if paths else "",
+        "status": resolution.get("status") or "unresolved",
+        "stale": bool(resolution.get("stale")),
+        "reason": resolution.get("reason") or "",
+        "key": entry.get("key") or "",
+        "links": identifier_links(ids),
+        "counts": counts,
+        "cited": max((c for c in counts.values() if isinstance(c, int)), default=None),
+        "issues": [_issue(i) for i in entry.get("issues") or [] if isinstance(i, Mapping)],
+    }
+
+
+def identifier_links(ids: Mapping[str, Any]) -> list[list[str]]:
+    """[label, URL] of each identifier that has a page: DOI, arXiv, Semantic Scholar."""
+    links = []
+    if ids.get("doi"):
+        links.append(["DOI", "https://doi.org/" + quote(str(ids["doi"]), safe="/:;()._-")])
+    if ids.get("arxiv"):
+        links.append(["arXiv", "https://arxiv.org/abs/" + quote(str(ids["arxiv"]), safe="/.-")])
+    if ids.get("s2"):
+        links.append(["Semantic Scholar", "https://www.semanticscholar.org/paper/" + quote(str(ids["s2"]), safe="")])
+    return links
+
+
+def safe_url(url: str) -> str | None:
+    """The URL when it may become a link (http or https, nothing that could leave an attribute), else None."""
+    return url if _HTTP.match(url.strip()) and url == url.strip() else None
+
+
+def to_script_json(value: Any) -> str:
+    """JSON to place inside <script type="application/json">: no "<", ">" or "&" appear as such, so no text in
+    it ("</script>", "<!--") can end the block; JSON.parse reads it back unchanged."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group(0)], text)
+
+
+def _history(rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], dict[str, list[int | None]]]:
+    """The last MAX_NIGHTS dates and, per URL, its count each night (the larger of the sources; None unknown)."""
+    by_url: dict[str, dict[str, int]] = {}
+    dates: set[str] = set()
+    for row in rows:
+        url, date = row.get("url"), row.get("date")
+        if not isinstance(url, str) or not isinstance(date, str):
+            continue
+        counts = [row.get(source) for source in COUNT_SOURCES]
+        known = [c for c in counts if isinstance(c, int) and not isinstance(c, bool)]
+        if not known:
+            continue
+        dates.add(date)
+        by_url.setdefault(url, {})[date] = max(known)
+    kept = sorted(dates)[-MAX_NIGHTS:]
+    series = {url: [nights.get(d) for d in kept] for url, nights in by_url.items()}
+    return kept, {url: values for url, values in series.items() if any(v is not None for v in values)}
+
+
+def _changes_view(changes: Changes | None, titles: Mapping[str, str]) -> dict[str, Any] | None:
+    if changes is None:
+        return None
+
+    def link(url: str) -> dict[str, Any]:
+        return {"url": url, "href": safe_url(url), "title": titles.get(url, "")}
+
+    return {
+        "added": [link(u) for u in changes.added[:SHOWN_CHANGES]],
+        "added_total": len(changes.added),
+        "removed": [link(u) for u in changes.removed[:SHOWN_CHANGES]],
+        "removed_total": len(changes.removed),
+        "counts": [
+            {**link(c.url), "title": c.title, "source": c.source, "before": c.before, "after": c.after}
+            for c in sorted(changes.counts, key=_moved, reverse=True)[:SHOWN_CHANGES]
+        ],
+        "counts_total": changes.count_total,
+    }
+
+
+def _moved(change: Any) -> int:
+    before = change.before if isinstance(change.before, int) else 0
+    return abs((change.after or 0) - before)
+
+
+def _name(author: Mapping[str, Any]) -> str:
+    if author.get("literal"):
+        return str(author["literal"])
+    return " ".join(str(p) for p in (author.get("given"), author.get("family")) if p)
+
+
+def _issue(issue: Mapping[str, Any]) -> dict[str, str]:
+    return {k: str(issue[k]) for k in ("kind", "message", "listed", "found", "fix") if issue.get(k) is not None}
+
+
+def _hash(text: str) -> str:
+    """The CSP source allowing exactly this inline script or style."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+@functools.cache
+def _asset(path: str) -> str:
+    """A file of src/avenrich/static/ (vendored libraries and the page's own script and style)."""
+    return resources.files("avenrich").joinpath("static", path).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("avenrich", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("page.html.j2")
+
