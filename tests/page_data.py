@@ -70,7 +70,7 @@ HOSTILE_TITLES = (
 )
 HOSTILE_URLS = (
     "javascript:window.__pwned=4",
-    "https://example.org/a?x=\"><script>window.__pwned=5</script>",
+    'https://example.org/a?x="><script>window.__pwned=5</script>',
     "JaVaScRiPt:window.__pwned=6",
     "https://example.org/{{7*7}}",
     "data:text/html,<script>window.__pwned=7</script>",

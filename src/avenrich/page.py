@@ -21,7 +21,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from avenrich.report import COUNT_SOURCES, Changes
+from avenrich.report import COUNT_SOURCES, Changes, CountChange
 
 # The nights a page plots: a sparkline of years of nightly counts says no more than one of its last months, and
 # every night is embedded once per paper (20k papers × 120 nights is already a few MB of JSON).
@@ -187,9 +187,9 @@ def _changes_view(changes: Changes | None, titles: Mapping[str, str]) -> dict[st
     }
 
 
-def _moved(change: Any) -> int:
-    before = change.before if isinstance(change.before, int) else 0
-    return abs((change.after or 0) - before)
+def _moved(change: CountChange) -> int:
+    """How far a count moved (report.diff_catalogues keeps the largest moves, in list order)."""
+    return abs((change.after or 0) - (change.before or 0))
 
 
 def _name(author: Mapping[str, Any]) -> str:
@@ -223,4 +223,3 @@ def _template() -> jinja2.Template:
         lstrip_blocks=True,
     )
     return env.get_template("page.html.j2")
-

@@ -120,7 +120,9 @@ def publish(
         "bib": streams.files["bib"],
         "csl.json": streams.files["csl.json"],
         # The page after the files it offers for download; the catalogue stays the last renamed.
-        "html": _page(records, streams.keys, read_history_rows(out_dir, name, current, date), changes, name, generated_at),
+        "html": _page(
+            records, streams.keys, read_history_rows(out_dir, name, current, date), changes, name, generated_at
+        ),
         "json": streams.files["json"],
     }
     if "://" in text.origin.split(" ")[0] and "last good copy" not in text.origin:
@@ -154,12 +156,12 @@ def _page(
     )
 
 
-def read_history_rows(
-    out_dir: Path, name: str, current: Iterable[report.Entry], date: str
-) -> Iterator[dict[str, Any]]:
+def read_history_rows(out_dir: Path, name: str, current: Iterable[report.Entry], date: str) -> Iterator[dict[str, Any]]:
     """The count history as rows ({"date", "url", "crossref", "semantic_scholar", …}), tonight's included: the
     one place the page reads the history from (today NAME.history.jsonl; later the state store)."""
-    lines = report.merge_history(read_lines(out_dir / f"{name}.history.jsonl"), report.history_lines(current, date), date)
+    lines = report.merge_history(
+        read_lines(out_dir / f"{name}.history.jsonl"), report.history_lines(current, date), date
+    )
     for line in lines:
         try:
             row = json.loads(line)
