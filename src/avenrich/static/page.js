@@ -92,16 +92,14 @@
     return art;
   }
 
-  function renderAll() {
-    if ("IntersectionObserver" in window && window.uPlot) {
-      sparkObserver = new IntersectionObserver(function (seen) {
-        seen.forEach(function (s) {
-          if (!s.isIntersecting) return;
-          sparkObserver.unobserve(s.target);
-          drawSpark(s.target);
-        });
-      }, { rootMargin: "200px" });
-    }
+  // The entries are rendered in chunks: the first screen at once, the rest between frames, so a list of tens
+  // of thousands is usable at once. Filters work on the data; an entry is made with its current `hidden`.
+  var FIRST = 200, CHUNK = 2000;
+  var rendered = 0;
+  var groupOf = new Array(entries.length);
+  var keepNow = function () { return true; };
+
+  function makeGroups() {
     var byName = {};
     entries.forEach(function (e, i) {
       var g = byName[e.section];
@@ -114,16 +112,49 @@
         summary.appendChild(document.createTextNode(" "));
         summary.appendChild(n);
         box.appendChild(summary);
-        g = byName[e.section] = { name: e.section, el: box, count: n, frag: document.createDocumentFragment(), entries: [] };
+        g = byName[e.section] = { name: e.section, el: box, count: n, entries: [] };
         groups.push(g);
       }
-      els[i] = renderEntry(e, i);
-      g.frag.appendChild(els[i]);
       g.entries.push(i);
+      groupOf[i] = g;
     });
     var all = document.createDocumentFragment();
-    groups.forEach(function (g) { g.el.appendChild(g.frag); g.frag = null; all.appendChild(g.el); });
+    groups.forEach(function (g) { all.appendChild(g.el); });
     sectionsBox.appendChild(all);
+    if ("IntersectionObserver" in window && window.uPlot) {
+      sparkObserver = new IntersectionObserver(function (seen) {
+        seen.forEach(function (s) {
+          if (!s.isIntersecting) return;
+          sparkObserver.unobserve(s.target);
+          drawSpark(s.target);
+        });
+      }, { rootMargin: "200px" });
+    }
+  }
+
+  function renderUpTo(end, detached) {
+    end = Math.min(end, entries.length);
+    for (var i = rendered; i < end; i++) {
+      els[i] = renderEntry(entries[i], i);
+      els[i].hidden = !keepNow(entries[i], i);
+      var g = groupOf[i];
+      // Later chunks wait in fragments: attached in one go, the page restyles once, not once per chunk.
+      if (detached && !g.pending) g.pending = document.createDocumentFragment();
+      (detached ? g.pending : currentSort ? flatBox : g.el).appendChild(els[i]);
+    }
+    rendered = end;
+  }
+
+  function renderRest(done) {
+    if (rendered >= entries.length) {
+      groups.forEach(function (g) {
+        if (g.pending && !currentSort) g.el.appendChild(g.pending);  // sorted: arrange() takes them in order
+        g.pending = null;
+      });
+      done();
+      return;
+    }
+    setTimeout(function () { renderUpTo(rendered + CHUNK, true); renderRest(done); }, 0);
   }
 
   function drawSpark(node) {
@@ -209,14 +240,16 @@
     var state = readState();
     var keep = matcher(state);
     visible = [];
+    keepNow = keep;
+    var shown = new Uint8Array(entries.length);
     for (var i = 0; i < entries.length; i++) {
       var show = keep(entries[i], i);
-      if (show) visible.push(i);
-      if (els[i].hidden === show) els[i].hidden = !show;
+      if (show) { visible.push(i); shown[i] = 1; }
+      if (i < rendered && els[i].hidden === show) els[i].hidden = !show;
     }
     groups.forEach(function (g) {
       var n = 0;
-      for (var j = 0; j < g.entries.length; j++) if (!els[g.entries[j]].hidden) n++;
+      for (var j = 0; j < g.entries.length; j++) n += shown[g.entries[j]];
       g.el.hidden = n === 0;
       g.count.textContent = "(" + n + (n === g.entries.length ? "" : " of " + g.entries.length) + ")";
     });
@@ -236,12 +269,12 @@
   function arrange(sort) {
     currentSort = sort;
     if (!sort) {
-      groups.forEach(function (g) { g.entries.forEach(function (i) { g.el.appendChild(els[i]); }); });
+      groups.forEach(function (g) { g.entries.forEach(function (i) { if (i < rendered) g.el.appendChild(els[i]); }); });
       flatBox.hidden = true;
       sectionsBox.hidden = false;
       return;
     }
-    var order = entries.map(function (_e, i) { return i; }).sort(SORTS[sort]);
+    var order = els.slice(0, rendered).map(function (_e, i) { return i; }).sort(SORTS[sort]);
     var frag = document.createDocumentFragment();
     order.forEach(function (i) { frag.appendChild(els[i]); });
     flatBox.appendChild(frag);
@@ -381,19 +414,27 @@
     }
   }
 
-  // Start: render, read the query, filter; every later change filters again and updates the query.
-  renderAll();
+  // Start: read the query, render the first screen, filter; every later change filters again and updates the
+  // query. The rest of the entries follow between frames; then the page marks itself ready.
+  makeGroups();
   fillOptions();
   var query = new URLSearchParams(location.search);
   var initial = {};
   params.forEach(function (p) { initial[p] = query.get(p) || ""; });
   writeState(initial);
   apply(false);
+  renderUpTo(FIRST);
+  if (currentSort) arrange(currentSort);
+  drawPlots();
   var timer = null;
   form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { apply(true); }, 120); });
   form.addEventListener("change", function () { clearTimeout(timer); apply(true); });
   form.addEventListener("submit", function (event) { event.preventDefault(); apply(true); });
   form.addEventListener("reset", function () { setTimeout(function () { apply(true); }, 0); });
-  drawPlots();
-  document.documentElement.setAttribute("data-ready", "true");
+  window.avenrichInteractiveAt = performance.now();
+  renderRest(function () {
+    if (currentSort) arrange(currentSort);
+    window.avenrichReadyAt = performance.now();
+    document.documentElement.setAttribute("data-ready", "true");
+  });
 })();
