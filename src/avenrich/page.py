@@ -27,6 +27,7 @@ from avenrich.report import COUNT_SOURCES, Changes, CountChange
 # every night is embedded once per paper (20k papers × 120 nights is already a few MB of JSON).
 MAX_NIGHTS = 120
 SHOWN_CHANGES = 50
+SOURCE_NAMES = {"crossref": "Crossref", "semantic_scholar": "Semantic Scholar"}
 _HTTP = re.compile(r"^https?://[^\s\"'<>\\]+$", re.IGNORECASE)
 # Script-block-safe JSON: "<" can never start "</script" or "<!--"; U+2028/9 are line ends to old JS parsers.
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -180,7 +181,8 @@ def _changes_view(changes: Changes | None, titles: Mapping[str, str]) -> dict[st
         "removed": [link(u) for u in changes.removed[:SHOWN_CHANGES]],
         "removed_total": len(changes.removed),
         "counts": [
-            {**link(c.url), "title": c.title, "source": c.source, "before": c.before, "after": c.after}
+            {**link(c.url), "title": c.title, "source": SOURCE_NAMES.get(c.source, c.source), "before": c.before,
+             "after": c.after}  # fmt: skip
             for c in sorted(changes.counts, key=_moved, reverse=True)[:SHOWN_CHANGES]
         ],
         "counts_total": changes.count_total,

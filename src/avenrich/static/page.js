@@ -356,6 +356,8 @@
 
   var COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 1e6, 1e7];
 
+  var DAY_STEPS = [1, 2, 7, 14, 28, 56, 91, 182, 365, 730].map(function (d) { return d * 86400; });
+
   function short(text) { return text.length > 16 ? text.slice(0, 15) + "…" : text; }
 
   function widthOf(node) { return Math.max(240, Math.floor(node.getBoundingClientRect().width) || 320); }
@@ -363,14 +365,16 @@
   function bars(node, labels, values, label) {
     var xs = labels.map(function (_l, i) { return i; });
     var ax = axisStyle();
+    var longest = Math.max.apply(null, labels.map(function (l) { return String(l).length; }));
+    var tilted = labels.length * (longest + 2) * 7 > widthOf(node) - 60;
     var chart = new uPlot({
-      width: widthOf(node), height: 220, legend: { show: false }, cursor: { show: false }, select: { show: false },
+      width: widthOf(node), height: 180 + (tilted ? 6 * longest : 0), legend: { show: false }, cursor: { show: false }, select: { show: false },
       scales: { x: { time: false, range: [-0.6, Math.max(0.6, labels.length - 0.4)] },
         y: { range: function (_u, _min, max) { return [0, Math.max(1, max) * 1.1]; } } },
       axes: [
         Object.assign({}, ax, { splits: function () { return xs; }, values: function (_u, splits) {
           return splits.map(function (s) { return labels[s] === undefined ? "" : String(labels[s]); });
-        }, rotate: labels.length > 8 ? -45 : 0, size: labels.length > 8 ? 60 : 40 }),
+        }, rotate: tilted ? -40 : 0, size: tilted ? 40 + 6 * longest : 40 }),
         Object.assign({}, ax, { incrs: COUNT_STEPS })
       ],
       series: [{}, { label: label, fill: colour(0), stroke: colour(0), paths: uPlot.paths.bars({ size: [0.7, 60] }), points: { show: false } }]
@@ -404,12 +408,20 @@
       top.forEach(function (i, n) {
         series.push({ label: "#" + (n + 1), stroke: colour(n), width: 2, spanGaps: true, points: { show: data.dates.length < 40 } });
         rows.push(entries[i].history);
-        var item = el("li", null, (entries[i].title || entries[i].url) + " — " + fmt(entries[i].cited));
+        var item = el("li");
+        var swatch = el("span", "swatch", "\u25A0 ");
+        swatch.style.color = colour(n);  // CSSOM, which the CSP allows (style attributes in markup it does not)
+        swatch.setAttribute("aria-hidden", "true");
+        item.appendChild(swatch);
+        item.appendChild(document.createTextNode((entries[i].title || entries[i].url) + " — " + fmt(entries[i].cited)));
         topLegend.appendChild(item);
       });
       var ax = axisStyle();
       new uPlot({ width: widthOf(document.getElementById("plot-top")), height: 260, legend: { show: false },
-        scales: { x: { time: true } }, axes: [Object.assign({}, ax), Object.assign({}, ax)], series: series },
+        scales: { x: { time: true } }, series: series, padding: [8, 48, 0, 0],
+        axes: [Object.assign({}, ax, { incrs: DAY_STEPS, values: function (_u, splits) {
+          return splits.map(function (t) { return new Date(t * 1000).toISOString().slice(0, 10); });
+        } }), Object.assign({}, ax, { size: 60 })] },
         rows, document.getElementById("plot-top"));
     }
   }
