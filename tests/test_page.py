@@ -217,3 +217,18 @@ def test_publish_writes_the_page_beside_the_other_outputs(tmp_path: Path) -> Non
     assert data["dates"] == ["2026-11-20", "2026-11-21"]
     moved = [row for row in data["entries"] if row.get("history") and row["history"][0] != row["history"][1]]
     assert moved
+
+
+def test_the_page_is_the_same_whole_or_in_pieces() -> None:
+    """to_page is to_page_chunks joined; a title carrying the template's internal data marker changes nothing."""
+    records = synthetic_records(5)
+    by_paper, _ = keys.assign_keys(records, {})
+    entries = [catalogue.to_entry(r, keys.key_for(r, by_paper)) for r in records]
+    bib = dict(bibtex.to_bibtex_entries(records, by_paper))
+    url = records[0].link.url
+    changes = Changes(added=(url,), removed=(), counts=())
+    marker = {url: "a \x00avenrich-page-data\x00 title"}
+    args = (entries, bib, [], changes)
+    whole = page.to_page(*args, name="demo", generated_at="t", titles=marker)
+    assert whole == "".join(page.to_page_chunks(*args, name="demo", generated_at="t", titles=marker))
+    assert [row["url"] for row in data_of(whole)["entries"]] == [r.link.url for r in records]

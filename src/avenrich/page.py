@@ -13,7 +13,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
@@ -32,6 +32,7 @@ _HTTP = re.compile(r"^https?://[^\s\"'<>\\]+$", re.IGNORECASE)
 # Script-block-safe JSON: "<" can never start "</script" or "<!--"; U+2028/9 are line ends to old JS parsers.
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
+_DATA_MARK = "\x00avenrich-page-data\x00"  # where the streamed JSON goes (no template text holds a NUL)
 
 
 def to_page(
@@ -43,6 +44,7 @@ def to_page(
     name: str,
     generated_at: str,
     downloads: Mapping[str, str] | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> str:
     """The page's HTML.
 
@@ -50,29 +52,38 @@ def to_page(
         entries: catalogue entries (catalogue.to_entry's dicts), in list order; `issues` shown when present.
         bib_by_key: each citation key's BibTeX entry text.
         history_rows: the count history, rows of {"date", "url", "crossref", "semantic_scholar"} in any order.
-        changes: what changed since the previous night (None on a first run).
-        downloads: the files offered for download by label ("bib", "json", "csl.json") → relative path.
+        changes: what changed since the previous night (None: nothing to compare with).
+        downloads: the files offered for download by label (".bib", "JSON", "CSL-JSON") → relative path.
+        titles: the titles of the added links (by URL), for "what changed".
     """
+    return "".join(
+        to_page_chunks(
+            entries,
+            bib_by_key,
+            history_rows,
+            changes,
+            name=name,
+            generated_at=generated_at,
+            downloads=downloads,
+            titles=titles,
+        )
+    )
+
+
+def to_page_chunks(
+    entries: Iterable[Mapping[str, Any]],
+    bib_by_key: Mapping[str, str],
+    history_rows: Iterable[Mapping[str, Any]],
+    changes: Changes | None,
+    *,
+    name: str,
+    generated_at: str,
+    downloads: Mapping[str, str] | None = None,
+    titles: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """`to_page`'s text a piece at a time, an entry's data per piece: at 100k links the page is ~90 MB, which
+    is never whole in memory (nor the entries' rows)."""
     dates, series = _history(history_rows)
-    rows = []
-    keys: set[str] = set()
-    titles: dict[str, str] = {}
-    for entry in entries:
-        row = page_row(entry)
-        spark = series.get(row["url"])
-        if spark is not None:
-            row["history"] = spark
-        rows.append(row)
-        if row["key"]:
-            keys.add(row["key"])
-        titles[row["url"]] = row["title"]
-    data = {
-        "name": name,
-        "generated_at": generated_at,
-        "dates": dates,
-        "entries": rows,
-        "bib": {key: bib_by_key[key] for key in sorted(keys) if key in bib_by_key},
-    }
     script, style = _asset("page.js"), _asset("uplot/uPlot.min.css") + "\n" + _asset("page.css")
     uplot = _asset("uplot/uPlot.iife.min.js")
     csp = "; ".join(
@@ -85,18 +96,34 @@ def to_page(
             "form-action 'none'",
         )
     )
-    return _template().render(
+    text = _template().render(
         name=name,
         generated_at=generated_at,
-        total=len(rows),
         downloads=dict(downloads or {}),
-        changes=_changes_view(changes, titles),
-        data_json=Markup(to_script_json(data)),
+        changes=_changes_view(changes, titles or {}),
+        data_json=Markup(_DATA_MARK),
         csp=csp,
         style=Markup(style),
         uplot=Markup(uplot),
         script=Markup(script),
     )
+    head, _mark, tail = text.rpartition(_DATA_MARK)  # the last one: list text in the changes comes before it
+    yield head
+    header = {"name": name, "generated_at": generated_at, "dates": dates}
+    yield to_script_json(header)[:-1] + ',"entries":['
+    keys: set[str] = set()
+    for number, entry in enumerate(entries):
+        row = page_row(entry)
+        spark = series.pop(row["url"], None)
+        if spark is not None:
+            row["history"] = spark
+        if row["key"]:
+            keys.add(row["key"])
+        yield ("," if number else "") + to_script_json(row)
+    yield '],"bib":{'
+    for number, key in enumerate(k for k in sorted(keys) if k in bib_by_key):
+        yield ("," if number else "") + to_script_json(key) + ":" + to_script_json(bib_by_key[key])
+    yield "}}" + tail
 
 
 def page_row(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,6 +196,7 @@ def _history(rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], dict[str, li
 
 
 def _changes_view(changes: Changes | None, titles: Mapping[str, str]) -> dict[str, Any] | None:
+    """What the template shows of the changes: the first SHOWN_CHANGES of each kind, count moves largest first."""
     if changes is None:
         return None
 
@@ -181,8 +209,13 @@ def _changes_view(changes: Changes | None, titles: Mapping[str, str]) -> dict[st
         "removed": [link(u) for u in changes.removed[:SHOWN_CHANGES]],
         "removed_total": len(changes.removed),
         "counts": [
-            {**link(c.url), "title": c.title, "source": SOURCE_NAMES.get(c.source, c.source), "before": c.before,
-             "after": c.after}  # fmt: skip
+            {
+                **link(c.url),
+                "title": c.title,
+                "source": SOURCE_NAMES.get(c.source, c.source),
+                "before": c.before,
+                "after": c.after,
+            }
             for c in sorted(changes.counts, key=_moved, reverse=True)[:SHOWN_CHANGES]
         ],
         "counts_total": changes.count_total,

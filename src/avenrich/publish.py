@@ -121,7 +121,7 @@ def publish(
         "csl.json": streams.files["csl.json"],
         # The page after the files it offers for download; the catalogue stays the last renamed.
         "html": _page(
-            records, streams.keys, read_history_rows(out_dir, name, current, date), changes, name, generated_at
+            records, streams.keys, read_history_rows(out_dir, name, current, date), changes, current, name, generated_at
         ),
         "json": streams.files["json"],
     }
@@ -140,19 +140,22 @@ def _page(
     by_paper: Mapping[str, str],
     history_rows: Iterable[Mapping[str, Any]],
     changes: report.Changes,
+    current: Sequence[report.Entry],
     name: str,
     generated_at: str,
-) -> str:
-    """The catalogue page (NAME.html) from the entries, BibTeX and history this run publishes."""
-    entries = (catalogue.to_entry(record, keys.key_for(record, by_paper)) for record in records)
-    return page.to_page(
-        entries,
+) -> Iterator[str]:
+    """The catalogue page (NAME.html) from the entries, BibTeX and history this run publishes, made as it is
+    written (after the files before it: their text and this page's are never in memory together)."""
+    added = set(changes.added)
+    yield from page.to_page_chunks(
+        (catalogue.to_entry(record, keys.key_for(record, by_paper)) for record in records),
         dict(bibtex.to_bibtex_entries(records, by_paper)),
         history_rows,
         changes,
         name=name,
         generated_at=generated_at,
         downloads={".bib": f"{name}.bib", "JSON": f"{name}.json", "CSL-JSON": f"{name}.csl.json"},
+        titles={e.url: e.title for e in current if e.url in added},
     )
 
 

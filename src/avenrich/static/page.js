@@ -368,13 +368,13 @@
     var longest = Math.max.apply(null, labels.map(function (l) { return String(l).length; }));
     var tilted = labels.length * (longest + 2) * 7 > widthOf(node) - 60;
     var chart = new uPlot({
-      width: widthOf(node), height: 180 + (tilted ? 6 * longest : 0), legend: { show: false }, cursor: { show: false }, select: { show: false },
+      width: widthOf(node), height: 180 + (tilted ? 4.5 * longest : 0), legend: { show: false }, cursor: { show: false }, select: { show: false },
       scales: { x: { time: false, range: [-0.6, Math.max(0.6, labels.length - 0.4)] },
         y: { range: function (_u, _min, max) { return [0, Math.max(1, max) * 1.1]; } } },
       axes: [
         Object.assign({}, ax, { splits: function () { return xs; }, values: function (_u, splits) {
           return splits.map(function (s) { return labels[s] === undefined ? "" : String(labels[s]); });
-        }, rotate: tilted ? -40 : 0, size: tilted ? 40 + 6 * longest : 40 }),
+        }, rotate: tilted ? -40 : 0, size: tilted ? 30 + 4.5 * longest : 40 }),
         Object.assign({}, ax, { incrs: COUNT_STEPS })
       ],
       series: [{}, { label: label, fill: colour(0), stroke: colour(0), paths: uPlot.paths.bars({ size: [0.7, 60] }), points: { show: false } }]
