@@ -131,8 +131,8 @@ def main() -> None:
                 median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             print(
                 f"{n:>7} {args.nights:>6} {path.stat().st_size / 1e6:>8.1f} {built['build']:>8.2f}"
-                f" {built['rise']:>8.0f} {median['interactive']:>14.0f} {median['ready']:>15.0f} {median['search']:>9.0f}"
-                f" {median['sort']:>8.0f}"
+                f" {built['rise']:>8.0f} {median['interactive']:>14.0f} {median['ready']:>15.0f}"
+                f" {median['search']:>9.0f} {median['sort']:>8.0f}"
             )
             path.unlink()
         if browser is not None:
