@@ -307,3 +307,33 @@ def test_csp_refuses_inline_event_handlers(opened: Opened, hostile: Path) -> Non
     page.wait_for_timeout(200)
     assert page.evaluate("window.__pwned") is None
     assert any("Content Security Policy" in e for e in opened.errors)
+
+
+def test_list_health_findings_are_shown_and_filterable(opened: Opened, tmp_path: Path) -> None:
+    """An entry's findings (entries[].issues) are listed on it; the status filter can keep only such entries."""
+    from avenrich import bibtex, catalogue, keys, page
+
+    records = synthetic_records(6)
+    by_paper, _ = keys.assign_keys(records, {})
+    entries = [catalogue.to_entry(r, keys.key_for(r, by_paper)) for r in records]
+    finding = {
+        "kind": "year",
+        "message": "listed 2019, published 2020",
+        "listed": "2019",
+        "found": "2020",
+        "fix": "2020",
+    }
+    entries[2] = {**entries[2], "issues": [finding]}
+    text = page.to_page(
+        entries, dict(bibtex.to_bibtex_entries(records, by_paper)), [], None, name="f", generated_at="t"
+    )
+    path = tmp_path / "f.html"
+    path.write_text(text, encoding="utf-8")
+    page_ = opened.open(path)
+    entry = page_.locator(f"[data-url='{records[2].link.url}']")
+    expect(entry.get_by_role("list", name="List-health findings")).to_have_text(
+        "year: listed 2019, published 2020 (fix: 2020)"
+    )
+    page_.get_by_label("Status").select_option("issues")
+    expect(visible(page_)).to_have_count(1)
+    expect(page_.get_by_text("This is the first run: nothing to compare with yet.")).to_be_attached()
