@@ -217,6 +217,9 @@ def test_publish_writes_the_page_beside_the_other_outputs(tmp_path: Path) -> Non
     assert data["dates"] == ["2026-11-20", "2026-11-21"]
     moved = [row for row in data["entries"] if row.get("history") and row["history"][0] != row["history"][1]]
     assert moved
+    bib = (tmp_path / "demo.bib").read_text(encoding="utf-8")
+    assert sorted(data["bib"]) == sorted({row["key"] for row in data["entries"]})
+    assert "\n".join(data["bib"][key] for key in sorted(data["bib"])) == bib  # each entry exactly as in the .bib
 
 
 def test_the_page_is_the_same_whole_or_in_pieces() -> None:

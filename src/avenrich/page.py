@@ -177,22 +177,49 @@ def to_script_json(value: Any) -> str:
 
 
 def _history(rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], dict[str, list[int | None]]]:
-    """The last MAX_NIGHTS dates and, per URL, its count each night (the larger of the sources; None unknown)."""
-    by_url: dict[str, dict[str, int]] = {}
-    dates: set[str] = set()
+    """The last MAX_NIGHTS dates and, per URL, its count each night (the larger of the sources; None unknown).
+
+    Rows come in any order (a later row of the same URL and date wins); each URL keeps flat (night, count) pairs
+    while they are read: a 100k-link history of months is millions of rows.
+    """
+    night_of: dict[str, int] = {}
+    by_url: dict[str, list[int]] = {}
     for row in rows:
         url, date = row.get("url"), row.get("date")
-        if not isinstance(url, str) or not isinstance(date, str):
+        if type(url) is not str or type(date) is not str:
             continue
-        counts = [row.get(source) for source in COUNT_SOURCES]
-        known = [c for c in counts if isinstance(c, int) and not isinstance(c, bool)]
-        if not known:
+        best = _larger(row.get("crossref"), row.get("semantic_scholar"))
+        if best is None:
             continue
-        dates.add(date)
-        by_url.setdefault(url, {})[date] = max(known)
-    kept = sorted(dates)[-MAX_NIGHTS:]
-    series = {url: [nights.get(d) for d in kept] for url, nights in by_url.items()}
-    return kept, {url: values for url, values in series.items() if any(v is not None for v in values)}
+        night = night_of.get(date)
+        if night is None:
+            night = night_of[date] = len(night_of)
+        pairs = by_url.get(url)
+        if pairs is None:
+            by_url[url] = [night, best]
+        else:
+            pairs += (night, best)
+    kept = sorted(night_of)[-MAX_NIGHTS:]
+    column = {night_of[date]: n for n, date in enumerate(kept)}
+    series: dict[str, list[int | None]] = {}
+    for url, pairs in by_url.items():
+        values: list[int | None] = [None] * len(kept)
+        for k in range(0, len(pairs), 2):
+            n = column.get(pairs[k])
+            if n is not None:
+                values[n] = pairs[k + 1]
+        if any(v is not None for v in values):
+            series[url] = values
+    return kept, series
+
+
+def _larger(a: Any, b: Any) -> int | None:
+    """The larger of two counts; None when neither is a count (bool is not one)."""
+    first: int | None = a if type(a) is int else None
+    second: int | None = b if type(b) is int else None
+    if first is None or second is None:
+        return first if second is None else second
+    return max(first, second)
 
 
 def _changes_view(changes: Changes | None, titles: Mapping[str, str]) -> dict[str, Any] | None:

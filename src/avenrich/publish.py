@@ -11,19 +11,21 @@ import fcntl
 import glob
 import json
 import os
+import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from avenrich import bibtex, catalogue, inputs, keys, page, pipeline, report
+from avenrich import catalogue, inputs, keys, page, pipeline, report
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
 from avenrich.model import Record
 from avenrich.outputs import read_json_items, read_lines, write_outputs
 
 LAST_GOOD_SUFFIX = "input.txt"
+_BIB_KEY = re.compile(r"@\w+\{([^,\s]+),")
 
 
 class RunLock:
@@ -111,17 +113,26 @@ def publish(
     date = generated_at[:10]
     markdown = report.to_report_markdown(summary, changes, current, generated_at)
     # The big files are made while they are written (streams): none of them is ever whole in memory.
+    bib_by_key: dict[str, str] = {}
     files: dict[str, str | Iterable[str]] = {
         "keys.json": keys.to_registry_json(streams.registry),
         "history.jsonl": report.merge_history(
             read_lines(out_dir / f"{name}.history.jsonl"), report.history_lines(current, date), date
         ),
         "report.md": markdown,
-        "bib": streams.files["bib"],
+        "bib": _keeping_entries(streams.files["bib"], bib_by_key),
         "csl.json": streams.files["csl.json"],
-        # The page after the files it offers for download; the catalogue stays the last renamed.
+        # The page after the .bib (whose entries it copies, kept as they were written) and the other files it offers
+        # for download; the catalogue stays the last renamed.
         "html": _page(
-            records, streams.keys, read_history_rows(out_dir, name, current, date), changes, current, name, generated_at
+            streams.keys,
+            bib_by_key,
+            read_history_rows(out_dir, name, current, date),
+            changes,
+            current,
+            records,
+            name,
+            generated_at,
         ),
         "json": streams.files["json"],
     }
@@ -136,11 +147,12 @@ def publish(
 
 
 def _page(
-    records: Sequence[Record],
     by_paper: Mapping[str, str],
+    bib_by_key: Mapping[str, str],
     history_rows: Iterable[Mapping[str, Any]],
     changes: report.Changes,
     current: Sequence[report.Entry],
+    records: Sequence[Record],
     name: str,
     generated_at: str,
 ) -> Iterator[str]:
@@ -149,7 +161,7 @@ def _page(
     added = set(changes.added)
     yield from page.to_page_chunks(
         (catalogue.to_entry(record, keys.key_for(record, by_paper)) for record in records),
-        dict(bibtex.to_bibtex_entries(records, by_paper)),
+        bib_by_key,
         history_rows,
         changes,
         name=name,
@@ -157,6 +169,17 @@ def _page(
         downloads={".bib": f"{name}.bib", "JSON": f"{name}.json", "CSL-JSON": f"{name}.csl.json"},
         titles={e.url: e.title for e in current if e.url in added},
     )
+
+
+def _keeping_entries(chunks: Iterable[str], kept: dict[str, str]) -> Iterator[str]:
+    """The .bib's pieces (one entry each, bibtex.to_bibtex_chunks) as they are written, each entry's text also
+    kept by its key for the page: rendering them twice took half the page's time."""
+    for number, chunk in enumerate(chunks):
+        text = chunk[1:] if number and chunk.startswith("\n") else chunk
+        match = _BIB_KEY.match(text)
+        if match:
+            kept[match.group(1)] = text
+        yield chunk
 
 
 def read_history_rows(out_dir: Path, name: str, current: Iterable[report.Entry], date: str) -> Iterator[dict[str, Any]]:
