@@ -1,9 +1,10 @@
 """Benchmark: the catalogue page (NAME.html) for 2,000 and 20,000 links, built and opened in headless Chromium.
 
-Prints, per size: the page's size, the time Python takes to build and write it and how far that raised the
-process's peak memory (records, keys, BibTeX entries and history rows excluded, as publish has them), and in Debian's chromium (Playwright,
-file://) the time to interactive (navigation start → first screen rendered, the URL's filters applied, plots drawn,
-controls live) and until every entry is rendered, then the time one search takes and one sort.
+Prints, per size: the page's size; the time Python takes to build and write it and how far that raised the
+process's peak memory (records, keys, BibTeX entries and history rows excluded: publish has them anyway); in
+Debian's chromium (Playwright, file://) the time to interactive (navigation start → first screen rendered, the
+URL's filters applied, plots drawn, controls live) and until every entry is rendered; then the time one search
+takes and one sort.
 
     python benchmarks/page.py [--sizes 2000 20000] [--nights 30] [--runs 3]
     python benchmarks/page.py --sizes 100000 --no-browser     # build time and memory only
