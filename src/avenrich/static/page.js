@@ -11,7 +11,7 @@
   var flatBox = document.getElementById("flat");
   var countLine = document.getElementById("count");
   var els = new Array(entries.length);
-  var groups = [];          // {name, el, list, entries: [index]}
+  var groups = [];          // {name, el, count, entries: [index], pending}
   var sparkObserver = null;
 
   function el(tag, cls, text) {
@@ -33,7 +33,7 @@
 
   // Search text of each entry, lower-cased once.
   var haystack = entries.map(function (e) {
-    return [e.title, e.authors.join(" "), e.venue, e.url].join(" \u0001 ").toLowerCase();
+    return [e.title, e.authors.join(" "), e.venue, e.url].join("\n").toLowerCase();  // no word spans two fields
   });
 
   function renderEntry(e, i) {
