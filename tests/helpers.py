@@ -174,10 +174,13 @@ def check_disk_cache(directory: Path) -> int:
     return len(contents)
 
 
+# Every output file a run may write beside NAME (fixes.patch only when the list has safe fixes).
+OUTPUT_SUFFIXES = ("bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl", "fixes.patch", "html")
+
+
 def read_outputs(out: Path, name: str) -> dict[str, bytes]:
     """Every output file of NAME in `out`, by suffix (missing ones left out)."""
-    suffixes = ("bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl", "fixes.patch")
-    return {s: (out / f"{name}.{s}").read_bytes() for s in suffixes if (out / f"{name}.{s}").exists()}
+    return {s: (out / f"{name}.{s}").read_bytes() for s in OUTPUT_SUFFIXES if (out / f"{name}.{s}").exists()}
 
 
 def stable_view(out: Path, name: str) -> dict[str, Any]:
@@ -204,8 +207,7 @@ def assert_outputs_valid(out: Path, name: str) -> dict[str, Any]:
 
 def stray_files(out: Path, name: str) -> list[str]:
     """Files in `out` that are neither NAME's outputs, the run lock, nor a hidden temporary file."""
-    suffixes = ("bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl", "fixes.patch")
-    allowed = {f"{name}.{s}" for s in suffixes}
+    allowed = {f"{name}.{s}" for s in OUTPUT_SUFFIXES}
     allowed.add(f".{name}.lock")
     return sorted(
         p.name

@@ -61,7 +61,7 @@ def check_after(out: Path, cache: Path, reference: dict[str, Any]) -> tuple[int,
     uninterrupted run's content, and a cache that opens, reads and writes. (entries in the cache, temps)"""
     assert stray_files(out, NAME) == [], "nothing but the outputs is visible"
     written = set(read_outputs(out, NAME)) - {"fixes.patch"}  # the patch exists only when the list has safe fixes
-    assert written == {"bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl"}
+    assert written == {"bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl", "html"}
     assert_outputs_valid(out, NAME)
     assert stable_view(out, NAME) == reference
     return check_disk_cache(cache), hidden_temps(out)

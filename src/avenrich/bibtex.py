@@ -217,13 +217,19 @@ def to_bibtex_chunks(records: Sequence[Record], keys: Mapping[str, str]) -> Iter
     """The BibTeX file an entry at a time (the text of one bibtexparser library of them all, without the
     library and the whole text in memory: hundreds of MB at 100k links); entries are separated by a blank line.
     """
+    for number, (_key, text) in enumerate(to_bibtex_entries(records, keys)):
+        yield "\n" + text if number else text
+
+
+def to_bibtex_entries(records: Sequence[Record], keys: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """(key, BibTeX text of that paper's entry), one per distinct paper, ordered by key (the catalogue page
+    copies one entry at a time)."""
     formatting = BibtexFormat()  # type: ignore[no-untyped-call]
     formatting.indent = "  "
     formatting.block_separator = "\n"
-    for number, (key, group) in enumerate(group_by_key(records, keys)):
+    for key, group in group_by_key(records, keys):
         # Values are enclosed here (braces, month macros bare), so no unparse middleware touches them.
-        text = write_string(Library([to_entry(key, group)]), unparse_stack=[], bibtex_format=formatting)
-        yield formatting.block_separator + text if number else text
+        yield key, write_string(Library([to_entry(key, group)]), unparse_stack=[], bibtex_format=formatting)
 
 
 def to_entry(key: str, records: Sequence[Record]) -> Entry:

@@ -9,14 +9,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
+import json
 import os
+import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from avenrich import catalogue, inputs, keys, patch, pipeline, report
+from avenrich import catalogue, inputs, keys, page, patch, pipeline, report
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
 from avenrich.model import Finding, Record
@@ -24,6 +26,7 @@ from avenrich.outputs import read_json_items, read_lines, write_outputs
 
 LAST_GOOD_SUFFIX = "input.txt"
 PATCH_SUFFIX = "fixes.patch"
+_BIB_KEY = re.compile(r"@\w+\{([^,\s]+),")
 
 
 class RunLock:
@@ -89,7 +92,7 @@ def read_input_or_last_good(source: str | None, out_dir: Path, name: str | None)
 def publish(
     records: Sequence[Record], text: InputText, out_dir: Path, summary: dict[str, Any], generated_at: str
 ) -> dict[str, Any]:
-    """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl}; returns the summary."""
+    """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl,html}; returns the summary."""
     name = text.name
     summary = {**summary, "name": name, "origin": text.origin}
     if "last good copy" in text.origin:
@@ -116,14 +119,27 @@ def publish(
         health, _previous_issues(out_dir / f"{name}.json"), name=name, origin=text.origin, patch_file=fixes.get("file")
     )
     # The big files are made while they are written (streams): none of them is ever whole in memory.
+    bib_by_key: dict[str, str] = {}
     files: dict[str, str | Iterable[str]] = {
         "keys.json": keys.to_registry_json(streams.registry),
         "history.jsonl": report.merge_history(
             read_lines(out_dir / f"{name}.history.jsonl"), report.history_lines(current, date), date
         ),
         "report.md": markdown,
-        "bib": streams.files["bib"],
+        "bib": _keeping_entries(streams.files["bib"], bib_by_key),
         "csl.json": streams.files["csl.json"],
+        # The page after the .bib (whose entries it copies, kept as they were written) and the other files it offers
+        # for download; the catalogue stays the last renamed.
+        "html": _page(
+            streams.keys,
+            bib_by_key,
+            read_history_rows(out_dir, name, current, date),
+            changes,
+            current,
+            records,
+            name,
+            generated_at,
+        ),
         "json": streams.files["json"],
     }
     if "://" in text.origin.split(" ")[0] and "last good copy" not in text.origin:
@@ -177,6 +193,57 @@ def _issues_of(entry: Any) -> list[tuple[str, str]] | None:
     return [(entry["url"], i["kind"]) for i in issues if isinstance(i, dict) and isinstance(i.get("kind"), str)]
 
 
+def _page(
+    by_paper: Mapping[str, str],
+    bib_by_key: Mapping[str, str],
+    history_rows: Iterable[Mapping[str, Any]],
+    changes: report.Changes,
+    current: Sequence[report.Entry],
+    records: Sequence[Record],
+    name: str,
+    generated_at: str,
+) -> Iterator[str]:
+    """The catalogue page (NAME.html) from the entries, BibTeX and history this run publishes, made as it is
+    written (after the files before it: their text and this page's are never in memory together)."""
+    added = set(changes.added)
+    yield from page.to_page_chunks(
+        (catalogue.to_entry(record, keys.key_for(record, by_paper)) for record in records),
+        bib_by_key,
+        history_rows,
+        changes,
+        name=name,
+        generated_at=generated_at,
+        downloads={".bib": f"{name}.bib", "JSON": f"{name}.json", "CSL-JSON": f"{name}.csl.json"},
+        titles={e.url: e.title for e in current if e.url in added},
+    )
+
+
+def _keeping_entries(chunks: Iterable[str], kept: dict[str, str]) -> Iterator[str]:
+    """The .bib's pieces (one entry each, bibtex.to_bibtex_chunks) as they are written, each entry's text also
+    kept by its key for the page: rendering them twice took half the page's time."""
+    for number, chunk in enumerate(chunks):
+        text = chunk[1:] if number and chunk.startswith("\n") else chunk
+        match = _BIB_KEY.match(text)
+        if match:
+            kept[match.group(1)] = text
+        yield chunk
+
+
+def read_history_rows(out_dir: Path, name: str, current: Iterable[report.Entry], date: str) -> Iterator[dict[str, Any]]:
+    """The count history as rows ({"date", "url", "crossref", "semantic_scholar", …}), tonight's included: the
+    one place the page reads the history from (today NAME.history.jsonl; later the state store)."""
+    lines = report.merge_history(
+        read_lines(out_dir / f"{name}.history.jsonl"), report.history_lines(current, date), date
+    )
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            yield row
+
+
 def _reported_catalogue(records: Sequence[Record], by_paper: Mapping[str, str]) -> list[report.Entry]:
     """The catalogue entries the run writes, as the report reads them."""
     return [report.Entry.of(catalogue.to_entry(record, keys.key_for(record, by_paper))) for record in records]
@@ -213,4 +280,4 @@ def _counts_of(entry: Any) -> tuple[str, report.Counts] | None:
 
 def outputs_of(out_dir: Path, name: str) -> Mapping[str, Path]:
     """The paths a run writes, by suffix."""
-    return {s: out_dir / f"{name}.{s}" for s in ("bib", "json", "csl.json", "report.md", "keys.json")}
+    return {s: out_dir / f"{name}.{s}" for s in ("bib", "json", "csl.json", "report.md", "keys.json", "html")}
