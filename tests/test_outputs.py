@@ -56,7 +56,8 @@ def test_sample_covers_every_entry_type() -> None:
     for entry_type in ("@inproceedings{", "@article{", "@incollection{", "@book{", "@misc{"):
         assert entry_type in text
     assert text.count("@") == len(SAMPLE.LINKS_AND_WORKS) - 1
-    assert "archivePrefix = {arXiv}" in text and "note = {Unverified:" in text
+    assert "archivePrefix = {arXiv}" in text and "key = {Audio-Visual Scene Analysis: A Survey}" in text
+    assert "Unverified" not in text and "note =" not in text  # run diagnostics stay in the JSON
 
 
 def test_catalogue_has_every_link_once_in_input_order() -> None:
