@@ -135,9 +135,14 @@ def merge_task(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> list[R
 
 @task(name="write", retries=0, cache_policy=NO_CACHE)
 def write_task(
-    records: Sequence[Record], text: InputText, out_dir: str, summary: dict[str, Any], generated_at: str
+    records: Sequence[Record],
+    text: InputText,
+    out_dir: str,
+    summary: dict[str, Any],
+    generated_at: str,
+    pins: Mapping[str, str],
 ) -> dict[str, Any]:
-    return publish(records, text, Path(out_dir), summary, generated_at)
+    return publish(records, text, Path(out_dir), summary, generated_at, pins)
 
 
 def run_name() -> str:
@@ -185,7 +190,9 @@ def enrich(
             )
             summary["version"] = __version__
             _release(items, outcomes)
-            published: dict[str, Any] = write_task(_opaque(records), _opaque(text), out_dir, _opaque(summary), stamp)
+            published: dict[str, Any] = write_task(
+                _opaque(records), _opaque(text), out_dir, _opaque(summary), stamp, _opaque(curated.keys)
+            )
             _release(records)
         finally:
             sources.close()

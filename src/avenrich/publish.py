@@ -86,7 +86,12 @@ def read_input_or_last_good(source: str | None, out_dir: Path, name: str | None)
 
 
 def publish(
-    records: Sequence[Record], text: InputText, out_dir: Path, summary: dict[str, Any], generated_at: str
+    records: Sequence[Record],
+    text: InputText,
+    out_dir: Path,
+    summary: dict[str, Any],
+    generated_at: str,
+    pins: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl}; returns the summary."""
     name = text.name
@@ -97,8 +102,13 @@ def publish(
     source = {"input": text.origin, "format": text.format, "name": name}
     # Only what the same inputs and cache reproduce goes into the catalogue; request counts go to the report.
     stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
-    streams = pipeline.render_streams(records, registry, source=source, generated_at=generated_at, summary=stable)
+    streams = pipeline.render_streams(
+        records, registry, source=source, generated_at=generated_at, summary=stable, pins=pins
+    )
     del registry  # streams.registry is the new one
+    summary["key_changes"] = [
+        {"old": c.old, "new": c.new, "url": c.url, "reason": c.reason} for c in streams.registry.changes
+    ]
     current = _reported_catalogue(records, streams.keys)
     # Read after the keys are assigned, so that the two never take memory at the same time.
     changes = report.diff_catalogues(_previous_counts(out_dir / f"{name}.json"), current)
