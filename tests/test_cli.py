@@ -94,6 +94,13 @@ def test_validate_accepts_the_golden_catalogue_and_rejects_a_broken_one(
     assert main(["validate", str(path)]) == 2
 
 
+def test_validate_accepts_an_old_1_0_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    """A catalogue written by schema 1.0.0 still validates after the 1.1 additions."""
+    old = Path(__file__).resolve().parent / "fixtures" / "catalogues" / "sample-1.0.0.json"
+    assert main(["validate", str(old)]) == 0
+    assert "valid catalogue (schema 1.0.0" in capsys.readouterr().out
+
+
 def test_cache_stats_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`avenrich cache stats` counts entries by source and kind; `clear` empties the cache."""
     from avenrich.cache import DiskJsonCache, key_for
