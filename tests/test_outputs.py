@@ -29,7 +29,9 @@ def load_sample() -> ModuleType:
 SAMPLE = load_sample()
 
 
-@pytest.mark.parametrize("name", ["sample.bib", "sample.json", "sample.csl.json", "sample.keys.json"])
+@pytest.mark.parametrize(
+    "name", ["sample.bib", "sample.json", "sample.csl.json", "sample.keys.json", "enrich.bib", "enrich.json"]
+)
 def test_golden_file(name: str) -> None:
     """The sample renders exactly to its golden file (regenerate: python scripts/update_golden.py)."""
     assert SAMPLE.render()[name] == (GOLDEN / name).read_text(encoding="utf-8")

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from jsonschema import Draft202012Validator
 
+from avenrich.bib_update import plan_entry
 from avenrich.keys import key_for
 from avenrich.matching import recognise_venue
 from avenrich.model import Author, Ids, Record
@@ -92,10 +93,26 @@ def to_entry(record: Record, key: str) -> dict[str, Any]:
         "institution": link.institution,
         "line": link.line,
         "listed_key": link.bibtex_key,
-        "provenance": {name: {"source": src, "fetched": date} for name, src, date in record.provenance},
+        "provenance": _provenance(record),
         "links": to_links(record),
         "venue_short": venue_short(record),
     }
+
+
+def _provenance(record: Record) -> dict[str, dict[str, str | None]]:
+    """Field -> source and date; for a .bib input, `bibtex.FIELD` entries keep each input value that verified data
+    replaced ("replaced"), with where the new value came from."""
+    provenance: dict[str, dict[str, str | None]] = {
+        name: {"source": src, "fetched": date} for name, src, date in record.provenance
+    }
+    plan = plan_entry(record) if record.link.bibtex_key else None
+    for change in plan.replaced if plan else ():
+        provenance[f"bibtex.{change.field.lower()}"] = {
+            "source": change.source,
+            "fetched": change.fetched,
+            "replaced": change.old,
+        }
+    return provenance
 
 
 def to_links(record: Record) -> dict[str, str | None]:

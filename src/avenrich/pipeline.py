@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from avenrich import bibtex, catalogue, csl, identifiers, keys, listing, merging
+from avenrich import bib_update, bibtex, catalogue, csl, identifiers, keys, listing, merging
 from avenrich.errors import InputError
 from avenrich.inputs import InputText
 from avenrich.keys import Registry
@@ -115,18 +115,31 @@ def render_streams(
     generated_at: str,
     summary: Mapping[str, Any],
     pins: Mapping[str, str] | None = None,
+    input_bibtex: str | None = None,
 ) -> Streams:
     """`render`'s files as pieces made while they are written: no output exists whole in memory (at 100k
     links the catalogue text alone is hundreds of MB, its document and the BibTeX library as much again).
 
-    `pins` are the curator's keys (link URL -> key); a .bib input's entries keep their own keys too."""
+    `pins` are the curator's keys (link URL -> key); a .bib input's entries keep their own keys too, and with
+    `input_bibtex` (the text of a .bib input) NAME.bib is that file enriched in place (bib_update)."""
     by_paper, new_registry = keys.assign_keys(records, registry, key_pins(records, pins or {}))
     files = {
-        "bib": bibtex.to_bibtex_chunks(records, by_paper),
+        "bib": (
+            bibtex.to_bibtex_chunks(records, by_paper)
+            if input_bibtex is None
+            else iter([bib_update.to_enriched_bibtex(input_bibtex, records)])
+        ),
         "json": catalogue.to_json_chunks(records, by_paper, source=source, generated_at=generated_at, summary=summary),
         "csl.json": csl.to_csl_json_chunks(records, by_paper),
     }
     return Streams(files=files, keys=by_paper, registry=new_registry)
+
+
+def in_place_target(source: str | None, text: InputText) -> str:
+    """The file `--in-place` rewrites: the local .bib input; an InputError for any other input."""
+    if source is None or "://" in text.origin or text.format != "bibtex":
+        raise InputError(f"--in-place rewrites a local BibTeX input; {source or 'the bundled list'} is not one")
+    return source
 
 
 def key_pins(records: Iterable[Record], curated: Mapping[str, str]) -> dict[str, str]:

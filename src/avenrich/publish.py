@@ -20,7 +20,7 @@ from avenrich import catalogue, inputs, keys, pipeline, report
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
 from avenrich.model import Record
-from avenrich.outputs import read_json_items, read_lines, write_outputs
+from avenrich.outputs import read_json_items, read_lines, rewrite_in_place, write_outputs
 
 LAST_GOOD_SUFFIX = "input.txt"
 
@@ -92,8 +92,11 @@ def publish(
     summary: dict[str, Any],
     generated_at: str,
     pins: Mapping[str, str] | None = None,
+    in_place: Path | None = None,
 ) -> dict[str, Any]:
-    """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl}; returns the summary."""
+    """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl}; returns the summary.
+
+    `in_place`: the local .bib input, rewritten as NAME.bib once every output is written (with a .bak)."""
     name = text.name
     summary = {**summary, "name": name, "origin": text.origin}
     if "last good copy" in text.origin:
@@ -103,7 +106,13 @@ def publish(
     # Only what the same inputs and cache reproduce goes into the catalogue; request counts go to the report.
     stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
     streams = pipeline.render_streams(
-        records, registry, source=source, generated_at=generated_at, summary=stable, pins=pins
+        records,
+        registry,
+        source=source,
+        generated_at=generated_at,
+        summary=stable,
+        pins=pins,
+        input_bibtex=text.text if text.format == "bibtex" else None,
     )
     del registry  # streams.registry is the new one
     summary["key_changes"] = [
@@ -135,6 +144,9 @@ def publish(
     _remove_stale_temps(out_dir, name, files)
     written = write_outputs(out_dir, name, files)
     summary["outputs"] = [str(p) for p in written]
+    if in_place is not None:
+        backup = rewrite_in_place(in_place, (out_dir / f"{name}.bib").read_text(encoding="utf-8"), text.text)
+        summary["in_place"] = {"input": str(in_place), "backup": str(backup) if backup else None}
     summary["unresolved_rows"] = report.unresolved_rows(current)
     summary["report_markdown"] = markdown
     return summary
