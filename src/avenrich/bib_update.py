@@ -33,6 +33,7 @@ VERIFIED_FIELDS: Mapping[str, tuple[str, ...]] = {
 # The fields naming where a paper appeared: when the verified type names it in another field (an @inproceedings
 # found to be a journal article), the verified container replaces the old one in its place.
 CONTAINERS = frozenset({"booktitle", "journal"})
+_EPRINT = frozenset({"eprint", "archiveprefix"})
 _ORDER = {name.lower(): rank for rank, name in enumerate(bibtex.FIELD_ORDER)}
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _MONTHS = {name: number for number, name in enumerate(bibtex.MONTHS, start=1)}
@@ -67,7 +68,7 @@ def plan_entry(record: Record) -> EntryPlan | None:
     to add or correct, or not an entry of a .bib input).
 
     A verified record that is only a preprint (an @misc with eprint) never replaces a field of a published entry
-    type (its year and title may be the preprint's): it only adds what the entry lacks.
+    type (its year and title may be the preprint's): it only adds the eprint, when the entry lacks it.
     """
     key = record.link.bibtex_key
     if key is None or record.resolution.status != "resolved":
@@ -79,6 +80,8 @@ def plan_entry(record: Record) -> EntryPlan | None:
     wanted = {
         name: str(field.value) for field in verified.fields if _source(record, name := field.key.lower()) is not None
     }
+    if preprint_only:  # a preprint's volume, pages or DOI are not the published entry's
+        wanted = {name: value for name, value in wanted.items() if name in _EPRINT}
     present = {name.lower() for name, _ in record.link.bibtex}
     fields: list[tuple[str, str | None]] = []
     replaced: list[Replacement] = []
