@@ -119,6 +119,19 @@ class TestGoldenInput:
         assert "Unverified" not in GOLDEN and "DNS" not in GOLDEN
 
 
+def test_blocks_that_cannot_be_parsed_leave_name_bib_but_stay_in_the_users_file() -> None:
+    """A syntax error or a repeated key: left out of NAME.bib (which must parse cleanly), kept when the input
+    itself is rewritten (no line of the user's is ever lost)."""
+    text = (FIXTURES / "lists" / "sample.bib").read_text(encoding="utf-8") + "@misc{li2018scene, title = {Again}}\n"
+    records = [merge(link, "other", Ids(), NO, ()) for link in listing.parse_bibtex(text)]
+    assert len(parse_string(text, parse_stack=[]).failed_blocks) == 2
+    assert to_enriched_bibtex(text, records) == text
+    clean = to_enriched_bibtex(text, records, keep_failed=False)
+    assert parse_string(clean, parse_stack=[]).failed_blocks == []
+    assert "broken2019speakerbeam" not in clean and "{Again}" not in clean
+    assert [e.key for e in parse_string(clean).entries] == [e.key for e in parse_string(text).entries]
+
+
 class TestPlanEntry:
     BIB = "@inproceedings{k,\n  title = {Deep Audio-visual Speech {R}ecognition},\n  booktitle = {Proc. X},\n  year = 2018,\n  pages = {8717-8727},\n  author = {Afouras, T. and Chung, J.},\n  mynote = {mine}\n}\n"  # noqa: E501
 

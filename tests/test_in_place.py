@@ -56,12 +56,16 @@ def test_in_place_round_trip(prefect_harness: None, apis: FakeApis, tmp_path: Pa
     new to say, leaves the file and its .bak alone."""
     refs = tmp_path / "refs.bib"
     shutil.copyfile(ENRICH, refs)
+    with refs.open("a", encoding="utf-8") as handle:
+        handle.write("\n@misc{smith2020notes, title = {A repeated key}}\n")  # unusable: left out of NAME.bib only
     original = refs.read_bytes()
     args = ["run", "--input", str(refs), "--in-place", "--out", str(tmp_path / "out"), "-q"]
     args += ["--cache-dir", str(tmp_path / "cache")]
     assert main(args) == 0
     enriched = refs.read_text(encoding="utf-8")
-    assert enriched == (tmp_path / "out" / "refs.bib").read_text(encoding="utf-8") != original.decode("utf-8")
+    published = (tmp_path / "out" / "refs.bib").read_text(encoding="utf-8")
+    assert enriched != original.decode("utf-8") and "A repeated key" in enriched and "A repeated key" not in published
+    assert enriched.replace("@misc{smith2020notes, title = {A repeated key}}", "") == published
     assert (tmp_path / "refs.bib.bak").read_bytes() == original
     assert "@incollection{owens2018audio," in enriched and "doi           = {10.1007/978-3-030-01231-1_39}" in enriched
     tail = original.decode("utf-8")[original.decode("utf-8").index("@inproceedings{nobody2019poster") :]

@@ -15,12 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bibtexparser.entrypoint import parse_string
+from bibtexparser.model import Entry
 
 from avenrich import bibtex
 from avenrich.identifiers import normalise_arxiv, normalise_doi
 from avenrich.matching import recognise_venue
 from avenrich.model import LIST, Author, Record
-from avenrich.text import strip_accents
+from avenrich.text import squash as _fold  # letters and digits only, lowercase, accents and LaTeX folded
 
 # BibTeX field -> the Record fields whose provenance says where its verified value came from. Only these fields
 # are ever replaced or added; url, keywords, note, howpublished and every custom field are the user's.
@@ -105,23 +106,35 @@ def plan_entry(record: Record) -> EntryPlan | None:
     return EntryPlan(new_type, tuple(fields), tuple(replaced))
 
 
-def to_enriched_bibtex(text: str, records: Iterable[Record]) -> str:
-    """The input .bib text with each resolved entry enriched (plan_entry) and everything else as it was."""
+def to_enriched_bibtex(text: str, records: Iterable[Record], *, keep_failed: bool = True) -> str:
+    """The input .bib text with each resolved entry enriched (plan_entry) and everything else as it was.
+
+    Blocks bibtexparser could not parse (a syntax error, a repeated key) stay with `keep_failed` (the input
+    rewritten in place never loses a line), and are left out otherwise (NAME.bib must parse cleanly; the run
+    warns about each one).
+    """
     plans = {r.link.bibtex_key: plan for r in records if (plan := plan_entry(r)) is not None}
-    if not plans:
-        return text
     library = parse_string(text, parse_stack=[])  # raw values: braces, quotes, macro names as written
+    failed = set() if keep_failed else {id(block) for block in library.failed_blocks}
+    if not plans and not failed:
+        return text
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
     pieces: list[str] = []
     position = 0
-    for entry in library.entries:
-        plan, raw, line = plans.get(entry.key), entry.raw, entry.start_line or 0
-        if plan is None or raw is None or line >= len(line_starts):
+    for block in library.blocks:
+        raw, line = block.raw or "", block.start_line or 0
+        if not raw or line >= len(line_starts):
+            continue
+        if id(block) in failed:
+            replacement = ""
+        elif isinstance(block, Entry) and block.key in plans:
+            replacement = _render(raw, block.key, {f.key: f.value for f in block.fields}, plans[block.key])
+        else:
             continue
         start = text.find(raw, max(position, line_starts[line]))
-        if start < 0:  # cannot place the entry in the text: it stays as it was
+        if start < 0:  # cannot place the block in the text: it stays as it was
             continue
-        pieces += [text[position:start], _render(raw, entry.key, {f.key: f.value for f in entry.fields}, plan)]
+        pieces += [text[position:start], replacement]
         position = start + len(raw)
     pieces.append(text[position:])
     return "".join(pieces)
@@ -251,8 +264,3 @@ def _top_level_words(name: str) -> list[str]:
 
 def _plain(latex: str) -> str:
     return bibtex.unescape_latex(latex)
-
-
-def _fold(text: str) -> str:
-    """Letters and digits only, lowercase, accents dropped: what two spellings of one value share."""
-    return re.sub(r"[^a-z0-9]+", "", strip_accents(text.replace("{", "").replace("}", "")).casefold())

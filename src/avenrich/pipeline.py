@@ -127,7 +127,7 @@ def render_streams(
         "bib": (
             bibtex.to_bibtex_chunks(records, by_paper)
             if input_bibtex is None
-            else iter([bib_update.to_enriched_bibtex(input_bibtex, records)])
+            else iter([bib_update.to_enriched_bibtex(input_bibtex, records, keep_failed=False)])
         ),
         "json": catalogue.to_json_chunks(records, by_paper, source=source, generated_at=generated_at, summary=summary),
         "csl.json": csl.to_csl_json_chunks(records, by_paper),

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from avenrich import catalogue, inputs, keys, pipeline, report
+from avenrich import bib_update, catalogue, inputs, keys, pipeline, report
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
 from avenrich.model import Record
@@ -96,7 +96,8 @@ def publish(
 ) -> dict[str, Any]:
     """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl}; returns the summary.
 
-    `in_place`: the local .bib input, rewritten as NAME.bib once every output is written (with a .bak)."""
+    `in_place`: the local .bib input, rewritten as its enriched self once every output is written (with a .bak).
+    """
     name = text.name
     summary = {**summary, "name": name, "origin": text.origin}
     if "last good copy" in text.origin:
@@ -145,7 +146,9 @@ def publish(
     written = write_outputs(out_dir, name, files)
     summary["outputs"] = [str(p) for p in written]
     if in_place is not None:
-        backup = rewrite_in_place(in_place, (out_dir / f"{name}.bib").read_text(encoding="utf-8"), text.text)
+        # NAME.bib leaves out the blocks that could not be parsed; the user's own file keeps every line.
+        enriched = bib_update.to_enriched_bibtex(text.text, records, keep_failed=True)
+        backup = rewrite_in_place(in_place, enriched, text.text)
         summary["in_place"] = {"input": str(in_place), "backup": str(backup) if backup else None}
     summary["unresolved_rows"] = report.unresolved_rows(current)
     summary["report_markdown"] = markdown
