@@ -16,6 +16,7 @@ from avenrich.errors import OutputError
 from avenrich.keys import (
     EARNED,
     PINNED,
+    PINNED_ELSEWHERE,
     RETIRED,
     YIELDED,
     KeyChange,
@@ -201,6 +202,14 @@ class TestAssignKeys:
         assert key_for(entry, by_paper) == "DBLP:conf/cvpr/GaoG19"
         assert registry2.changes == (KeyChange("gao2019visual", "DBLP:conf/cvpr/GaoG19", "https://a", PINNED),)
         assert registry2[f"{RETIRED}:gao2019visual"] == "gao2019visual"
+
+    def test_a_paper_whose_key_is_pinned_to_another_moves_and_says_why(self) -> None:
+        """The curator gives a registered key to another paper: its holder gets a new key, reported."""
+        a, b = record("https://a", ids=Ids(doi="10.1/a")), record("https://b", "Other", ids=Ids(doi="10.1/b"))
+        _, registry = assign_keys([a, b], {})
+        by_paper, registry2 = assign_keys([a, b], registry, {"https://b": "gao2019visual"})
+        assert (key_for(b, by_paper), key_for(a, by_paper)) == ("gao2019visual", "gao2019visuala")
+        assert {c.reason for c in registry2.changes} == {PINNED, PINNED_ELSEWHERE}
 
     def test_a_key_pinned_for_two_papers_goes_to_the_stronger(self) -> None:
         """Two papers pinned to one key: the DOI paper has it, the other is keyed as usual."""

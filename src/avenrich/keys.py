@@ -123,6 +123,7 @@ EARNED = "earned: the entry was verified, and its provisional key gives way to t
 YIELDED = "the provisional key went to a verified paper that earned it"
 PINNED = "pinned by the curator (or the input's own key)"
 TAKEN = "a paper with a stronger identity holds the key (two papers turned out to be one)"
+PINNED_ELSEWHERE = "the key is pinned to another paper"
 
 
 class Registry(Mapping[str, str]):
@@ -250,6 +251,7 @@ def _changes(
     representative: Mapping[int, Record],
 ) -> list[KeyChange]:
     """Every paper whose key is not the key its strongest registered identity had, with why; by new key."""
+    pinned_keys = {key.casefold() for key in pinned.values()}
     changes = []
     for gid, members in groups.items():
         strongest = _next_claim(members, registry)
@@ -258,6 +260,8 @@ def _changes(
         old = registry[strongest]
         if gid in pinned:
             reason = PINNED
+        elif old.casefold() in pinned_keys:
+            reason = PINNED_ELSEWHERE
         elif old in was_provisional:
             reason = EARNED if gid in resolved else YIELDED
         else:
