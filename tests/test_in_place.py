@@ -51,7 +51,9 @@ def apis(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApis]:
         yield fake
 
 
-def test_in_place_round_trip(prefect_harness: None, apis: FakeApis, tmp_path: Path) -> None:
+def test_in_place_round_trip(
+    prefect_harness: None, apis: FakeApis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The input becomes its enriched self (= NAME.bib), the old bytes stay in .bak; the next night, with nothing
     new to say, leaves the file and its .bak alone."""
     refs = tmp_path / "refs.bib"
@@ -75,7 +77,8 @@ def test_in_place_round_trip(prefect_harness: None, apis: FakeApis, tmp_path: Pa
     assert [e["key"] for e in doc["entries"]] == [
         "gao2019visual", "afouras2018deep", "owens2018audio", "nobody2019poster", "smith2020notes"
     ]  # fmt: skip
-    assert main(args) == 0
+    assert main([a for a in args if a != "-q"]) == 0
+    assert f"{refs}: nothing to change, left as it was" in capsys.readouterr().out
     assert refs.read_text(encoding="utf-8") == enriched
     assert (tmp_path / "refs.bib.bak").read_bytes() == original
     report = (tmp_path / "out" / "refs.report.md").read_text(encoding="utf-8")

@@ -103,6 +103,15 @@ class Display:
         )
         if not self.quiet:
             print(line, file=sys.stdout)
+            if summary.get("in_place"):
+                print(_in_place_line(summary["in_place"]), file=sys.stdout)
+
+
+def _in_place_line(in_place: Mapping[str, Any]) -> str:
+    """What --in-place did to the input file."""
+    if in_place.get("backup") is None:
+        return f"{in_place['input']}: nothing to change, left as it was"
+    return f"{in_place['input']}: rewritten in place (the previous file is {in_place['backup']})"
 
 
 def _table(summary: Mapping[str, Any]) -> Table:
