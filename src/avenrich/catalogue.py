@@ -146,19 +146,19 @@ def to_section_tree(records: Iterable[Record]) -> list[dict[str, Any]]:
     """The list's headings as a tree, in the order they first appear, each with how many entries are listed
     under it or its sub-headings: [{"heading", "path", "order", "entries", "children": [...]}, …]."""
     nodes: dict[tuple[str, ...], dict[str, Any]] = {}
-    counted: dict[tuple[str, ...], set[int]] = {}
+    last: dict[tuple[str, ...], int] = {}  # the last entry counted under each heading (each entry counts once)
     roots: list[dict[str, Any]] = []
     for index, record in enumerate(records):
         for path in record.link.sections:
             for depth in range(1, len(path) + 1):
                 prefix = tuple(path[:depth])
                 if prefix not in nodes:
-                    node = {"heading": prefix[-1], "path": list(prefix), "order": len(nodes), "entries": 0}
-                    nodes[prefix] = node | {"children": []}
+                    nodes[prefix] = {"heading": prefix[-1], "path": list(prefix), "order": len(nodes), "entries": 0}
+                    nodes[prefix]["children"] = []
                     (nodes[prefix[:-1]]["children"] if depth > 1 else roots).append(nodes[prefix])
-                counted.setdefault(prefix, set()).add(index)
-    for prefix, node in nodes.items():
-        node["entries"] = len(counted[prefix])
+                if last.get(prefix) != index:
+                    last[prefix] = index
+                    nodes[prefix]["entries"] += 1
     return roots
 
 
