@@ -216,7 +216,7 @@ class TestEntries:
         assert "howpublished" not in text
 
     def test_unresolved(self) -> None:
-        """An unresolved link is @misc with the list's title, year, url and an "Unverified" note."""
+        """An unresolved link is @misc with the list's title, year and url; its reason is in no printed field."""
         rec = record(
             url="https://example.org/x_y?a=1&b=2",
             title="Über Lip–Sync",
@@ -228,9 +228,17 @@ class TestEntries:
         )
         text = render(rec)
         assert text.startswith("@misc{muller2016uber,\n")
-        assert "  note = {Unverified: no candidate matched the listed title}\n" in text
-        assert "  url = {https://example.org/x_y?a=1&b=2},\n" in text
+        assert "note" not in text and "Unverified" not in text and "candidate" not in text
+        assert "  key =" not in text  # it has an author to sort by
+        assert "  url = {https://example.org/x_y?a=1&b=2}\n" in text
         assert "Ignored" not in text
+
+    @pytest.mark.parametrize("resolution", [UNRESOLVED, Resolution("resolved", "link", 1.0)])
+    def test_entry_without_authors_has_a_sort_key(self, resolution: Resolution) -> None:
+        """An entry without authors carries `key` (what BibTeX sorts it by): its title, else its citation key."""
+        rec = record(title="Über Lip–Sync & Co", authors=(), resolution=resolution, year=2016)
+        assert '  key = {{\\"U}ber Lip--Sync \\& Co}\n' in render(rec)
+        assert "  key = {anon2016}\n" in render(record(title="", authors=(), resolution=resolution, year=2016))
 
     def test_paper_listed_twice_is_one_entry(self) -> None:
         """Two links to one DOI give one entry: the first link's url, the union of the sections."""
@@ -291,13 +299,13 @@ class TestEntries:
         text = render(
             record(url="https://e.org/a b/{x}\\é#frag_1", ids=Ids(doi="10.1002/(sici)1097<1::aid>3.0.co;2-#"))
         )
-        assert "  url = {https://e.org/a%20b/%7Bx%7D%5C%C3%A9#frag_1}\n" in text
+        assert "  url = {https://e.org/a%20b/%7Bx%7D%5C%C3%A9#frag_1},\n" in text
         assert "  doi = {10.1002/(sici)1097%3C1::aid%3E3.0.co;2-#},\n" in text
 
     def test_keywords_with_commas_are_braced(self) -> None:
         """A heading containing a comma stays one keyword."""
         text = render(record(link_sections=(("Sound, Vision", "Misc & More"),)))
-        assert "  keywords = {{Sound, Vision}, Misc \\& More}\n" in text
+        assert "  keywords = {{Sound, Vision}, Misc \\& More},\n" in text
 
     def test_entries_sorted_by_key_and_fields_in_fixed_order(self) -> None:
         """Entries come out ordered by key whatever the record order; fields in FIELD_ORDER."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,19 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from avenrich import keys
-from avenrich.catalogue import SCHEMA_VERSION, read_schema, to_catalogue, to_json, validate_catalogue
+from avenrich.catalogue import (
+    SCHEMA_VERSION,
+    read_schema,
+    to_catalogue,
+    to_json,
+    to_json_chunks,
+    to_section_tree,
+    validate_catalogue,
+)
 from avenrich.model import Author, Citations, Finding, Ids, Link, Record, Resolution
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden" / "sample.json"
+OLD_1_0 = Path(__file__).resolve().parent / "fixtures" / "catalogues" / "sample-1.0.0.json"  # as 1.0.0 wrote it
 DESIGN_ENTRY_FIELDS = (
     "url",
     "title",
@@ -32,7 +42,6 @@ DESIGN_ENTRY_FIELDS = (
 
 
 # Entry fields added in schema 1.x: optional, so that `avenrich validate` keeps accepting 1.0 catalogues.
-ADDED_IN_1_X = {"issues"}
 
 
 def make_doc(*records: Record, generated_at: str = "2025-01-01T00:00:00Z") -> dict[str, Any]:
@@ -114,11 +123,84 @@ def test_front_end_fields() -> None:
     assert entry["listed_authors"] == ["Ruohan Gao"] and entry["duplicates"] == ["https://other"]
 
 
+def test_links_are_resolvable_urls() -> None:
+    """doi -> doi.org (characters a URL cannot hold %-encoded), arxiv -> abs page, s2 -> paper page, listed url."""
+    entry = make_doc(RECORD)["entries"][0]
+    assert entry["links"] == {
+        "doi": "https://doi.org/10.1109/cvpr.2019.00041",
+        "arxiv": "https://arxiv.org/abs/1812.04204",
+        "s2": None,
+        "url": "https://arxiv.org/abs/1812.04204",
+    }
+    odd = replace(
+        RECORD, link=Link("bibtex:gao2019", "T"), ids=Ids(doi="10.1002/(sici)1<1::aid>3.0.co;2-#", s2="a" * 40)
+    )
+    links = make_doc(odd)["entries"][0]["links"]
+    assert links["doi"] == "https://doi.org/10.1002/(sici)1%3C1::aid%3E3.0.co;2-%23"
+    assert links["s2"] == "https://www.semanticscholar.org/paper/" + "a" * 40
+    assert links["url"] is None  # a .bib entry without a web address
+
+
+@pytest.mark.parametrize(
+    ("venue", "year", "status", "short"),
+    [
+        ("2019 IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)", 2019, "resolved", "CVPR 2019"),
+        ("Neural Information Processing Systems", 2020, "resolved", "NeurIPS 2020"),
+        ("Interspeech 2018", 2018, "resolved", "Interspeech 2018"),
+        (
+            "2019 IEEE/CVF Conference on Computer Vision and Pattern Recognition Workshops (CVPRW)",
+            2019,
+            "resolved",
+            "CVPR Workshops 2019",
+        ),
+        ("IEEE Transactions on Pattern Analysis and Machine Intelligence", None, "resolved", "TPAMI"),
+        ("ACM Transactions on Graphics", 2018, "resolved", "ACM TOG 2018"),
+        ("arXiv.org", 2020, "resolved", None),
+        ("Sensors", 2021, "resolved", None),
+        ("ICASSP 2019 and Interspeech 2019", 2019, "resolved", None),
+        ("Interspeech 2018", 2018, "unresolved", None),
+        (None, 2018, "resolved", None),
+    ],
+)
+def test_venue_short(venue: str | None, year: int | None, status: str, short: str | None) -> None:
+    """A known venue's short name and the year; None for unknown, ambiguous, preprint or unverified venues."""
+    rec = replace(RECORD, venue=venue, year=year, resolution=Resolution(status, "link", 1.0))  # type: ignore[arg-type]
+    assert make_doc(rec)["entries"][0]["venue_short"] == short
+
+
+def test_reason_is_null_not_empty() -> None:
+    """A resolution with nothing to say has reason null; an unresolved one keeps its reason."""
+    quiet = replace(RECORD, resolution=Resolution("resolved", "link", 1.0, ""))
+    unresolved = replace(RECORD, link=Link("https://c", "C"), resolution=Resolution("unresolved", "none", 0.0, "why"))
+    entries = make_doc(quiet, unresolved)["entries"]
+    assert [e["resolution"]["reason"] for e in entries] == [None, "why"]
+
+
+def test_section_tree() -> None:
+    """Headings as a tree in order of first appearance; each counts the entries under it or below, once."""
+
+    def rec(url: str, *paths: tuple[str, ...]) -> Record:
+        return Record(Link(url, "T", sections=paths), Ids(), Resolution("unresolved", "none", 0.0, "x"), title="T")
+
+    records = [rec("https://1", ("A", "B")), rec("https://2", ("A",), ("C",)), rec("https://3", ("A", "B"), ("A", "D"))]
+    assert to_section_tree(records) == [
+        {"heading": "A", "path": ["A"], "order": 0, "entries": 3, "children": [
+            {"heading": "B", "path": ["A", "B"], "order": 1, "entries": 2, "children": []},
+            {"heading": "D", "path": ["A", "D"], "order": 3, "entries": 1, "children": []},
+        ]},
+        {"heading": "C", "path": ["C"], "order": 2, "entries": 1, "children": []},
+    ]  # fmt: skip
+    assert to_section_tree([rec("https://0")]) == []
+    by_paper, _ = keys.assign_keys(records, {})
+    streamed = json.loads("".join(to_json_chunks(records, by_paper, source={}, generated_at="2025-01-01T00:00")))
+    assert streamed["sections"] == to_section_tree(records)
+
+
 def test_header_and_generated_at_only_timestamp() -> None:
     """Two documents differing only in generated_at have byte-identical entries."""
     a, b = make_doc(RECORD), make_doc(RECORD, generated_at="2030-06-01T12:00:00Z")
     assert a["schema_version"] == SCHEMA_VERSION
-    assert list(a) == ["schema_version", "generated_at", "source", "entries"]
+    assert list(a) == ["schema_version", "generated_at", "source", "sections", "entries"]
     assert json.dumps(a["entries"]) == json.dumps(b["entries"])
 
 
@@ -126,7 +208,7 @@ def test_summary_goes_before_entries() -> None:
     """An optional summary sits in the header."""
     by_paper, _ = keys.assign_keys([RECORD], {})
     doc = to_catalogue([RECORD], by_paper, source={}, generated_at="2025-01-01T00:00:00Z", summary={"n": 1})
-    assert list(doc) == ["schema_version", "generated_at", "source", "summary", "entries"]
+    assert list(doc) == ["schema_version", "generated_at", "source", "summary", "sections", "entries"]
     assert validate_catalogue(doc) == []
 
 
@@ -154,19 +236,24 @@ class TestSchema:
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
     def test_schema_requires_every_field_the_writer_emits(self) -> None:
-        """Every field of an entry is declared, and required unless a 1.x addition (1.0 catalogues stay valid)."""
-        entry_schema = read_schema()["$defs"]["entry"]
+        """Every field of an entry is declared and required (no undocumented output)."""
+        schema = read_schema()
+        entry_schema = schema["$defs"]["entry"]
+        since_1_1 = schema["allOf"][0]["else"]["properties"]["entries"]["items"]["required"]
         entry = make_doc(RECORD)["entries"][0]
-        assert set(entry) == set(entry_schema["properties"])
-        assert set(entry_schema["required"]) == set(entry) - ADDED_IN_1_X
+        assert {*entry_schema["required"], *since_1_1} == set(entry) == set(entry_schema["properties"])
+        assert set(schema["properties"]) - {"summary"} == set(make_doc(RECORD))
 
-    def test_a_1_0_entry_without_the_additions_still_validates(self) -> None:
-        """`avenrich validate` accepts a 1.0 catalogue: the 1.x additions are optional."""
-        doc = make_doc(RECORD)
-        doc["schema_version"] = "1.0.0"
-        for name in ADDED_IN_1_X:
-            del doc["entries"][0][name]
-        assert validate_catalogue(doc) == []
+    def test_old_1_0_catalogues_still_validate(self) -> None:
+        """A 1.0 catalogue (no links, venue_short or section tree; reason "") is still valid; a 1.1 one
+        without the 1.1 fields is not."""
+        old = json.loads(OLD_1_0.read_text(encoding="utf-8"))
+        assert old["schema_version"] == "1.0.0" and "links" not in old["entries"][0]
+        assert validate_catalogue(old) == []
+        claimed = {**old, "schema_version": "1.1.0"}
+        problems = validate_catalogue(claimed)
+        assert "(document): 'sections' is a required property" in problems
+        assert "entries/0: 'links' is a required property" in problems
 
     def test_issues_validate(self) -> None:
         """List-health findings are entries' `issues`, each {kind, message, listed, found, fix}; kinds are checked."""

@@ -38,7 +38,16 @@ def test_run_help_documents_every_flag_and_the_readme_lists_them(capsys: pytest.
     run_help("run")
     text = capsys.readouterr().out
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    flags = ["--input", "--out", "--cache-dir", "--offline", "--name", "--overrides", "--fail-on-degraded"]
+    flags = [
+        "--input",
+        "--out",
+        "--cache-dir",
+        "--offline",
+        "--name",
+        "--overrides",
+        "--in-place",
+        "--fail-on-degraded",
+    ]
     for flag in flags:
         assert flag in text
         assert f"`{flag}`" in readme, f"README's flag table lacks {flag}"
@@ -69,6 +78,20 @@ def test_unusable_input_is_one_line_exit_2(args: list[str], message: str, capsys
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("given", [None, "lists/sample.md", "https://example.org/refs.bib"])
+def test_in_place_needs_a_local_bib_input(
+    given: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--in-place with the bundled list, a Markdown file or a URL: exit 2, one line, nothing written."""
+    source = str(Path(__file__).parent / "fixtures" / given) if given and "://" not in given else given
+    out = tmp_path / "out"
+    args = ["run", "--in-place", "--out", str(out), *(["--input", source] if source else [])]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--in-place rewrites a local BibTeX --input" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
 def test_bad_rate_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A malformed AVENRICH_* value is reported in one line."""
     monkeypatch.setenv("AVENRICH_CROSSREF_RPS", "lots")
@@ -92,6 +115,13 @@ def test_validate_accepts_the_golden_catalogue_and_rejects_a_broken_one(
     assert "maybe" in err and "schema_version" in err
     path.write_text("{not json", encoding="utf-8")
     assert main(["validate", str(path)]) == 2
+
+
+def test_validate_accepts_an_old_1_0_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    """A catalogue written by schema 1.0.0 still validates after the 1.1 additions."""
+    old = Path(__file__).resolve().parent / "fixtures" / "catalogues" / "sample-1.0.0.json"
+    assert main(["validate", str(old)]) == 0
+    assert "valid catalogue (schema 1.0.0" in capsys.readouterr().out
 
 
 def test_cache_stats_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -91,12 +91,12 @@ def test_arxiv_preprint_as_zotero_writes_it() -> None:
     assert "container-title" not in item
 
 
-def test_unresolved_has_list_data_and_a_note() -> None:
-    """An unresolved link keeps the list's title and year and says it is unverified; no venue data."""
+def test_unresolved_has_list_data_and_no_diagnostic() -> None:
+    """An unresolved link keeps the list's title and year; no venue data, and its reason in no printed field."""
     rec = record(resolution=Resolution("unresolved", "none", 0.0, "no match"), year=2016, venue="X",
                  type="journal-article")  # fmt: skip
     item = items(rec)[0]
-    assert item["type"] == "document" and item["note"] == "Unverified: no match"
+    assert item["type"] == "document" and "note" not in item and "no match" not in str(item)
     assert "container-title" not in item and item["issued"] == {"date-parts": [[2016]]}
 
 

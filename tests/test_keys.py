@@ -14,8 +14,14 @@ from hypothesis import strategies as st
 
 from avenrich.errors import OutputError
 from avenrich.keys import (
+    EARNED,
     IDENTITY_KINDS,
+    PINNED,
+    PINNED_ELSEWHERE,
     RETIRED,
+    YIELDED,
+    KeyChange,
+    Registry,
     assign_keys,
     citekey_base,
     group_by_key,
@@ -137,13 +143,86 @@ class TestAssignKeys:
         assert key_for(after, by_paper) == "gao2018visual"
         assert registry2["doi:10.1109/cvpr.2019.00041"] == "gao2018visual"
 
-    def test_registry_keeps_key_when_unresolved_link_resolves(self) -> None:
-        """A url-only unresolved entry keeps its key once resolved, through its URL identity."""
+    def test_a_provisional_key_changes_once_when_the_entry_first_resolves(self) -> None:
+        """An unresolved entry's key is provisional: when the entry resolves it takes the key its record earns
+        (the change is reported, the old key stays reserved), and from then on it is permanent."""
         before = record("https://site/p.pdf", "listed title", authors=(), year=None, resolved=False)
-        _, registry = assign_keys([before], {})
+        by_paper, registry = assign_keys([before], {})
+        assert key_for(before, by_paper) == "listedtitle" and registry.provisional == {"listedtitle"}
         after = record("https://site/p.pdf", ids=Ids(doi="10.1/x"))
-        by_paper, _ = assign_keys([after], registry)
-        assert key_for(after, by_paper) == "listedtitle"
+        by_paper, registry2 = assign_keys([after], registry)
+        assert key_for(after, by_paper) == "gao2019visual" and registry2.provisional == frozenset()
+        assert registry2.changes == (KeyChange("listedtitle", "gao2019visual", "https://site/p.pdf", EARNED),)
+        assert registry2[f"{RETIRED}:listedtitle"] == "listedtitle"
+        again = record("https://site/p.pdf", "A Better Title", ids=Ids(doi="10.1/x"), authors=(Author("B", "Zed"),))
+        by_paper, registry3 = assign_keys([again], registry2)
+        assert key_for(again, by_paper) == "gao2019visual" and registry3.changes == ()
+
+    def test_a_provisional_key_stays_while_the_entry_stays_unresolved(self) -> None:
+        """Night after night without a verified record, the provisional key neither changes nor hardens."""
+        entry = record("https://site/p.pdf", "listed title", authors=(), year=None, resolved=False)
+        _, registry = assign_keys([entry], {})
+        by_paper, registry2 = assign_keys([entry], registry)
+        assert key_for(entry, by_paper) == "listedtitle"
+        assert registry2.provisional == {"listedtitle"} and registry2.changes == ()
+
+    def test_a_key_earned_once_is_kept_when_the_entry_later_fails_to_resolve(self) -> None:
+        """Permanence: a resolved entry's key survives a night on which its sources are down."""
+        good = record("https://site/p.pdf", ids=Ids(doi="10.1/x"))
+        _, registry = assign_keys([good], {})
+        down = record("https://site/p.pdf", "listed title", authors=(), year=None, resolved=False)
+        by_paper, registry2 = assign_keys([down], registry)
+        assert key_for(down, by_paper) == "gao2019visual" and registry2.provisional == frozenset()
+
+    def test_a_provisional_key_yields_to_a_resolved_paper_that_earns_it(self) -> None:
+        """A resolved paper gets the key a fresh run would give it, even if an unresolved paper holds it
+        provisionally; that paper moves to another provisional key, and the change says why."""
+        waiting = record("https://a", "Visual Sound", authors=(Author("R", "Gao"),), resolved=False)
+        _, registry = assign_keys([waiting], {})
+        assert registry.provisional == {"gao2019visual"}
+        winner = record("https://b", ids=Ids(doi="10.1/x"))
+        by_paper, registry2 = assign_keys([waiting, winner], registry)
+        fresh, _ = assign_keys([waiting, winner], {})
+        assert key_for(winner, by_paper) == key_for(winner, fresh) == "gao2019visual"
+        assert key_for(waiting, by_paper) == "gao2019visuala"
+        assert registry2.changes == (KeyChange("gao2019visual", "gao2019visuala", "https://a", YIELDED),)
+
+    def test_resolved_papers_are_keyed_before_unresolved_ones(self) -> None:
+        """On collision the resolved paper takes the bare base, whatever the identities' order."""
+        unresolved = record("https://a", resolved=False)
+        resolved = record("https://z", ids=Ids(doi="10.1/x"))
+        by_paper, registry = assign_keys([unresolved, resolved], {})
+        assert (key_for(resolved, by_paper), key_for(unresolved, by_paper)) == ("gao2019visual", "gao2019visuala")
+        assert registry.provisional == {"gao2019visuala"}
+
+    def test_pins_win_and_their_changes_are_reported(self) -> None:
+        """A pinned key (any BibTeX-legal key) wins over the registry and over minting; it is permanent."""
+        entry = record("https://a", ids=Ids(doi="10.1/x"))
+        _, registry = assign_keys([entry], {})
+        by_paper, registry2 = assign_keys([entry], registry, {"https://a": "DBLP:conf/cvpr/GaoG19"})
+        assert key_for(entry, by_paper) == "DBLP:conf/cvpr/GaoG19"
+        assert registry2.changes == (KeyChange("gao2019visual", "DBLP:conf/cvpr/GaoG19", "https://a", PINNED),)
+        assert registry2[f"{RETIRED}:gao2019visual"] == "gao2019visual"
+
+    def test_a_paper_whose_key_is_pinned_to_another_moves_and_says_why(self) -> None:
+        """The curator gives a registered key to another paper: its holder gets a new key, reported."""
+        a, b = record("https://a", ids=Ids(doi="10.1/a")), record("https://b", "Other", ids=Ids(doi="10.1/b"))
+        _, registry = assign_keys([a, b], {})
+        by_paper, registry2 = assign_keys([a, b], registry, {"https://b": "gao2019visual"})
+        assert (key_for(b, by_paper), key_for(a, by_paper)) == ("gao2019visual", "gao2019visuala")
+        assert {c.reason for c in registry2.changes} == {PINNED, PINNED_ELSEWHERE}
+
+    def test_a_key_pinned_for_two_papers_goes_to_the_stronger(self) -> None:
+        """Two papers pinned to one key: the DOI paper has it, the other is keyed as usual."""
+        a, b = record("https://a"), record("https://b", ids=Ids(doi="10.1/x"))
+        by_paper, _ = assign_keys([a, b], {}, {"https://a": "mine", "https://b": "mine"})
+        assert (key_for(b, by_paper), key_for(a, by_paper)) == ("mine", "gao2019visual")
+
+    def test_a_minted_key_never_takes_a_pinned_one(self) -> None:
+        """A pinned key blocks minting (case-insensitively)."""
+        a, b = record("https://a"), record("https://b", ids=Ids(doi="10.1/x"))
+        by_paper, _ = assign_keys([a, b], {}, {"https://a": "Gao2019Visual"})
+        assert key_for(b, by_paper) == "gao2019visuala"
 
     def test_merged_papers_retire_the_weaker_key(self) -> None:
         """Two papers found to be one take the stronger identity's key; the other key stays reserved."""
@@ -247,6 +326,27 @@ def test_keys_do_not_depend_on_list_order(papers: list, rnd: random.Random) -> N
     assert assign_keys(recs, {}) == assign_keys(shuffled, {})
 
 
+@settings(max_examples=150, deadline=None)
+@given(PAPERS, st.randoms(use_true_random=False))
+def test_an_offline_first_night_leaves_no_trace_on_resolved_keys(papers: list, rnd: random.Random) -> None:
+    """Property: an offline first night (only the list's titles), then online nights: every resolved entry's
+    key equals a fresh online run's, and a further night changes no key."""
+    online = [_paper(*p) for p in papers]
+    online = [r if rnd.random() < 0.7 else dataclasses.replace(r, resolution=UNRESOLVED) for r in online]
+    offline = [
+        dataclasses.replace(r, ids=Ids(), authors=(), resolution=UNRESOLVED, title=f"{r.title} listed {r.year}")
+        for r in online
+    ]
+    _, registry1 = assign_keys(offline, {})
+    keys2, registry2 = assign_keys(online, registry1)
+    fresh, _ = assign_keys(online, {})
+    for r in online:
+        if r.resolution.status == "resolved":
+            assert key_for(r, keys2) == key_for(r, fresh)
+    keys3, registry3 = assign_keys(online, registry2)
+    assert all(key_for(r, keys3) == key_for(r, keys2) for r in online) and registry3.changes == ()
+
+
 class TestRegistryFile:
     def test_round_trip(self, tmp_path: Path) -> None:
         """The registry written by to_registry_json reads back the same, sorted by identity."""
@@ -261,6 +361,25 @@ class TestRegistryFile:
         """Written piece by piece, the file is exactly json.dumps of the sorted registry with indent 2."""
         expected = json.dumps(dict(sorted(registry.items())), indent=2, ensure_ascii=False) + "\n"
         assert "".join(to_registry_json(registry)) == expected
+
+    def test_provisional_flags_round_trip(self, tmp_path: Path) -> None:
+        """Provisional keys are kept in the file as "provisional:KEY" entries and read back as flags."""
+        registry = Registry({"url:b": "k2", "doi:10.1/a": "k1"}, {"k2"})
+        path = tmp_path / "x.keys.json"
+        path.write_text("".join(to_registry_json(registry)), encoding="utf-8")
+        back = read_registry(path)
+        assert back == {"url:b": "k2", "doi:10.1/a": "k1"} and back.provisional == {"k2"}
+        assert json.loads(path.read_text())["provisional:k2"] == "k2"
+
+    def test_an_old_file_reads_as_all_keys_permanent(self, tmp_path: Path) -> None:
+        """A registry written before keys could be provisional never changes a key."""
+        path = tmp_path / "x.keys.json"
+        path.write_text('{"url:https://a": "audio2018visual", "url:https://b": "DBLP:conf/x/Y19"}', encoding="utf-8")
+        registry = read_registry(path)
+        assert registry.provisional == frozenset()
+        entry = record("https://a", ids=Ids(doi="10.1/x"))
+        by_paper, _ = assign_keys([entry], registry)
+        assert key_for(entry, by_paper) == "audio2018visual"
 
     def test_missing_file_is_empty(self, tmp_path: Path) -> None:
         """No registry yet means an empty one."""

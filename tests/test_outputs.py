@@ -12,7 +12,7 @@ import pytest
 
 from avenrich import bibtex, catalogue, csl, keys
 from avenrich.errors import OutputError
-from avenrich.outputs import read_json_if_exists, read_json_items, read_lines, write_outputs
+from avenrich.outputs import read_json_if_exists, read_json_items, read_lines, rewrite_in_place, write_outputs
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"
 
@@ -29,7 +29,9 @@ def load_sample() -> ModuleType:
 SAMPLE = load_sample()
 
 
-@pytest.mark.parametrize("name", ["sample.bib", "sample.json", "sample.csl.json", "sample.keys.json"])
+@pytest.mark.parametrize(
+    "name", ["sample.bib", "sample.json", "sample.csl.json", "sample.keys.json", "enrich.bib", "enrich.json"]
+)
 def test_golden_file(name: str) -> None:
     """The sample renders exactly to its golden file (regenerate: python scripts/update_golden.py)."""
     assert SAMPLE.render()[name] == (GOLDEN / name).read_text(encoding="utf-8")
@@ -56,7 +58,8 @@ def test_sample_covers_every_entry_type() -> None:
     for entry_type in ("@inproceedings{", "@article{", "@incollection{", "@book{", "@misc{"):
         assert entry_type in text
     assert text.count("@") == len(SAMPLE.LINKS_AND_WORKS) - 1
-    assert "archivePrefix = {arXiv}" in text and "note = {Unverified:" in text
+    assert "archivePrefix = {arXiv}" in text and "key = {Audio-Visual Scene Analysis: A Survey}" in text
+    assert "Unverified" not in text and "note =" not in text  # run diagnostics stay in the JSON
 
 
 def test_catalogue_has_every_link_once_in_input_order() -> None:
@@ -192,3 +195,31 @@ def test_catalogue_of_the_sample_is_valid() -> None:
     """The golden catalogue validates against the shipped schema."""
     doc = json.loads((GOLDEN / "sample.json").read_text(encoding="utf-8"))
     assert catalogue.validate_catalogue(doc) == []
+
+
+class TestRewriteInPlace:
+    def test_rewrites_atomically_and_keeps_the_old_bytes(self, tmp_path: Path) -> None:
+        """The file gets the new text; FILE.bak holds the old bytes exactly (a BOM and CRLFs included)."""
+        path = tmp_path / "refs.bib"
+        path.write_bytes(b"\xef\xbb\xbf@misc{a,\r\n  title = {A}\r\n}\r\n")
+        backup = rewrite_in_place(path, "@misc{a,\n  title = {B}\n}\n", "@misc{a,\r\n  title = {A}\r\n}\r\n")
+        assert backup == tmp_path / "refs.bib.bak"
+        assert backup.read_bytes() == b"\xef\xbb\xbf@misc{a,\r\n  title = {A}\r\n}\r\n"
+        assert path.read_text(encoding="utf-8") == "@misc{a,\n  title = {B}\n}\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["refs.bib", "refs.bib.bak"]  # no temporary file left
+
+    def test_nothing_to_change_writes_nothing(self, tmp_path: Path) -> None:
+        """The same text: no rewrite and no .bak."""
+        path = tmp_path / "refs.bib"
+        path.write_text("@misc{a}\n", encoding="utf-8")
+        assert rewrite_in_place(path, "@misc{a}\n", "@misc{a}\n") is None
+        assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]
+
+    def test_a_file_edited_during_the_run_is_not_overwritten(self, tmp_path: Path) -> None:
+        """When the file is no longer what the run read, it is left as it is, with one line saying why."""
+        path = tmp_path / "refs.bib"
+        path.write_text("@misc{edited}\n", encoding="utf-8")
+        with pytest.raises(OutputError, match="changed during the run"):
+            rewrite_in_place(path, "@misc{new}\n", "@misc{read}\n")
+        assert path.read_text(encoding="utf-8") == "@misc{edited}\n"
+        assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]

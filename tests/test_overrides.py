@@ -43,6 +43,13 @@ def test_is_rejected_matches_any_id_of_the_work() -> None:
     assert not Overrides().is_rejected("https://openaccess.thecvf.com/x.html", bad)
 
 
+def test_keys_are_pinned_by_url() -> None:
+    """[[key]] pins a citation key (any key BibTeX accepts) to the link as listed, and counts as an override."""
+    parsed = parse_overrides(GOOD + '\n[[key]]\nurl = " https://example.org/paper "\nkey = "DBLP:conf/cvpr/GaoG19"\n')
+    assert parsed.keys == {"https://example.org/paper": "DBLP:conf/cvpr/GaoG19"}
+    assert len(parsed) == 4
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -53,6 +60,11 @@ def test_is_rejected_matches_any_id_of_the_work() -> None:
         ('[[pin]]\nurl = "u"\ndoi = "not a doi"', "not a valid doi"),
         ('[[reject]]\nurl = "u"\ns2 = "xyz"', "not a valid s2"),
         ('[[pin]]\nurl = "u"\narxiv = 1809', "must be a string"),
+        ('[[key]]\nkey = "gao2019"', "needs url"),
+        ('[[key]]\nurl = "u"', "key must be a BibTeX citation key"),
+        ('[[key]]\nurl = "u"\nkey = "two words"', "key must be a BibTeX citation key"),
+        ('[[key]]\nurl = "u"\nkey = "a{b}"', "key must be a BibTeX citation key"),
+        ('[[key]]\nurl = "u"\nkey = 3', "key must be a BibTeX citation key"),
     ],
 )
 def test_malformed_overrides_are_one_clear_error(text: str, message: str) -> None:

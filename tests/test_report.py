@@ -82,6 +82,16 @@ def test_report_markdown_names_everything() -> None:
     assert "| Paper 2 | u2 | arxiv | no candidate passed |" in text
 
 
+def test_report_lists_every_key_change_and_why() -> None:
+    """Each key change of the run is one row (old, new, link, why); a run without any says so."""
+    current = entries(entry("u1", 1))
+    moved = {"old": "audio2018visual", "new": "gao2019visual", "url": "u1", "reason": "earned: verified"}
+    text = to_report_markdown({**SUMMARY, "key_changes": [moved]}, diff_catalogues(None, current), current)
+    assert "## Key changes (1)" in text and "| audio2018visual | gao2019visual | u1 | earned: verified |" in text
+    quiet = to_report_markdown(SUMMARY, diff_catalogues(None, current), current)
+    assert "## Key changes (0)" in quiet and "None: every paper kept its key." in quiet
+
+
 def test_unresolved_rows_skip_resolved_and_datasets() -> None:
     """Only unresolved paper links are listed."""
     dataset = entry("u3", status="unresolved") | {"kind": "dataset"}

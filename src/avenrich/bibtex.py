@@ -42,7 +42,7 @@ ENTRY_TYPES: Mapping[str, tuple[str, str | None, tuple[str, ...]]] = {
 # The order of fields inside every entry (BibTeX ignores it; a fixed order keeps diffs small).
 FIELD_ORDER = (
     "author", "title", "booktitle", "journal", "howpublished", "institution", "school", "year", "month",
-    "volume", "number", "pages", "publisher", "doi", "eprint", "archivePrefix", "url", "keywords", "note",
+    "volume", "number", "pages", "publisher", "doi", "eprint", "archivePrefix", "url", "keywords", "key",
 )  # fmt: skip
 
 # Characters with a LaTeX spelling. Specials first; then typography and letters LaTeX spells as commands;
@@ -264,9 +264,10 @@ def to_entry(key: str, records: Sequence[Record]) -> Entry:
     keywords = _keywords(records)
     if keywords:
         values["keywords"] = _braced(keywords)
-    if not resolved:
-        reason = clean_text(record.resolution.reason) or "not matched to a published record"
-        values["note"] = _braced("Unverified: " + escape_latex(reason))
+    # What BibTeX sorts an entry without authors by ("to sort, need author or key"): its title, else its key.
+    # Run diagnostics (why an entry is unverified) never go into a printed field: the JSON and report say them.
+    if "author" not in values:
+        values["key"] = _braced(escape_latex(clean_text(record.title)) or key)
     fields = [Field(name, values[name]) for name in FIELD_ORDER if name in values]
     return Entry(entry_type, key, fields)
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 from jsonschema import Draft202012Validator
 
+from avenrich.bib_update import plan_entry
 from avenrich.json_text import object_chunks, to_json_text
 from avenrich.keys import key_for
+from avenrich.matching import recognise_venue
 from avenrich.model import ID_FIELDS, Author, Record
 
 SCHEMA_VERSION = "1.1.0"
@@ -41,6 +44,7 @@ def to_catalogue(
     }
     if summary is not None:
         doc["summary"] = dict(summary)
+    doc["sections"] = to_section_tree(records)
     doc["entries"] = [to_entry(record, key_for(record, keys)) for record in records]
     return doc
 
@@ -61,7 +65,7 @@ def to_entry(record: Record, key: str) -> dict[str, Any]:
             "status": res.status,
             "method": res.method,
             "confidence": _score(res.confidence),
-            "reason": res.reason,
+            "reason": res.reason or None,  # null, never "", when there is nothing to say
             "evidence": {check: _score(score) for check, score in res.evidence},
             "candidates": list(res.candidates),
         },
@@ -88,12 +92,77 @@ def to_entry(record: Record, key: str) -> dict[str, Any]:
         "institution": link.institution,
         "line": link.line,
         "listed_key": link.bibtex_key,
-        "provenance": {name: {"source": src, "fetched": date} for name, src, date in record.provenance},
+        "provenance": _provenance(record),
         "issues": [
             {"kind": f.kind, "message": f.message, "listed": f.listed, "found": f.found, "fix": f.fix}
             for f in record.issues
         ],
+        "links": to_links(record),
+        "venue_short": venue_short(record),
     }
+
+
+def _provenance(record: Record) -> dict[str, dict[str, str | None]]:
+    """Field -> source and date; for a .bib input, `bibtex.FIELD` entries keep each input value that verified data
+    replaced ("replaced"), with where the new value came from."""
+    provenance: dict[str, dict[str, str | None]] = {
+        name: {"source": src, "fetched": date} for name, src, date in record.provenance
+    }
+    plan = plan_entry(record) if record.link.bibtex_key else None
+    for change in plan.replaced if plan else ():
+        provenance[f"bibtex.{change.field.lower()}"] = {
+            "source": change.source,
+            "fetched": change.fetched,
+            "replaced": change.old,
+        }
+    return provenance
+
+
+def to_links(record: Record) -> dict[str, str | None]:
+    """Resolvable URLs of the paper: its DOI, arXiv abstract page, Semantic Scholar page, and the listed link
+    (None when the listing gave no web address, as for a .bib entry without url)."""
+    ids, listed = record.ids, record.link.url
+    return {
+        "doi": f"https://doi.org/{quote(ids.doi, safe='/:;()')}" if ids.doi else None,
+        "arxiv": f"https://arxiv.org/abs/{ids.arxiv}" if ids.arxiv else None,
+        "s2": f"https://www.semanticscholar.org/paper/{ids.s2}" if ids.s2 else None,
+        "url": listed if listed.lower().startswith(("https://", "http://")) else None,
+    }
+
+
+def venue_short(record: Record) -> str | None:
+    """The verified venue as a front end shows it ("CVPR 2019", "NeurIPS 2020", "CVPR Workshops 2019"), or None
+    when the venue is not one matching.ACRONYMS knows, names several, or is unverified."""
+    if record.resolution.status != "resolved" or not record.venue:
+        return None
+    found = recognise_venue(record.venue)
+    if len({name for name, _ in found}) != 1:
+        return None
+    name, workshop = min(found)
+    if name == "SIGGRAPH" and "siggraph" not in record.venue.lower():
+        name = "ACM TOG"  # the journal SIGGRAPH papers appear in, not every paper of which is a SIGGRAPH paper
+    label = f"{name} Workshops" if workshop else name
+    return f"{label} {record.year}" if record.year else label
+
+
+def to_section_tree(records: Iterable[Record]) -> list[dict[str, Any]]:
+    """The list's headings as a tree, in the order they first appear, each with how many entries are listed
+    under it or its sub-headings: [{"heading", "path", "order", "entries", "children": [...]}, …]."""
+    nodes: dict[tuple[str, ...], dict[str, Any]] = {}
+    last: dict[tuple[str, ...], int] = {}  # the last entry counted under each heading (each entry counts once)
+    roots: list[dict[str, Any]] = []
+    for index, record in enumerate(records):
+        for path in record.link.sections:
+            for depth in range(1, len(path) + 1):
+                prefix = tuple(path[:depth])
+                if prefix not in nodes:
+                    nodes[prefix] = {"heading": prefix[-1], "path": list(prefix), "order": len(nodes), "entries": 0}
+                    nodes[prefix]["children"] = []
+                    (nodes[prefix[:-1]]["children"] if depth > 1 else roots).append(nodes[prefix])
+                if last.get(prefix) != index:
+                    last[prefix] = index
+                    nodes[prefix]["entries"] += 1
+    return roots
 
 
 def _headings(paths: Sequence[Sequence[str]]) -> list[str]:
@@ -159,4 +228,5 @@ def to_json_chunks(
     catalogue is written without its document or its whole text in memory (each is ~1 GB at 100k links)."""
     head = to_catalogue((), keys, source=source, generated_at=generated_at, summary=summary)
     del head["entries"]
+    head["sections"] = to_section_tree(records)
     return object_chunks(head, "entries", (to_entry(record, key_for(record, keys)) for record in records))

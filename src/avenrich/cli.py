@@ -29,6 +29,7 @@ examples:
   avenrich run                                   enrich the bundled list into outputs/
   avenrich run --input my-list.md --out site/    a local Markdown list
   avenrich run --input refs.bib --name refs      enrich an existing BibTeX file
+  avenrich run --input refs.bib --in-place       ... and rewrite refs.bib itself (old one: refs.bib.bak)
   avenrich run --input {UPSTREAM}
   avenrich run --offline                         only what the cache already knows
   avenrich cache stats                           what the cache holds
@@ -84,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--overrides",
         metavar="TOML",
         help="curator overrides (default: overrides.toml next to a local input, if present)",
+    )
+    run.add_argument(
+        "--in-place",
+        action="store_true",
+        help="with a local .bib --input: also rewrite that file as its enriched self, atomically, "
+        "keeping the old one as FILE.bak",
     )
     run.add_argument(
         "--fail-on-degraded",
@@ -171,6 +178,8 @@ def _run(args: argparse.Namespace) -> int:
 
     Settings.from_env(os.environ)  # bad AVENRICH_* values fail here, before Prefect starts
     _check_input(args.input)
+    if args.in_place:
+        _check_in_place(args.input)
     prepare_prefect_env(verbose=args.verbose)
     if not args.verbose:
         # Prefect prints task failures with tracebacks; the CLI reports one line, the UI keeps the details.
@@ -190,6 +199,7 @@ def _run(args: argparse.Namespace) -> int:
             cache_dir=args.cache_dir,
             offline=args.offline,
             overrides=args.overrides,
+            in_place=args.in_place,
         )
     display.finish(summary, time.monotonic() - started)
     if summary.get("degraded") and args.fail_on_degraded:
@@ -206,6 +216,14 @@ def _check_input(source: str | None) -> None:
         raise InputError(f"input not found: {source}")
     if path.is_dir():
         raise InputError(f"input is a directory, not a file: {source}")
+
+
+def _check_in_place(source: str | None) -> None:
+    """--in-place needs a local BibTeX input: refused before anything is created."""
+    from avenrich.inputs import read_input
+
+    if source is None or "://" in source or read_input(source).format != "bibtex":
+        raise InputError(f"--in-place rewrites a local BibTeX --input; {source or 'the bundled list'} is not one")
 
 
 def _cache(args: argparse.Namespace) -> int:

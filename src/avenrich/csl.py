@@ -71,10 +71,7 @@ def to_item(key: str, records: Sequence[Record]) -> dict[str, Any]:
     keywords = _keywords(records)
     if keywords:
         item["keyword"] = keywords
-    if not resolved:
-        reason = clean_text(record.resolution.reason) or "not matched to a published record"
-        item["note"] = f"Unverified: {reason}"
-    return item
+    return item  # never a run diagnostic in `note` (styles print it): the JSON and the report say why
 
 
 def _type(record: Record) -> str:

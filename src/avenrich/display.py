@@ -67,6 +67,10 @@ class Display:
         with self._progress, reporting(self._report):
             yield
 
+    def _warn(self, text: str) -> None:
+        """One yellow "avenrich: …" line, printed as it is (no markup, no highlighting)."""
+        self.console.print(f"avenrich: {text}", style="yellow", highlight=False, soft_wrap=True, markup=False)
+
     def finish(self, summary: Mapping[str, Any], seconds: float) -> None:
         """Print the summary table (unless quiet) and the degraded sources (always)."""
         degraded = summary.get("degraded") or {}
@@ -94,6 +98,15 @@ class Display:
         )
         if not self.quiet:
             print(line, file=sys.stdout)
+            if summary.get("in_place"):
+                print(_in_place_line(summary["in_place"]), file=sys.stdout)
+
+
+def _in_place_line(in_place: Mapping[str, Any]) -> str:
+    """What --in-place did to the input file."""
+    if in_place.get("backup") is None:
+        return f"{in_place['input']}: nothing to change, left as it was"
+    return f"{in_place['input']}: rewritten in place (the previous file is {in_place['backup']})"
 
     def _warn(self, text: str) -> None:
         """One yellow "avenrich: …" line, printed as it is (no markup, no highlighting)."""

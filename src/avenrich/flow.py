@@ -131,9 +131,15 @@ def merge_task(items: Sequence[Item], outcomes: Mapping[str, Outcome], overrides
 
 @task(name="write", retries=0, cache_policy=NO_CACHE)
 def write_task(
-    records: Sequence[Record], text: InputText, out_dir: str, summary: dict[str, Any], generated_at: str
+    records: Sequence[Record],
+    text: InputText,
+    out_dir: str,
+    summary: dict[str, Any],
+    generated_at: str,
+    pins: Mapping[str, str],
+    in_place: str | None,
 ) -> dict[str, Any]:
-    return publish(records, text, Path(out_dir), summary, generated_at)
+    return publish(records, text, Path(out_dir), summary, generated_at, pins, Path(in_place) if in_place else None)
 
 
 def run_name() -> str:
@@ -153,8 +159,10 @@ def enrich(
     offline: bool = False,
     overrides: str | None = None,
     generated_at: str | None = None,
+    in_place: bool = False,
 ) -> dict[str, Any]:
-    """Enrich one paper list into NAME.bib, NAME.json, NAME.csl.json and NAME.report.md in out_dir."""
+    """Enrich one paper list into NAME.bib, NAME.json, NAME.csl.json and NAME.report.md in out_dir; with
+    in_place, a local .bib input is also rewritten as its enriched self (the old file kept as .bak)."""
     settings = Settings.from_env(os.environ)
     settings = dataclasses.replace(
         settings, offline=offline, cache_dir=Path(cache_dir) if cache_dir else settings.cache_dir
@@ -181,7 +189,15 @@ def enrich(
             )
             summary["version"] = __version__
             _release(items, outcomes)
-            published: dict[str, Any] = write_task(_opaque(records), _opaque(text), out_dir, _opaque(summary), stamp)
+            published: dict[str, Any] = write_task(
+                _opaque(records),
+                _opaque(text),
+                out_dir,
+                _opaque(summary),
+                stamp,
+                _opaque(curated.keys),
+                pipeline.in_place_target(input, text) if in_place else None,
+            )
             _release(records)
         finally:
             sources.close()

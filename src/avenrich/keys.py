@@ -1,7 +1,8 @@
 """Stable, readable citation keys (`gao2019visual`) and the registry that keeps them from run to run.
 
 Pure, except `read_registry`. The registry maps every identity a paper ever had (`doi:…`, `arxiv:…`,
-`s2:…`, `url:…`) to its key: a paper keeps its key as its metadata improves; no key is given to two papers.
+`s2:…`, `url:…`) to its key: a resolved (or pinned) paper keeps its key as its metadata improves; an unresolved
+paper's key is provisional until the paper first resolves; no key is given to two papers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from pathlib import Path
 
 from avenrich.errors import OutputError
@@ -24,6 +27,8 @@ _IDENTITIES = tuple(kind for kind in ID_KINDS if kind.identity)
 IDENTITY_KINDS = (*(kind.name for kind in _IDENTITIES), "url")
 # A key that lost every identity (two papers turned out to be one) stays reserved under this prefix.
 RETIRED = "retired"
+# A registry file marks each provisional key with one more entry under this prefix ("provisional:KEY": KEY).
+PROVISIONAL = "provisional"
 
 # fmt: off
 STOPWORDS = frozenset((
@@ -37,7 +42,9 @@ STOPWORDS = frozenset((
 # fmt: on
 
 _WORD_MAX = 24
-_KEY_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:-]*$")
+# Minted keys are [a-z0-9]; pinned keys (a .bib input's, the curator's) may be any key BibTeX accepts
+# (DBLP:conf/cvpr/GaoG19, Gao_2019_CVPR, Smith+2019).
+_KEY_OK = re.compile(r"""^[^\s,{}()"#%'=\\]+$""")
 _APOSTROPHES = re.compile(r"['’ʼ`]")
 _TOKEN = re.compile(r"[a-z0-9]+")
 _LETTERS = re.compile(r"[^a-z]+")
@@ -101,38 +108,173 @@ def _author_word(record: Record) -> str:
     return ""
 
 
-def assign_keys(records: Sequence[Record], registry: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+@dataclass(frozen=True, slots=True)
+class KeyChange:
+    """One paper's key changed this run: from `old` to `new`, for the link `url`, and why."""
+
+    old: str
+    new: str
+    url: str
+    reason: str
+
+
+EARNED = "earned: the entry was verified, and its provisional key gives way to the key its record earns"
+YIELDED = "the provisional key went to a verified paper that earned it"
+PINNED = "pinned by the curator (or the input's own key)"
+TAKEN = "a paper with a stronger identity holds the key (two papers turned out to be one)"
+PINNED_ELSEWHERE = "the key is pinned to another paper"
+
+
+class Registry(Mapping[str, str]):
+    """The key registry as a value: identity -> key, which keys are still provisional, and the key changes
+    that made it from the registry given to `assign_keys`.
+
+    A key is permanent once its paper was resolved (or pinned); a key minted for an unresolved paper is
+    provisional, and changes once, when the paper first resolves, to the key its verified record earns.
+    Equal to any mapping with the same items (the flags are not compared).
+    """
+
+    __slots__ = ("_keys", "changes", "provisional")
+
+    def __init__(
+        self,
+        keys: Mapping[str, str] | None = None,
+        provisional: Iterable[str] = (),
+        changes: Sequence[KeyChange] = (),
+    ) -> None:
+        self._keys: dict[str, str] = keys if isinstance(keys, dict) else dict(keys or {})
+        self.provisional: frozenset[str] = frozenset(provisional)
+        self.changes: tuple[KeyChange, ...] = tuple(changes)
+
+    def __getitem__(self, identity: str) -> str:
+        return self._keys[identity]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"Registry({len(self._keys)} identities, {len(self.provisional)} provisional keys)"
+
+
+def provisional_keys(registry: Mapping[str, str]) -> frozenset[str]:
+    """The registry's provisional keys (none for a plain mapping: every key in it is permanent)."""
+    return registry.provisional if isinstance(registry, Registry) else frozenset()
+
+
+def assign_keys(
+    records: Sequence[Record], registry: Mapping[str, str], pins: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], Registry]:
     """Keys for the records' papers, and the registry to keep for the next run.
 
     Returns (the key of each record's strongest identity, new registry). Records sharing an identity are one
-    paper with one key. A paper takes the key its strongest registered identity had; when two papers claim one
-    key, the stronger identity wins and the other paper looks further. Papers without a key get
-    `citekey_base` plus a suffix on collision ("", "a", "b", …, "z", "aa", …), minted in order of their
-    identity, so the result does not depend on the order of the list.
+    paper with one key. `pins` (link URL -> key: the curator's `[[key]]` overrides, a .bib input's own keys)
+    win over everything. Otherwise a paper takes the key its strongest registered identity had; when two papers
+    claim one key, the stronger identity wins and the other paper looks further. A claimed key that is still
+    provisional is kept while the paper stays unresolved, and given up when it resolves.
+
+    Papers without a key get `citekey_base` plus a suffix on collision ("", "a", "b", …, "z", "aa", …): first
+    the resolved papers (their keys are permanent), then the unresolved ones (provisional), each in order of
+    their identity, so the result depends neither on the order of the list nor on what earlier nights could
+    not resolve. A provisional key yields to a resolved paper that earns it; keys that lose every identity stay
+    reserved (`retired:KEY`), so a key is never given to two papers.
     """
     groups, group_of = _groups(records)
     best = {gid: min(members, key=_rank) for gid, members in groups.items()}
-    assigned = _claimed(groups, registry)
-    used = {key.casefold() for key in registry.values()}  # the claimed keys among them; grows as keys are minted
+    was_provisional = provisional_keys(registry)
+    resolved = {gid for record, gid in zip(records, group_of, strict=True) if record.resolution.status == "resolved"}
     representative = _representatives(records, group_of)
+    pinned = _pinned(records, group_of, best, pins or {})
+    claims = _claimed(
+        {g: m for g, m in groups.items() if g not in pinned}, registry, {k.casefold() for k in pinned.values()}
+    )
+    assigned = dict(pinned)
+    kept: dict[int, str] = {}  # unresolved papers' provisional claims, kept unless a resolved paper earns the key
+    for gid, key in claims.items():
+        if key not in was_provisional:
+            assigned[gid] = key
+        elif gid not in resolved:
+            kept[gid] = key
+    released = {key.casefold() for key in claims.values() if key in was_provisional}
+    used = ({key.casefold() for key in registry.values()} - released) | {key.casefold() for key in assigned.values()}
     tried: dict[str, int] = {}
+    for gid in sorted((g for g in groups if g not in assigned and g in resolved), key=lambda g: _rank(best[g])):
+        assigned[gid] = _mint(citekey_base(representative[gid]), used, tried)
+        used.add(assigned[gid].casefold())
+    for gid in sorted(kept, key=lambda g: _rank(best[g])):
+        if kept[gid].casefold() not in used:
+            assigned[gid] = kept[gid]
+            used.add(kept[gid].casefold())
+    provisional = {gid for gid in groups if gid not in assigned} | (set(kept) & set(assigned))
     for gid in sorted((g for g in groups if g not in assigned), key=lambda g: _rank(best[g])):
-        key = _mint(citekey_base(representative[gid]), used, tried)
-        assigned[gid] = key
-        used.add(key.casefold())
+        assigned[gid] = _mint(citekey_base(representative[gid]), used, tried)
+        used.add(assigned[gid].casefold())
     by_paper = {paper_identity(record): assigned[gid] for record, gid in zip(records, group_of, strict=True)}
-    new_registry = dict(registry)
+    new_keys = dict(registry)
     for gid, members in groups.items():
         for identity in members:
-            new_registry[identity] = assigned[gid]
-    for lost in sorted(set(registry.values()) - set(new_registry.values())):
-        new_registry[f"{RETIRED}:{lost}"] = lost
-    return by_paper, new_registry  # to_registry_json writes it sorted
+            new_keys[identity] = assigned[gid]
+    for lost in sorted(set(registry.values()) - set(new_keys.values())):
+        new_keys[f"{RETIRED}:{lost}"] = lost
+    changes = _changes(groups, registry, assigned, pinned, resolved, was_provisional, representative)
+    still = {assigned[gid] for gid in provisional}
+    return by_paper, Registry(new_keys, still, changes)  # to_registry_json writes it sorted
 
 
-def _claimed(groups: Mapping[int, Sequence[str]], registry: Mapping[str, str]) -> dict[int, str]:
+def _pinned(
+    records: Sequence[Record], group_of: Sequence[int], best: Mapping[int, str], pins: Mapping[str, str]
+) -> dict[int, str]:
+    """The pinned key of each paper with a pinned link; a key pinned for two papers goes to the stronger one."""
+    wanted: dict[int, str] = {}
+    for record, gid in zip(records, group_of, strict=True):
+        if record.link.url in pins:
+            wanted.setdefault(gid, pins[record.link.url])
+    pinned: dict[int, str] = {}
+    held: set[str] = set()
+    for gid in sorted(wanted, key=lambda g: _rank(best[g])):
+        if wanted[gid].casefold() not in held:
+            pinned[gid] = wanted[gid]
+            held.add(wanted[gid].casefold())
+    return pinned
+
+
+def _changes(
+    groups: Mapping[int, Sequence[str]],
+    registry: Mapping[str, str],
+    assigned: Mapping[int, str],
+    pinned: Mapping[int, str],
+    resolved: AbstractSet[int],
+    was_provisional: AbstractSet[str],
+    representative: Mapping[int, Record],
+) -> list[KeyChange]:
+    """Every paper whose key is not the key its strongest registered identity had, with why; by new key."""
+    pinned_keys = {key.casefold() for key in pinned.values()}
+    changes = []
+    for gid, members in groups.items():
+        strongest = _next_claim(members, registry)
+        if strongest is None or registry[strongest] == assigned[gid]:
+            continue
+        old = registry[strongest]
+        if gid in pinned:
+            reason = PINNED
+        elif old.casefold() in pinned_keys:
+            reason = PINNED_ELSEWHERE
+        elif old in was_provisional:
+            reason = EARNED if gid in resolved else YIELDED
+        else:
+            reason = TAKEN
+        changes.append(KeyChange(old, assigned[gid], representative[gid].link.url, reason))
+    return sorted(changes, key=lambda c: (c.new, c.old))
+
+
+def _claimed(
+    groups: Mapping[int, Sequence[str]], registry: Mapping[str, str], held: set[str] | None = None
+) -> dict[int, str]:
     """The registered keys the groups keep: claims are settled strongest identity first (an identity belongs to
-    one group); a group whose key another group has taken tries its next registered identity.
+    one group); a group whose key another group (or `held`, the pinned keys) has taken tries its next registered
+    identity.
 
     A merge of each group's claims, strongest first, on a heap of one claim per group: the order of sorting
     every claim, without a claim per identity in memory (a 100k-link registry has ~450k identities).
@@ -144,7 +286,7 @@ def _claimed(groups: Mapping[int, Sequence[str]], registry: Mapping[str, str]) -
             heap.append((_rank(first), gid))
     heapq.heapify(heap)
     assigned: dict[int, str] = {}
-    held: set[str] = set()
+    held = set() if held is None else set(held)
     while heap:
         rank, gid = heapq.heappop(heap)
         key = registry[rank[1]]
@@ -185,34 +327,44 @@ def group_by_key(records: Iterable[Record], keys: Mapping[str, str]) -> list[tup
 def to_registry_json(registry: Mapping[str, str]) -> Iterator[str]:
     """The registry file's text (NAME.keys.json) in pieces: one JSON object sorted by identity, two-space
     indent, final newline (the bytes of json.dumps(sorted, indent=2); a 100k-link registry is never copied
-    or whole in memory as text)."""
-    if not registry:
+    or whole in memory as text). A provisional key is written as one more entry, `"provisional:KEY": KEY`."""
+    flags = {f"{PROVISIONAL}:{key}": key for key in provisional_keys(registry)}
+    if not registry and not flags:
         yield "{}\n"
         return
     yield "{"
     separator = "\n"
-    for identity in sorted(registry):
-        key = json.dumps(registry[identity], ensure_ascii=False)
+    for identity in sorted([*registry, *flags]):
+        key = json.dumps(registry[identity] if identity in registry else flags[identity], ensure_ascii=False)
         yield f"{separator}  {json.dumps(identity, ensure_ascii=False)}: {key}"
         separator = ",\n"
     yield "\n}\n"
 
 
-def read_registry(path: Path) -> dict[str, str]:
-    """The key registry kept beside the outputs (identity -> key), or an empty one when there is none yet."""
+def read_registry(path: Path) -> Registry:
+    """The key registry kept beside the outputs (identity -> key, with its provisional keys), or an empty one
+    when there is none yet. A file written before keys could be provisional reads as all keys permanent."""
     from avenrich.outputs import read_json_if_exists
 
     data = read_json_if_exists(path)
     if data is None:
-        return {}
+        return Registry()
     if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and _KEY_OK.match(v) for k, v in data.items()
+        isinstance(k, str) and isinstance(v, str) and valid_key(v) for k, v in data.items()
     ):
         raise OutputError(
-            f"{path} is not a key registry (an object of identity -> key, keys of letters, digits, "
-            "'_', ':' or '-'); fix or remove it"
+            f"{path} is not a key registry (an object of identity -> key, keys without spaces, commas, braces, "
+            "quotes or any of ()#%'=\\); fix or remove it"
         )
-    return {identity: sys.intern(key) for identity, key in data.items()}  # one copy per key, not per identity
+    prefix = f"{PROVISIONAL}:"
+    provisional = {key for identity, key in data.items() if identity.startswith(prefix)}
+    keys = {identity: sys.intern(key) for identity, key in data.items() if not identity.startswith(prefix)}
+    return Registry(keys, provisional)  # one copy per key, not per identity
+
+
+def valid_key(key: str) -> bool:
+    """True for a key BibTeX and biber accept: no whitespace, commas, braces, quotes or ( ) # % ' = \\."""
+    return bool(_KEY_OK.match(key))
 
 
 def _rank(identity: str) -> tuple[int, str]:

@@ -59,6 +59,42 @@ def write_outputs(out_dir: Path, name: str, files: Mapping[str, str | Iterable[s
     return [target for target, _text in targets]
 
 
+def rewrite_in_place(path: Path, text: str, was: str) -> Path | None:
+    """Replace the file at `path` by `text` atomically, keeping its previous bytes as PATH.bak; returns the .bak
+    path, or None when the new text is the old one (nothing is written).
+
+    `was` is the text the run read: a file edited since (by the user, during the run) is not overwritten, so no
+    edit is ever lost; the run's outputs stay where they are. Written in UTF-8.
+    """
+    from avenrich.inputs import decode_text
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise OutputError(f"cannot read {path} to rewrite it: {_why(exc)}") from None
+    if decode_text(data, str(path))[0] != was:
+        raise OutputError(
+            f"{path} changed during the run: not rewritten (the enriched copy is in the output directory)"
+        )
+    if text == was:
+        return None
+    backup = path.with_name(path.name + ".bak")
+    temps: list[Path] = []
+    try:
+        temps.append(_write_temp(backup, data))
+        temps.append(_write_temp(path, text))
+        os.replace(temps[0], backup)  # the old content is safe before the file is replaced
+        os.replace(temps[1], path)
+    except OSError as exc:
+        raise OutputError(f"cannot rewrite {path}: {_why(exc)}") from None
+    finally:
+        for temp in temps:
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
+    _sync_dir(path.parent)
+    return backup
+
+
 def read_json_if_exists(path: Path) -> Any:
     """The parsed JSON file, or None when it does not exist; OutputError when it exists but is unreadable."""
     try:
@@ -122,19 +158,26 @@ def read_lines(path: Path) -> Iterator[str]:
             raise OutputError(f"cannot read {path}: {_why(exc)}") from None
 
 
-def _write_temp(target: Path, text: str | Iterable[str]) -> Path:
-    """A complete, fsynced temporary copy of the new content next to the target."""
+def _write_temp(target: Path, text: str | bytes | Iterable[str]) -> Path:
+    """A complete, fsynced temporary copy of the new content (text in UTF-8, or bytes as they are) next to the
+    target."""
     try:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {_why(exc)}") from None
     temp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            for piece in _pieces(text):
-                handle.write(piece)
-            handle.flush()
-            os.fsync(handle.fileno())
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as binary:
+                binary.write(text)
+                binary.flush()
+                os.fsync(binary.fileno())
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                for piece in _pieces(text):
+                    handle.write(piece)
+                handle.flush()
+                os.fsync(handle.fileno())
         # mkstemp creates 0600; outputs are meant to be read (served, committed), so keep the old file's mode.
         os.chmod(temp, _mode_of(target))
     except (OSError, UnicodeEncodeError) as exc:

@@ -10,13 +10,17 @@ The file is TOML, by default `overrides.toml` next to the list (or given with `-
     url = "https://openaccess.thecvf.com/…"
     doi = "10.1109/cvpr.2019.00001"                                  # never accept this candidate for that link
 
+    [[key]]
+    url = "https://arxiv.org/abs/1812.04204"
+    key = "gao2019visual"                                            # this link's paper always has this key
+
     [[ignore]]
     url = "https://arxiv.org/abs/2106.01689"
     kind = "year"                                                    # silence one list-health finding
 
-Pins win over everything the link or a search says; rejects remove a candidate before verification; an
-ignore silences the finding of that kind (findings.KINDS) about that link. All are honoured on every run and
-counted in the run report.
+Pins win over everything the link or a search says; rejects remove a candidate before verification; a pinned
+key wins over the key registry; an ignore silences the finding of that kind (findings.KINDS) about that link. All
+are honoured on every run and counted in the run report.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 from avenrich.errors import InputError
 from avenrich.findings import KINDS
 from avenrich.identifiers import normalise_arxiv, normalise_doi
+from avenrich.keys import valid_key
 from avenrich.model import Ids, Work
 
 _ID_FIELDS = ("doi", "arxiv", "s2")
@@ -36,11 +41,12 @@ _ID_FIELDS = ("doi", "arxiv", "s2")
 
 @dataclass(frozen=True, slots=True)
 class Overrides:
-    """Pins (url → Ids) and rejections (url → identifiers that must never be accepted for it)."""
+    """Pins (url → Ids), rejections (url → identifiers that must never be accepted for it), keys (url → key)."""
 
     pins: Mapping[str, Ids] = field(default_factory=dict)
     rejects: Mapping[str, frozenset[str]] = field(default_factory=dict)
     ignores: frozenset[tuple[str, str]] = frozenset()  # (url, finding kind)
+    keys: Mapping[str, str] = field(default_factory=dict)
 
     def is_rejected(self, url: str, work: Work) -> bool:
         """True when the curator rejected this work (by any of its ids) for this link."""
@@ -50,7 +56,7 @@ class Overrides:
         return any(value in banned for value in _work_ids(work))
 
     def __len__(self) -> int:
-        return len(self.pins) + sum(len(v) for v in self.rejects.values()) + len(self.ignores)
+        return len(self.pins) + sum(len(v) for v in self.rejects.values()) + len(self.ignores) + len(self.keys)
 
 
 def _work_ids(work: Work) -> tuple[str, ...]:
@@ -75,7 +81,10 @@ def parse_overrides(text: str, origin: str = "overrides") -> Overrides:
     ignores = frozenset(
         _ignore(row, f"{origin}: ignore #{n}") for n, row in enumerate(_rows(data, "ignore", origin), 1)
     )
-    return Overrides(pins=pins, rejects={url: frozenset(v) for url, v in rejects.items()}, ignores=ignores)
+    keys: dict[str, str] = {}
+    for number, row in enumerate(_rows(data, "key", origin), start=1):
+        keys.update([_row_key(row, f"{origin}: key #{number}")])
+    return Overrides(pins=pins, rejects={url: frozenset(v) for url, v in rejects.items()}, ignores=ignores, keys=keys)
 
 
 def _ignore(row: Mapping[str, Any], where: str) -> tuple[str, str]:
@@ -85,6 +94,17 @@ def _ignore(row: Mapping[str, Any], where: str) -> tuple[str, str]:
     if kind not in KINDS:
         raise InputError(f"{where}: kind must be one of {', '.join(KINDS)}")
     return url.strip(), str(kind)
+
+
+def _row_key(row: Mapping[str, Any], where: str) -> tuple[str, str]:
+    url, key = row.get("url"), row.get("key")
+    if not isinstance(url, str) or not url.strip():
+        raise InputError(f'{where}: needs url = "the link as listed"')
+    if not isinstance(key, str) or not valid_key(key.strip()):
+        raise InputError(
+            f"{where}: key must be a BibTeX citation key (no spaces, commas, braces, quotes or ( ) # % ' = \\)"
+        )
+    return url.strip(), key.strip()
 
 
 def _rows(data: Mapping[str, Any], name: str, origin: str) -> list[Mapping[str, Any]]:

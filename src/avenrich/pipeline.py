@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from avenrich import bibtex, catalogue, csl, findings, identifiers, keys, listing, merging
+from avenrich import bib_update, bibtex, catalogue, csl, findings, identifiers, keys, listing, merging
 from avenrich.errors import InputError
 from avenrich.inputs import InputText
+from avenrich.keys import Registry
 from avenrich.model import Link, Record
 from avenrich.overrides import Overrides, parse_overrides
 from avenrich.resolve import Item, Outcome, hosts_summary, prepare
@@ -37,7 +38,7 @@ class Streams:
 
     files: Mapping[str, Iterable[str]]
     keys: Mapping[str, str]
-    registry: Mapping[str, str]
+    registry: Registry
 
 
 def parse(text: InputText) -> list[Link]:
@@ -119,16 +120,38 @@ def render_streams(
     source: Mapping[str, Any],
     generated_at: str,
     summary: Mapping[str, Any],
+    pins: Mapping[str, str] | None = None,
+    input_bibtex: str | None = None,
 ) -> Streams:
     """`render`'s files as pieces made while they are written: no output exists whole in memory (at 100k
-    links the catalogue text alone is hundreds of MB, its document and the BibTeX library as much again)."""
-    by_paper, new_registry = keys.assign_keys(records, registry)
+    links the catalogue text alone is hundreds of MB, its document and the BibTeX library as much again).
+
+    `pins` are the curator's keys (link URL -> key); a .bib input's entries keep their own keys too, and with
+    `input_bibtex` (the text of a .bib input) NAME.bib is that file enriched in place (bib_update)."""
+    by_paper, new_registry = keys.assign_keys(records, registry, key_pins(records, pins or {}))
     files = {
-        "bib": bibtex.to_bibtex_chunks(records, by_paper),
+        "bib": (
+            bibtex.to_bibtex_chunks(records, by_paper)
+            if input_bibtex is None
+            else iter([bib_update.to_enriched_bibtex(input_bibtex, records, keep_failed=False)])
+        ),
         "json": catalogue.to_json_chunks(records, by_paper, source=source, generated_at=generated_at, summary=summary),
         "csl.json": csl.to_csl_json_chunks(records, by_paper),
     }
     return Streams(files=files, keys=by_paper, registry=new_registry)
+
+
+def in_place_target(source: str | None, text: InputText) -> str:
+    """The file `--in-place` rewrites: the local .bib input; an InputError for any other input."""
+    if source is None or "://" in text.origin or text.format != "bibtex":
+        raise InputError(f"--in-place rewrites a local BibTeX input; {source or 'the bundled list'} is not one")
+    return source
+
+
+def key_pins(records: Iterable[Record], curated: Mapping[str, str]) -> dict[str, str]:
+    """The keys no run may change: a .bib input's own entry keys, then the curator's `[[key]]` pins over them."""
+    own = {r.link.url: r.link.bibtex_key for r in records if r.link.bibtex_key and keys.valid_key(r.link.bibtex_key)}
+    return {**own, **curated}
 
 
 def summarise(

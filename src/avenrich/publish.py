@@ -18,11 +18,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from avenrich import catalogue, inputs, keys, page, patch, pipeline, report
+from avenrich import bib_update, catalogue, inputs, keys, page, patch, pipeline, report
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
 from avenrich.model import Finding, Record
-from avenrich.outputs import read_json_items, read_lines, write_outputs
+from avenrich.outputs import read_json_items, read_lines, rewrite_in_place, write_outputs
 
 LAST_GOOD_SUFFIX = "input.txt"
 PATCH_SUFFIX = "fixes.patch"
@@ -90,9 +90,18 @@ def read_input_or_last_good(source: str | None, out_dir: Path, name: str | None)
 
 
 def publish(
-    records: Sequence[Record], text: InputText, out_dir: Path, summary: dict[str, Any], generated_at: str
+    records: Sequence[Record],
+    text: InputText,
+    out_dir: Path,
+    summary: dict[str, Any],
+    generated_at: str,
+    pins: Mapping[str, str] | None = None,
+    in_place: Path | None = None,
 ) -> dict[str, Any]:
-    """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl,html}; returns the summary."""
+    """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl,html}; returns the summary.
+
+    `in_place`: the local .bib input, rewritten as its enriched self once every output is written (with a .bak).
+    """
     name = text.name
     summary = {**summary, "name": name, "origin": text.origin}
     if "last good copy" in text.origin:
@@ -101,8 +110,19 @@ def publish(
     source = {"input": text.origin, "format": text.format, "name": name}
     # Only what the same inputs and cache reproduce goes into the catalogue; request counts go to the report.
     stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
-    streams = pipeline.render_streams(records, registry, source=source, generated_at=generated_at, summary=stable)
+    streams = pipeline.render_streams(
+        records,
+        registry,
+        source=source,
+        generated_at=generated_at,
+        summary=stable,
+        pins=pins,
+        input_bibtex=text.text if text.format == "bibtex" else None,
+    )
     del registry  # streams.registry is the new one
+    summary["key_changes"] = [
+        {"old": c.old, "new": c.new, "url": c.url, "reason": c.reason} for c in streams.registry.changes
+    ]
     current = _reported_catalogue(records, streams.keys)
     # Read after the keys are assigned, so that the two never take memory at the same time.
     changes = report.diff_catalogues(_previous_counts(out_dir / f"{name}.json"), current)
@@ -155,6 +175,11 @@ def publish(
         {"line": f.line, "kind": f.kind, "url": f.url, "message": f.message, "fix": f.fix or ""} for f in health
     ]
     summary["outputs"] = [str(p) for p in written]
+    if in_place is not None:
+        # NAME.bib leaves out the blocks that could not be parsed; the user's own file keeps every line.
+        enriched = bib_update.to_enriched_bibtex(text.text, records, keep_failed=True)
+        backup = rewrite_in_place(in_place, enriched, text.text)
+        summary["in_place"] = {"input": str(in_place), "backup": str(backup) if backup else None}
     summary["unresolved_rows"] = report.unresolved_rows(current)
     summary["report_markdown"] = markdown
     return summary

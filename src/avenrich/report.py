@@ -195,6 +195,7 @@ def to_report_markdown(
             lines.append(f"| {_cell(c.title)} | {c.source} | {_num(c.before)} | {_num(c.after)} |")
     else:
         lines.append("No citation-count changes.")
+    lines += _key_changes(summary.get("key_changes") or ())
     rows = unresolved_rows(current)
     lines += ["", f"## Unresolved ({len(rows)})", ""]
     if rows:
@@ -203,6 +204,17 @@ def to_report_markdown(
     else:
         lines.append("None.")
     return "\n".join(lines) + "\n"
+
+
+def _key_changes(changes: Sequence[Mapping[str, str]]) -> list[str]:
+    """Every citation key that changed this run, and why (a key changes only when it was provisional, when the
+    curator pins one, or when two papers turn out to be one)."""
+    lines = ["", f"## Key changes ({len(changes)})", ""]
+    if not changes:
+        return [*lines, "None: every paper kept its key."]
+    lines += ["| old key | new key | link | why |", "| --- | --- | --- | --- |"]
+    lines += [f"| {_cell(c['old'])} | {_cell(c['new'])} | {_cell(c['url'])} | {_cell(c['reason'])} |" for c in changes]
+    return lines
 
 
 def _listing(label: str, urls: Sequence[str]) -> list[str]:
