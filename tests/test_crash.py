@@ -60,7 +60,7 @@ def check_after(out: Path, cache: Path, reference: dict[str, Any]) -> tuple[int,
     """The state a crash may leave: exactly NAME's outputs visible, each complete and parseable with the
     uninterrupted run's content, and a cache that opens, reads and writes. (entries in the cache, temps)"""
     assert stray_files(out, NAME) == [], "nothing but the outputs is visible"
-    assert set(read_outputs(out, NAME)) == {"bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl"}
+    assert set(read_outputs(out, NAME)) == {"bib", "json", "csl.json", "report.md", "history.jsonl"}
     assert_outputs_valid(out, NAME)
     assert stable_view(out, NAME) == reference
     return check_disk_cache(cache), hidden_temps(out)

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from avenrich.keys import key_for
 from avenrich.model import Author, Ids, Record
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 SCHEMA_FILE = "catalogue.schema.json"
 
 _ID_FIELDS = tuple(f.name for f in dataclasses.fields(Ids))
@@ -65,6 +65,8 @@ def to_entry(record: Record, key: str) -> dict[str, Any]:
             "reason": res.reason,
             "evidence": {check: _score(score) for check, score in res.evidence},
             "candidates": list(res.candidates),
+            "checked": res.checked,
+            "stale": res.stale,
         },
         "key": key,
         "type": record.type,

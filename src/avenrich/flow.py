@@ -32,9 +32,10 @@ from avenrich.inputs import InputText
 from avenrich.model import Link, Record
 from avenrich.overrides import Overrides
 from avenrich.progress import current_progress
-from avenrich.publish import RunLock, publish, read_input_or_last_good
+from avenrich.publish import RunLock, open_state, publish, read_input_or_last_good
 from avenrich.resolve import Item, Ledger, Outcome
 from avenrich.sources import Sources, open_sources
+from avenrich.store import Store
 
 T = TypeVar("T")
 
@@ -135,9 +136,15 @@ def merge_task(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> list[R
 
 @task(name="write", retries=0, cache_policy=NO_CACHE)
 def write_task(
-    records: Sequence[Record], text: InputText, out_dir: str, summary: dict[str, Any], generated_at: str
+    records: Sequence[Record],
+    text: InputText,
+    out_dir: str,
+    summary: dict[str, Any],
+    generated_at: str,
+    state: Store,
+    run_id: int,
 ) -> dict[str, Any]:
-    return publish(records, text, Path(out_dir), summary, generated_at)
+    return publish(records, text, Path(out_dir), summary, generated_at, state, run_id)
 
 
 def run_name() -> str:
@@ -165,7 +172,13 @@ def enrich(
     )
     stamp = generated_at or datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     curated = pipeline.load_overrides(overrides, input)
-    with RunLock(Path(out_dir), name or inputs.default_name(input)), DiskJsonCache(settings.cache_dir) as cache:
+    stem = name or inputs.default_name(input)
+    with (
+        RunLock(Path(out_dir), stem),
+        open_state(Path(out_dir), stem) as state,
+        DiskJsonCache(settings.cache_dir) as cache,
+    ):
+        run_id = state.start_run(stamp, input or "(bundled list)", __version__)
         sources = open_sources(settings, cache)
         try:
             text = read_task(input, out_dir, name)
@@ -185,7 +198,9 @@ def enrich(
             )
             summary["version"] = __version__
             _release(items, outcomes)
-            published: dict[str, Any] = write_task(_opaque(records), _opaque(text), out_dir, _opaque(summary), stamp)
+            published: dict[str, Any] = write_task(
+                _opaque(records), _opaque(text), out_dir, _opaque(summary), stamp, _opaque(state), run_id
+            )
             _release(records)
         finally:
             sources.close()

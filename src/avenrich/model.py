@@ -230,6 +230,8 @@ class Resolution:
     URL, no source reachable), "search:crossref", "search:semantic_scholar", "search:both", "override",
     "offline", "none". `evidence` holds one score per check ("title", "year", "venue", "authors", …) in [0, 1].
     `candidates` names the rejected or competing candidates (ids as strings) for the record.
+    `checked` is the date (YYYY-MM-DD) a source last verified it; `stale` marks a resolution carried over from
+    that date because this run could not re-check it (lastgood.py).
     """
 
     status: Status
@@ -238,6 +240,8 @@ class Resolution:
     reason: str = ""
     evidence: tuple[tuple[str, float], ...] = ()
     candidates: tuple[str, ...] = ()
+    checked: str | None = None
+    stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,16 +6,17 @@ Each Prefect task in flow.py calls exactly one of these, so the whole pipeline i
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from avenrich import bibtex, catalogue, csl, identifiers, keys, listing, merging
+from avenrich import identifiers, listing, merging
 from avenrich.errors import InputError
 from avenrich.inputs import InputText
 from avenrich.model import Link, Record
 from avenrich.overrides import Overrides, parse_overrides
+from avenrich.publish import render_streams
 from avenrich.resolve import Item, Outcome, hosts_summary, prepare
 
 log = logging.getLogger("avenrich.pipeline")
@@ -26,16 +27,6 @@ class Rendered:
     """The text of every output file (by suffix) and the key registry to keep for the next run."""
 
     files: Mapping[str, str]
-    registry: Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Streams:
-    """Every output file (by suffix) as pieces of text made as they are read (once), the citation key of each
-    paper (keys.assign_keys) and the key registry to keep for the next run."""
-
-    files: Mapping[str, Iterable[str]]
-    keys: Mapping[str, str]
     registry: Mapping[str, str]
 
 
@@ -104,25 +95,6 @@ def render(
     """BibTeX, JSON catalogue and CSL-JSON text, with stable keys taken from (and added to) the registry."""
     streams = render_streams(records, registry, source=source, generated_at=generated_at, summary=summary)
     return Rendered({suffix: "".join(pieces) for suffix, pieces in streams.files.items()}, streams.registry)
-
-
-def render_streams(
-    records: Sequence[Record],
-    registry: Mapping[str, str],
-    *,
-    source: Mapping[str, Any],
-    generated_at: str,
-    summary: Mapping[str, Any],
-) -> Streams:
-    """`render`'s files as pieces made while they are written: no output exists whole in memory (at 100k
-    links the catalogue text alone is hundreds of MB, its document and the BibTeX library as much again)."""
-    by_paper, new_registry = keys.assign_keys(records, registry)
-    files = {
-        "bib": bibtex.to_bibtex_chunks(records, by_paper),
-        "json": catalogue.to_json_chunks(records, by_paper, source=source, generated_at=generated_at, summary=summary),
-        "csl.json": csl.to_csl_json_chunks(records, by_paper),
-    }
-    return Streams(files=files, keys=by_paper, registry=new_registry)
 
 
 def summarise(
