@@ -8,12 +8,8 @@ Import this module only after `prefect_env.prepare_prefect_env()`.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import functools
-import gc
 import os
-import pickle
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -25,7 +21,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from avenrich import __version__, inputs, pipeline, resolve
+from avenrich import __version__, inputs, memory, pipeline, resolve
 from avenrich.cache import DiskJsonCache
 from avenrich.config import Settings
 from avenrich.inputs import InputText
@@ -46,64 +42,6 @@ def _opaque(value: T) -> T:
     return cast(T, quote(value))
 
 
-def _release(*values: list[Any] | dict[str, Any] | Ledger) -> None:
-    """Empty what a task returned once the flow is done with it.
-
-    Prefect (3.9) keeps every task's return value referenced until the flow run ends (the task's transaction
-    holds its result record), so dropping the flow's own name for it frees nothing; emptying it does (100k
-    links: the ledger, the outcomes and the items are hundreds of MB).
-    """
-    for value in values:
-        if isinstance(value, Ledger):
-            value.crossref.clear()
-            value.s2.clear()
-        else:
-            value.clear()
-    _give_back_memory()
-
-
-def _give_back_memory() -> None:
-    """Collect cycles and return the freed heap to the system (glibc's malloc_trim; nothing elsewhere).
-
-    A stage of a 100k-link list frees hundreds of MB (markdown-it's tokens, the lookup ledger); glibc keeps
-    much of it in its heaps, and the next stage's peak then comes on top (20k links: peak 363 -> 341 MB cold,
-    404 -> 381 MB warm).
-    """
-    gc.collect()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Any:
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-COMPACT_CHUNK = 5_000
-
-
-def _compacted(values: list[T]) -> list[T]:
-    """The same values, copied into fresh memory once the originals' memory has been given back.
-
-    A stage's lasting results are allocated among its temporaries (the parser's tokens), and CPython's small-
-    object allocator can return an arena to the system only when every object in it is gone: after parsing a
-    100k-link list the ~50 MB of Links kept ~230 MB resident. Pickled in chunks (the pickler's memo stays small),
-    freed, and unpickled into the emptied heap, they take ~70 MB (1 s of CPU). Objects shared between chunks are
-    copied once per chunk; the values must be picklable.
-    """
-    chunks = range(0, len(values), COMPACT_CHUNK)
-    blobs = [pickle.dumps(values[i : i + COMPACT_CHUNK], pickle.HIGHEST_PROTOCOL) for i in chunks]
-    values.clear()
-    _give_back_memory()
-    for blob in blobs:
-        values.extend(pickle.loads(blob))
-    return values
-
-
 @task(name="read", retries=0, cache_policy=NO_CACHE)
 def read_task(source: str | None, out_dir: str, name: str | None) -> InputText:
     return read_input_or_last_good(source, Path(out_dir), name)
@@ -111,7 +49,7 @@ def read_task(source: str | None, out_dir: str, name: str | None) -> InputText:
 
 @task(name="parse", retries=0, cache_policy=NO_CACHE)
 def parse_task(text: InputText) -> list[Link]:
-    return _compacted(pipeline.parse(text))
+    return memory.compacted(pipeline.parse(text))
 
 
 @task(name="identifiers", retries=0, cache_policy=NO_CACHE)
@@ -187,7 +125,7 @@ def enrich(
             ledger = lookup_task(_opaque(items), _opaque(sources))
             outcomes = search_task(_opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated))
             sources.forget()  # what the sources memoised: the outcomes hold what is published
-            _release(ledger)
+            memory.release(ledger.crossref, ledger.s2)
             records = merge_task(_opaque(items), _opaque(outcomes))
             summary = pipeline.summarise(
                 items,
@@ -197,11 +135,11 @@ def enrich(
                 overrides=len(curated),
             )
             summary["version"] = __version__
-            _release(items, outcomes)
+            memory.release(items, outcomes)
             published: dict[str, Any] = write_task(
                 _opaque(records), _opaque(text), out_dir, _opaque(summary), stamp, _opaque(state), run_id
             )
-            _release(records)
+            memory.release(records)
         finally:
             sources.close()
     publish_artifacts(published)

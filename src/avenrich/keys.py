@@ -9,7 +9,6 @@ from __future__ import annotations
 import heapq
 import json
 import re
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -213,7 +212,8 @@ def read_registry(path: Path) -> dict[str, str]:
             f"{path} is not a key registry (an object of identity -> key, keys of letters, digits, "
             "'_', ':' or '-'); fix or remove it"
         )
-    return {identity: sys.intern(key) for identity, key in data.items()}  # one copy per key, not per identity
+    one: dict[str, str] = {}  # one copy per key, not per identity
+    return {identity: one.setdefault(key, key) for identity, key in data.items()}
 
 
 def _rank(identity: str) -> tuple[int, str]:

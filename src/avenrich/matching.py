@@ -80,7 +80,8 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from avenrich.listing import parse_venue_tag
-from avenrich.model import NOT_A_PAPER_TYPES, Author, Ids, Link, LinkMatch, Resolution, Work, shared
+from avenrich.memory import share as shared
+from avenrich.model import NOT_A_PAPER_TYPES, Author, Ids, Link, LinkMatch, Resolution, Work
 from avenrich.text import clean_markup, normalise_title, strip_accents
 
 # -- thresholds (see the module docstring) -----------------------------------------------------------

@@ -10,6 +10,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from avenrich.memory import share as shared
 from avenrich.model import (
     CROSSREF,
     LIST,
@@ -21,7 +22,6 @@ from avenrich.model import (
     Record,
     Resolution,
     Work,
-    shared,
 )
 
 # (field, sources in order of trust). Within a row, versions of record (anything but posted-content) come
