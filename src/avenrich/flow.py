@@ -135,6 +135,9 @@ def enrich(
                 overrides=len(curated),
             )
             summary["version"] = __version__
+            # Sources that failed for some requests (retries exhausted) or could not be asked: what they would
+            # have said cannot replace a verified result (lastgood).
+            summary["failed"] = {**ledger.failures, **sources.degraded()}
             memory.release(items, outcomes)
             published: dict[str, Any] = write_task(
                 _opaque(records), _opaque(text), out_dir, _opaque(summary), stamp, _opaque(state), run_id

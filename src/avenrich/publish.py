@@ -153,7 +153,8 @@ def publish(
     date = generated_at[:10]
     if run_id is None:
         run_id = state.start_run(generated_at, text.origin, str(summary.get("version", "")))
-    settled = lastgood.settle(records, state.last_verified, summary.get("degraded") or {}, date)
+    failed = summary.get("failed") or summary.get("degraded") or {}
+    settled = lastgood.settle(records, state.last_verified, failed, date)
     records = settled.records
     summary = {**summary, **_tally(records), "name": name, "origin": text.origin}
     summary["carried_over"] = lastgood.carried_lines(settled.carried)
