@@ -227,3 +227,14 @@ def test_previous_counts_follow_the_list_as_last_read(tmp_path: Path) -> None:
             state.record_counts([CountRow("2026-11-24", LINK.url, "k", None, 5, 7)])
         assert state.previous_counts() == {LINK.url: (5, 7), "https://other": (None, None)}
         assert state.link_urls() == [LINK.url, "https://other"]
+
+
+def test_a_failed_import_leaves_the_state_new_and_the_next_run_imports(tmp_path: Path) -> None:
+    """A broken NAME.keys.json is one clear error and nothing is remembered; once fixed, the next run takes it
+    in (the import commits with the schema, so a killed or failed first run never skips it)."""
+    (tmp_path / "demo.keys.json").write_text('{"doi:10.1/a": "not a key!"}\n')
+    with pytest.raises(OutputError, match="not a key registry"):
+        open_state(tmp_path, "demo")
+    (tmp_path / "demo.keys.json").write_text('{"doi:10.1/a": "ada2019title"}\n')
+    with open_state(tmp_path, "demo") as state:
+        assert state.created and state.read_registry() == {"doi:10.1/a": "ada2019title"}

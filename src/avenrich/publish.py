@@ -120,16 +120,12 @@ def render_streams(
 def open_state(out_dir: Path, name: str) -> Store:
     """The list's state database, DIR/NAME.sqlite; on its first run it takes in the key registry and the
     history an existing outputs folder holds (NAME.keys.json, NAME.history.jsonl), so no key changes."""
-    state = Store.open(store.path_for(out_dir, name))
-    if state.created:
-        try:
-            registry = keys.read_registry(out_dir / f"{name}.keys.json")
-            with state.transaction():
-                state.import_legacy(registry, read_lines(out_dir / f"{name}.history.jsonl"))
-        except BaseException:
-            state.close()
-            raise
-    return state
+
+    def take_in(state: Store) -> None:
+        registry = keys.read_registry(out_dir / f"{name}.keys.json")
+        state.import_legacy(registry, read_lines(out_dir / f"{name}.history.jsonl"))
+
+    return Store.open(store.path_for(out_dir, name), on_create=take_in)
 
 
 def publish(

@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -137,11 +137,15 @@ class Store:
     def __init__(self, db: sqlite3.Connection, path: Path, created: bool) -> None:
         self._db = db
         self.path = path
-        self.created = created  # True on the first run: nothing remembered yet (see import_legacy)
+        self.created = created  # True on the first run: nothing was remembered yet
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (or create) the database and bring its schema up to date; OutputError when it is unusable."""
+    def open(cls, path: Path, on_create: Callable[[Store], None] | None = None) -> Store:
+        """Open (or create) the database and bring its schema up to date; OutputError when it is unusable.
+
+        `on_create(store)` fills a new database inside the transaction that creates its schema: if it fails (or
+        the run is killed), the database stays new and the next run tries again.
+        """
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, isolation_level=None, timeout=60.0, check_same_thread=False)
@@ -151,14 +155,15 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
-            created = _migrate(db, path)
+            store = cls(db, path, created=False)
+            store.created = _migrate(db, path, None if on_create is None else lambda: on_create(store))
         except sqlite3.DatabaseError as exc:
             db.close()
             raise OutputError(f"{path} is not a usable avenrich state database ({_why(exc)}): move it away") from None
         except BaseException:
             db.close()
             raise
-        return cls(db, path, created)
+        return store
 
     def close(self) -> None:
         """Close the connection (a checkpoint folds the WAL back into the file)."""
@@ -419,8 +424,9 @@ class Store:
             self.record_counts(by_date[date])
 
 
-def _migrate(db: sqlite3.Connection, path: Path) -> bool:
-    """Apply the missing migrations in one transaction; True when the database was new."""
+def _migrate(db: sqlite3.Connection, path: Path, on_create: Callable[[], None] | None) -> bool:
+    """Apply the missing migrations in one transaction (with `on_create` for a new database); True when the
+    database was new."""
     db.execute("BEGIN IMMEDIATE")
     try:
         db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied TEXT NOT NULL)")
@@ -433,6 +439,8 @@ def _migrate(db: sqlite3.Connection, path: Path) -> bool:
             for statement in MIGRATIONS[step]:
                 db.execute(statement)
             db.execute("INSERT INTO schema_version (version, applied) VALUES (?, CURRENT_TIMESTAMP)", (step + 1,))
+        if current == 0 and on_create is not None:
+            on_create()
     except BaseException:
         db.execute("ROLLBACK")
         raise
