@@ -106,3 +106,18 @@ def test_a_partial_result_of_a_degraded_source_keeps_the_fuller_verified_record(
     assert carried_lines(settled.carried) == ["1 entry carried over from 2026-11-24: semantic_scholar unavailable"]
     other = record(ids=Ids(doi="10.1/zzz"))
     assert settle([other], lambda r: both, s2_down, TODAY).records[0].ids == other.ids
+
+
+def test_a_miss_while_the_verifying_source_failed_keeps_the_verified_record() -> None:
+    """S2 failed and Crossref does not know the DOI: the record S2 verified stays (stale); with no failure the
+    miss is an answer and the verified record goes; a rejection ("not the paper") is an answer either way."""
+    by_s2 = record(provenance=(("title", "semantic_scholar", "d"),), checked="2026-11-24")
+    s2_failed = {"semantic_scholar": "HTTP 503 after 4 attempts"}
+    miss = record("unresolved", "link", "the link's identifier is in neither Crossref nor Semantic Scholar")
+    settled = settle([miss], lambda r: by_s2, s2_failed, TODAY)
+    assert settled.records[0].resolution.stale and settled.answered == []
+    assert settle([miss], lambda r: by_s2, {}, TODAY).answered == [miss.link.url]
+    rejected = record("unresolved", "search:crossref", "not the paper: title 0.41")
+    assert settle([rejected], lambda r: by_s2, s2_failed, TODAY).records == [rejected]
+    by_crossref = record(checked="2026-11-24")
+    assert settle([miss], lambda r: by_crossref, s2_failed, TODAY).records == [miss], "only the failed source's"

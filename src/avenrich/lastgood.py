@@ -17,6 +17,8 @@ from avenrich.model import CROSSREF, LIST, SEMANTIC_SCHOLAR, Record
 _SOURCE_NAMES = {CROSSREF: ("crossref",), SEMANTIC_SCHOLAR: ("semantic_scholar", "semantic scholar")}
 # Methods of an unresolved resolution that no source decided (resolve.py: no source reachable, or offline).
 _UNDECIDED_METHODS = frozenset({"offline", "link-unconfirmed"})
+# Reasons of an unresolved resolution that say only that the sources which answered did not know the paper.
+_NOT_FOUND = ("no candidate found", "the link's identifier is in neither")
 
 
 @dataclass(slots=True)
@@ -76,6 +78,10 @@ def settle(
                 settled.records.append(record)
             continue
         if record.resolution.status != "resolved":
+            previous = last_verified(record) if failed_could_have_found(record, degraded) else None
+            if previous is not None and set(degraded) & record_sources(previous):
+                _carry(settled, previous, _unavailable("", degraded))
+                continue
             settled.records.append(record)
             if record.link.kind == "paper":
                 settled.answered.append(record.link.url)
@@ -90,6 +96,13 @@ def settle(
         settled.records.append(fresh)
         settled.verified.append(fresh)
     return settled
+
+
+def failed_could_have_found(record: Record, degraded: Mapping[str, str]) -> bool:
+    """An unresolved paper that the answering sources did not find (no verdict against it) while another source
+    failed: the failed source, which may be the one that verified it before, was not heard."""
+    reason = record.resolution.reason
+    return bool(degraded) and record.link.kind == "paper" and reason.startswith(_NOT_FOUND)
 
 
 def carried_lines(carried: Mapping[tuple[str, str], int]) -> list[str]:
