@@ -175,7 +175,7 @@ def check_disk_cache(directory: Path) -> int:
 
 
 # Every output file a run may write beside NAME (fixes.patch only when the list has safe fixes).
-OUTPUT_SUFFIXES = ("bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl", "fixes.patch", "html")
+OUTPUT_SUFFIXES = ("bib", "json", "csl.json", "report.md", "history.jsonl", "fixes.patch", "html")
 
 
 def read_outputs(out: Path, name: str) -> dict[str, bytes]:
@@ -198,16 +198,26 @@ def assert_outputs_valid(out: Path, name: str) -> dict[str, Any]:
     library = bibtexparser.parse_string((out / f"{name}.bib").read_text(encoding="utf-8"))
     assert library.failed_blocks == [], "the .bib parses back without failed blocks"
     assert isinstance(json.loads((out / f"{name}.csl.json").read_text(encoding="utf-8")), list)
-    assert isinstance(json.loads((out / f"{name}.keys.json").read_text(encoding="utf-8")), dict)
+    assert state_integrity(out, name) == "ok"
     for line in (out / f"{name}.history.jsonl").read_text(encoding="utf-8").splitlines():
         json.loads(line)
     assert (out / f"{name}.report.md").read_text(encoding="utf-8").strip()
     return dict(doc)
 
 
+# The list's state database and SQLite's WAL files beside it (present while a connection is open or after a kill).
+STATE_FILES = ("sqlite", "sqlite-wal", "sqlite-shm")
+
+
+def state_integrity(out: Path, name: str) -> str:
+    """SQLite's integrity check of NAME.sqlite, opened as a reader would (after a crash: recovering its WAL)."""
+    with contextlib.closing(sqlite3.connect(out / f"{name}.sqlite")) as db:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
 def stray_files(out: Path, name: str) -> list[str]:
     """Files in `out` that are neither NAME's outputs, the run lock, nor a hidden temporary file."""
-    allowed = {f"{name}.{s}" for s in OUTPUT_SUFFIXES}
+    allowed = {f"{name}.{s}" for s in (*OUTPUT_SUFFIXES, *STATE_FILES)}
     allowed.add(f".{name}.lock")
     return sorted(
         p.name

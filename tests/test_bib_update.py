@@ -213,9 +213,9 @@ def test_any_enriched_file_parses_back_with_the_same_keys_and_custom_fields(rows
 @pytest.mark.parametrize("resolved", [True, False])
 def test_a_bib_input_keeps_its_keys_in_the_catalogue(resolved: bool) -> None:
     """The catalogue's key of a .bib entry is the entry's own key, resolved or not (even a DBLP-style key)."""
-    from avenrich import keys, pipeline
+    from avenrich import keys
 
     bib = "@inproceedings{DBLP:conf/x/Afouras18,\n  title = {Deep Audio-Visual Speech Recognition},\n  year = 2018\n}\n"
     record = bib_record(bib, crossref(), resolution=OK if resolved else NO)
-    by_paper, registry = keys.assign_keys([record], {}, pipeline.key_pins([record], {}))
+    by_paper, registry = keys.assign_keys([record], {}, keys.key_pins([record], {}))
     assert keys.key_for(record, by_paper) == "DBLP:conf/x/Afouras18" and registry.provisional == frozenset()

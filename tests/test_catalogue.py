@@ -96,6 +96,8 @@ def test_design_fields_and_shapes() -> None:
         "reason": "ok",
         "evidence": {"title": 1.0, "year": 0.5},
         "candidates": ["doi:10.1/x"],
+        "checked": None,
+        "stale": False,
     }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from avenrich.store import Store
 from fake_servers import FakeApis
 from helpers import (
     SAMPLE,
@@ -29,6 +30,7 @@ from helpers import (
     shared_prefect_server,
     stable_view,
     start_run,
+    state_integrity,
     stray_files,
 )
 from world import FakeWorld, build_sample_world
@@ -61,8 +63,9 @@ def check_after(out: Path, cache: Path, reference: dict[str, Any]) -> tuple[int,
     uninterrupted run's content, and a cache that opens, reads and writes. (entries in the cache, temps)"""
     assert stray_files(out, NAME) == [], "nothing but the outputs is visible"
     written = set(read_outputs(out, NAME)) - {"fixes.patch"}  # the patch exists only when the list has safe fixes
-    assert written == {"bib", "json", "csl.json", "report.md", "keys.json", "history.jsonl", "html"}
+    assert written == {"bib", "json", "csl.json", "report.md", "history.jsonl", "html"}
     assert_outputs_valid(out, NAME)
+    assert state_integrity(out, NAME) == "ok", "the state database is consistent (its last commit)"
     assert stable_view(out, NAME) == reference
     return check_disk_cache(cache), hidden_temps(out)
 
@@ -141,4 +144,8 @@ def test_sigkill_at_random_points_keeps_outputs_and_cache_and_the_next_run_resum
         assert stable_view(out, NAME) == reference
         assert stray_files(out, NAME) == []
         assert len(temps) <= len(KILL_POINTS), "temporary files are hidden and few"
+        assert state_integrity(out, NAME) == "ok"
+        with Store.open(out / f"{NAME}.sqlite") as state:
+            runs = state.runs()
+        assert runs[-1]["finished"] and runs[-1]["entries"] == len(reference["entries"]), "the rerun is recorded"
         assert apis.internal_errors == []

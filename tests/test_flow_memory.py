@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from avenrich import listing, pipeline, resolve
+from avenrich import listing, memory, pipeline, resolve
 
 pytestmark = pytest.mark.prefect
 
@@ -53,16 +53,11 @@ def test_stage_results_are_emptied_and_outputs_unchanged(
 def test_compacted_gives_equal_fresh_copies_in_the_same_list(monkeypatch: pytest.MonkeyPatch) -> None:
     """The parse stage's Links are copied chunk by chunk into fresh memory: equal values, new objects, in order,
     in the list the caller holds (Prefect keeps that list)."""
-    from avenrich.prefect_env import prepare_prefect_env
-
-    prepare_prefect_env()
-    from avenrich import flow
-
-    monkeypatch.setattr(flow, "COMPACT_CHUNK", 2)
+    monkeypatch.setattr(memory, "COMPACT_CHUNK", 2)
     links = listing.parse_markdown(SAMPLE.read_text(encoding="utf-8"))
     assert len(links) == 12
     originals = list(links)
-    result = flow._compacted(links)
+    result = memory.compacted(links)
     assert result is links and result == originals
     assert all(new is not old for new, old in zip(result, originals, strict=True))
-    assert flow._compacted([]) == []
+    assert memory.compacted([]) == []

@@ -201,7 +201,7 @@ def test_parse_listed_name(name: str, author: Author) -> None:
 def test_shared_values_are_one_copy_but_never_across_types() -> None:
     """Repeated provenance entries and evidence scores become one object; equal values of other types
     (1 and 1.0, True and 1) stay apart, so sharing can never change what a record says."""
-    from avenrich.model import shared
+    from avenrich.memory import share as shared
 
     a, b = shared(("title", "crossref", "2026-12-06")), shared(("title", "crossref", "2026-12-0" + "6"))
     assert a is b

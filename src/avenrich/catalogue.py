@@ -68,6 +68,8 @@ def to_entry(record: Record, key: str) -> dict[str, Any]:
             "reason": res.reason or None,  # null, never "", when there is nothing to say
             "evidence": {check: _score(score) for check, score in res.evidence},
             "candidates": list(res.candidates),
+            "checked": res.checked,
+            "stale": res.stale,
         },
         "key": key,
         "type": record.type,

@@ -8,12 +8,8 @@ Import this module only after `prefect_env.prepare_prefect_env()`.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import functools
-import gc
 import os
-import pickle
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -25,16 +21,17 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from avenrich import __version__, inputs, pipeline, resolve
+from avenrich import __version__, inputs, memory, pipeline, resolve
 from avenrich.cache import DiskJsonCache
 from avenrich.config import Settings
 from avenrich.inputs import InputText
 from avenrich.model import Link, Record
 from avenrich.overrides import Overrides
 from avenrich.progress import current_progress
-from avenrich.publish import RunLock, publish, read_input_or_last_good
+from avenrich.publish import RunLock, open_state, publish, read_input_or_last_good
 from avenrich.resolve import Item, Ledger, Outcome
 from avenrich.sources import Sources, open_sources
+from avenrich.store import Store
 
 T = TypeVar("T")
 
@@ -45,60 +42,6 @@ def _opaque(value: T) -> T:
     return cast(T, quote(value))
 
 
-def _release(*values: list[Any] | dict[str, Any] | Ledger) -> None:
-    """Empty what a task returned once the flow is done with it.
-
-    Prefect (3.9) keeps every task's return value referenced until the flow run ends (the task's transaction
-    holds its result record), so dropping the flow's own name for it frees nothing; emptying it does (100k
-    links: the ledger, the outcomes and the items are hundreds of MB).
-    """
-    for value in values:
-        value.clear()
-    _give_back_memory()
-
-
-def _give_back_memory() -> None:
-    """Collect cycles and return the freed heap to the system (glibc's malloc_trim; nothing elsewhere).
-
-    A stage of a 100k-link list frees hundreds of MB (markdown-it's tokens, the lookup ledger); glibc keeps
-    much of it in its heaps, and the next stage's peak then comes on top (20k links: peak 363 -> 341 MB cold,
-    404 -> 381 MB warm).
-    """
-    gc.collect()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Any:
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-COMPACT_CHUNK = 5_000
-
-
-def _compacted(values: list[T]) -> list[T]:
-    """The same values, copied into fresh memory once the originals' memory has been given back.
-
-    A stage's lasting results are allocated among its temporaries (the parser's tokens), and CPython's small-
-    object allocator can return an arena to the system only when every object in it is gone: after parsing a
-    100k-link list the ~50 MB of Links kept ~230 MB resident. Pickled in chunks (the pickler's memo stays small),
-    freed, and unpickled into the emptied heap, they take ~70 MB (1 s of CPU). Objects shared between chunks are
-    copied once per chunk; the values must be picklable.
-    """
-    chunks = range(0, len(values), COMPACT_CHUNK)
-    blobs = [pickle.dumps(values[i : i + COMPACT_CHUNK], pickle.HIGHEST_PROTOCOL) for i in chunks]
-    values.clear()
-    _give_back_memory()
-    for blob in blobs:
-        values.extend(pickle.loads(blob))
-    return values
-
-
 @task(name="read", retries=0, cache_policy=NO_CACHE)
 def read_task(source: str | None, out_dir: str, name: str | None) -> InputText:
     return read_input_or_last_good(source, Path(out_dir), name)
@@ -106,7 +49,7 @@ def read_task(source: str | None, out_dir: str, name: str | None) -> InputText:
 
 @task(name="parse", retries=0, cache_policy=NO_CACHE)
 def parse_task(text: InputText) -> list[Link]:
-    return _compacted(pipeline.parse(text))
+    return memory.compacted(pipeline.parse(text))
 
 
 @task(name="identifiers", retries=0, cache_policy=NO_CACHE)
@@ -136,10 +79,13 @@ def write_task(
     out_dir: str,
     summary: dict[str, Any],
     generated_at: str,
+    state: Store,
+    run_id: int,
     pins: Mapping[str, str],
     in_place: str | None,
 ) -> dict[str, Any]:
-    return publish(records, text, Path(out_dir), summary, generated_at, pins, Path(in_place) if in_place else None)
+    path = Path(in_place) if in_place else None
+    return publish(records, text, Path(out_dir), summary, generated_at, state, run_id, pins, path)
 
 
 def run_name() -> str:
@@ -169,7 +115,13 @@ def enrich(
     )
     stamp = generated_at or datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     curated = pipeline.load_overrides(overrides, input)
-    with RunLock(Path(out_dir), name or inputs.default_name(input)), DiskJsonCache(settings.cache_dir) as cache:
+    stem = name or inputs.default_name(input)
+    with (
+        RunLock(Path(out_dir), stem),
+        open_state(Path(out_dir), stem) as state,
+        DiskJsonCache(settings.cache_dir) as cache,
+    ):
+        run_id = state.start_run(stamp, input or "(bundled list)", __version__)
         sources = open_sources(settings, cache)
         try:
             text = read_task(input, out_dir, name)
@@ -178,7 +130,7 @@ def enrich(
             ledger = lookup_task(_opaque(items), _opaque(sources))
             outcomes = search_task(_opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated))
             sources.forget()  # what the sources memoised: the outcomes hold what is published
-            _release(ledger)
+            memory.release(ledger)
             records = merge_task(_opaque(items), _opaque(outcomes), _opaque(curated))
             summary = pipeline.summarise(
                 items,
@@ -188,17 +140,22 @@ def enrich(
                 overrides=len(curated),
             )
             summary["version"] = __version__
-            _release(items, outcomes)
+            # Sources that failed for some requests (retries exhausted) or could not be asked: what they would
+            # have said cannot replace a verified result (lastgood).
+            summary["failed"] = {**ledger.failures, **sources.degraded()}
+            memory.release(items, outcomes)
             published: dict[str, Any] = write_task(
                 _opaque(records),
                 _opaque(text),
                 out_dir,
                 _opaque(summary),
                 stamp,
+                _opaque(state),
+                run_id,
                 _opaque(curated.keys),
                 pipeline.in_place_target(input, text) if in_place else None,
             )
-            _release(records)
+            memory.release(records)
         finally:
             sources.close()
     publish_artifacts(published)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import heapq
 import json
 import re
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -358,8 +357,9 @@ def read_registry(path: Path) -> Registry:
         )
     prefix = f"{PROVISIONAL}:"
     provisional = {key for identity, key in data.items() if identity.startswith(prefix)}
-    keys = {identity: sys.intern(key) for identity, key in data.items() if not identity.startswith(prefix)}
-    return Registry(keys, provisional)  # one copy per key, not per identity
+    one: dict[str, str] = {}  # one copy per key, not per identity
+    keys = {identity: one.setdefault(key, key) for identity, key in data.items() if not identity.startswith(prefix)}
+    return Registry(keys, provisional)
 
 
 def valid_key(key: str) -> bool:
@@ -422,3 +422,9 @@ def _mint(base: str, taken: set[str], tried: dict[str, int] | None = None) -> st
                 tried[base.casefold()] = n + 1
             return f"{base}{suffix}"
         n += 1
+
+
+def key_pins(records: Iterable[Record], curated: Mapping[str, str]) -> dict[str, str]:
+    """The keys no run may change: a .bib input's own entry keys, then the curator's `[[key]]` pins over them."""
+    own = {r.link.url: r.link.bibtex_key for r in records if r.link.bibtex_key and valid_key(r.link.bibtex_key)}
+    return {**own, **curated}

@@ -81,6 +81,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from avenrich.grouping import connected
+from avenrich.memory import share as shared
 from avenrich.model import (
     ID_LABELS,
     NOT_A_PAPER_TYPES,
@@ -91,7 +92,6 @@ from avenrich.model import (
     LinkMatch,
     Resolution,
     Work,
-    shared,
 )
 from avenrich.names import author_family_keys, family_keys, split_joined
 from avenrich.text import clean_markup, normalise_title, parse_venue_tag, strip_accents

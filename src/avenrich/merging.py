@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from avenrich.matching import is_preprint_record
+from avenrich.memory import share as shared
 from avenrich.model import (
     CROSSREF,
     ID_FIELDS,
@@ -22,7 +23,6 @@ from avenrich.model import (
     Record,
     Resolution,
     Work,
-    shared,
 )
 from avenrich.names import parse_listed_name
 

@@ -11,11 +11,10 @@ DOIs are stored lowercased; arXiv ids carry no version suffix.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar, cast
+from typing import Literal
 
-T = TypeVar("T")
+from avenrich.memory import share_texts
 
 Kind = Literal["paper", "dataset"]
 Status = Literal["resolved", "unresolved"]
@@ -137,7 +136,7 @@ class Author:
     s2_id: str | None = None
 
     def __post_init__(self) -> None:
-        _share_texts(self, ("given", "family", "literal", "orcid", "s2_id"))
+        share_texts(self, ("given", "family", "literal", "orcid", "s2_id"))
 
     @property
     def display(self) -> str:
@@ -173,26 +172,6 @@ NOT_A_PAPER_TYPES = frozenset(
 
 _WORK_TEXTS = ("title", "subtitle", "venue", "venue_acronym", "type", "subtype", "publisher", "pages", "volume",
                "issue", "url", "fetched", "counts_fetched")  # fmt: skip
-
-
-_SHARED: dict[str, object] = {}
-
-
-def shared(value: T) -> T:
-    """One copy of an immutable value that repeats across records, such as a provenance entry
-    ("title", "crossref", "2026-12-06") or an evidence score ("year", 1.0): a 100k-link run made millions of
-    equal small tuples. Keyed by repr, not ==, so ("year", 1) and ("year", 1.0) stay apart."""
-    return cast(T, _SHARED.setdefault(repr(value), value))
-
-
-def _share_texts(value: object, names: tuple[str, ...]) -> None:
-    """Replace each text field by its interned copy (the same characters): names, venues, publishers, types
-    and dates repeat across thousands of records, and a paper's fields between its search hit and its looked-up
-    record, each a new string from its JSON; a 100k-link run held hundreds of MB of such copies."""
-    for name in names:
-        text = getattr(value, name)
-        if type(text) is str:
-            object.__setattr__(value, name, sys.intern(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +210,7 @@ class Work:
     score: float | None = None
 
     def __post_init__(self) -> None:
-        _share_texts(self, _WORK_TEXTS)
+        share_texts(self, _WORK_TEXTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +221,8 @@ class Resolution:
     URL, no source reachable), "search:crossref", "search:semantic_scholar", "search:both", "override",
     "offline", "none". `evidence` holds one score per check ("title", "year", "venue", "authors", …) in [0, 1].
     `candidates` names the rejected or competing candidates (ids as strings) for the record.
+    `checked` is the date (YYYY-MM-DD) a source last verified it; `stale` marks a resolution carried over from
+    that date because this run could not re-check it (lastgood.py).
     """
 
     status: Status
@@ -250,6 +231,8 @@ class Resolution:
     reason: str = ""
     evidence: tuple[tuple[str, float], ...] = ()
     candidates: tuple[str, ...] = ()
+    checked: str | None = None
+    stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from avenrich import bib_update, bibtex, catalogue, csl, findings, identifiers, keys, listing, merging
+from avenrich import findings, identifiers, listing, merging
 from avenrich.errors import InputError
 from avenrich.inputs import InputText
-from avenrich.keys import Registry
 from avenrich.model import Link, Record
 from avenrich.overrides import Overrides, parse_overrides
+from avenrich.publish import render_streams
 from avenrich.resolve import Item, Outcome, hosts_summary, prepare
 
 log = logging.getLogger("avenrich.pipeline")
@@ -29,16 +29,6 @@ class Rendered:
 
     files: Mapping[str, str]
     registry: Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Streams:
-    """Every output file (by suffix) as pieces of text made as they are read (once), the citation key of each
-    paper (keys.assign_keys) and the key registry to keep for the next run."""
-
-    files: Mapping[str, Iterable[str]]
-    keys: Mapping[str, str]
-    registry: Registry
 
 
 def parse(text: InputText) -> list[Link]:
@@ -113,45 +103,11 @@ def render(
     return Rendered({suffix: "".join(pieces) for suffix, pieces in streams.files.items()}, streams.registry)
 
 
-def render_streams(
-    records: Sequence[Record],
-    registry: Mapping[str, str],
-    *,
-    source: Mapping[str, Any],
-    generated_at: str,
-    summary: Mapping[str, Any],
-    pins: Mapping[str, str] | None = None,
-    input_bibtex: str | None = None,
-) -> Streams:
-    """`render`'s files as pieces made while they are written: no output exists whole in memory (at 100k
-    links the catalogue text alone is hundreds of MB, its document and the BibTeX library as much again).
-
-    `pins` are the curator's keys (link URL -> key); a .bib input's entries keep their own keys too, and with
-    `input_bibtex` (the text of a .bib input) NAME.bib is that file enriched in place (bib_update)."""
-    by_paper, new_registry = keys.assign_keys(records, registry, key_pins(records, pins or {}))
-    files = {
-        "bib": (
-            bibtex.to_bibtex_chunks(records, by_paper)
-            if input_bibtex is None
-            else iter([bib_update.to_enriched_bibtex(input_bibtex, records, keep_failed=False)])
-        ),
-        "json": catalogue.to_json_chunks(records, by_paper, source=source, generated_at=generated_at, summary=summary),
-        "csl.json": csl.to_csl_json_chunks(records, by_paper),
-    }
-    return Streams(files=files, keys=by_paper, registry=new_registry)
-
-
 def in_place_target(source: str | None, text: InputText) -> str:
     """The file `--in-place` rewrites: the local .bib input; an InputError for any other input."""
     if source is None or "://" in text.origin or text.format != "bibtex":
         raise InputError(f"--in-place rewrites a local BibTeX input; {source or 'the bundled list'} is not one")
     return source
-
-
-def key_pins(records: Iterable[Record], curated: Mapping[str, str]) -> dict[str, str]:
-    """The keys no run may change: a .bib input's own entry keys, then the curator's `[[key]]` pins over them."""
-    own = {r.link.url: r.link.bibtex_key for r in records if r.link.bibtex_key and keys.valid_key(r.link.bibtex_key)}
-    return {**own, **curated}
 
 
 def summarise(

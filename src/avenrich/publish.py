@@ -1,4 +1,4 @@
-"""Publishing a run (edge): the output files, the key registry, the report, the history, the run lock.
+"""Publishing a run (edge): the output files, the list's state (store.py), the report, the run lock.
 
 Every file of one run is written to a temporary file (the big ones piece by piece as they are made), and only
 when all are complete renamed, so readers and a crash never see a partial file; the catalogue is renamed last.
@@ -7,22 +7,26 @@ when all are complete renamed, so readers and a crash never see a partial file; 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import glob
-import json
 import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from avenrich import bib_update, catalogue, inputs, keys, page, patch, pipeline, report
+from avenrich import bib_update, bibtex, catalogue, csl, inputs, keys, lastgood, page, patch, report, store
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
+from avenrich.keys import Registry
 from avenrich.model import Finding, Record
 from avenrich.outputs import read_json_items, read_lines, rewrite_in_place, write_outputs
+from avenrich.store import CountRow, RunSummary, Store
 
 LAST_GOOD_SUFFIX = "input.txt"
 PATCH_SUFFIX = "fixes.patch"
@@ -89,28 +93,92 @@ def read_input_or_last_good(source: str | None, out_dir: Path, name: str | None)
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """Every output file (by suffix) as pieces of text made as they are read (once), the citation key of each
+    paper (keys.assign_keys) and the key registry to keep for the next run."""
+
+    files: Mapping[str, Iterable[str]]
+    keys: Mapping[str, str]
+    registry: Registry
+
+
+def render_streams(
+    records: Sequence[Record],
+    registry: Mapping[str, str],
+    *,
+    source: Mapping[str, Any],
+    generated_at: str,
+    summary: Mapping[str, Any],
+    pins: Mapping[str, str] | None = None,
+    input_bibtex: str | None = None,
+) -> Streams:
+    """The .bib, catalogue and CSL-JSON as pieces made while they are written (no output exists whole in
+    memory), with stable keys taken from (and added to) the registry.
+
+    `pins` are the curator's keys (link URL -> key); a .bib input's entries keep their own keys too, and with
+    `input_bibtex` (the text of a .bib input) NAME.bib is that file enriched in place (bib_update)."""
+    by_paper, new_registry = keys.assign_keys(records, registry, keys.key_pins(records, pins or {}))
+    files = {
+        "bib": (
+            bibtex.to_bibtex_chunks(records, by_paper)
+            if input_bibtex is None
+            else iter([bib_update.to_enriched_bibtex(input_bibtex, records, keep_failed=False)])
+        ),
+        "json": catalogue.to_json_chunks(records, by_paper, source=source, generated_at=generated_at, summary=summary),
+        "csl.json": csl.to_csl_json_chunks(records, by_paper),
+    }
+    return Streams(files=files, keys=by_paper, registry=new_registry)
+
+
+def open_state(out_dir: Path, name: str) -> Store:
+    """The list's state database, DIR/NAME.sqlite; on its first run it takes in the key registry and the
+    history an existing outputs folder holds (NAME.keys.json, NAME.history.jsonl), so no key changes."""
+
+    def take_in(state: Store) -> None:
+        registry = keys.read_registry(out_dir / f"{name}.keys.json")
+        state.import_legacy(registry, read_lines(out_dir / f"{name}.history.jsonl"), registry.provisional)
+
+    return Store.open(store.path_for(out_dir, name), on_create=take_in)
+
+
 def publish(
     records: Sequence[Record],
     text: InputText,
     out_dir: Path,
     summary: dict[str, Any],
     generated_at: str,
+    state: Store | None = None,
+    run_id: int | None = None,
     pins: Mapping[str, str] | None = None,
     in_place: Path | None = None,
 ) -> dict[str, Any]:
-    """Render and write NAME.{bib,json,csl.json,report.md,keys.json,history.jsonl,html}; returns the summary.
+    """Settle the records against the last verified ones (lastgood), record the night in the state, and write
+    NAME.{bib,csl.json,json,report.md,history.jsonl,html} (and NAME.fixes.patch when the list has safe fixes);
+    returns the summary.
 
-    `in_place`: the local .bib input, rewritten as its enriched self once every output is written (with a .bak).
+    The state commits before any file is renamed: a published key is always in the registry. `in_place`: the
+    local .bib input, rewritten as its enriched self once every output is written (with a .bak).
     """
+    if state is None:
+        with open_state(out_dir, text.name) as opened:
+            return publish(records, text, out_dir, summary, generated_at, opened, run_id, pins, in_place)
     name = text.name
-    summary = {**summary, "name": name, "origin": text.origin}
+    date = generated_at[:10]
+    if run_id is None:
+        run_id = state.start_run(generated_at, text.origin, str(summary.get("version", "")))
+    failed = summary.get("failed") or summary.get("degraded") or {}
+    settled = lastgood.settle(records, state.last_verified, failed, date)
+    records = settled.records
+    summary = {**summary, **_tally(records), "name": name, "origin": text.origin}
+    summary["carried_over"] = lastgood.carried_lines(settled.carried)
     if "last good copy" in text.origin:
         summary["input_note"] = "the input URL could not be fetched; used the last good copy of the list"
-    registry = keys.read_registry(out_dir / f"{name}.keys.json")
+    registry = Registry(state.read_registry(), state.provisional_keys())
     source = {"input": text.origin, "format": text.format, "name": name}
     # Only what the same inputs and cache reproduce goes into the catalogue; request counts go to the report.
     stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
-    streams = pipeline.render_streams(
+    streams = render_streams(
         records,
         registry,
         source=source,
@@ -119,46 +187,45 @@ def publish(
         pins=pins,
         input_bibtex=text.text if text.format == "bibtex" else None,
     )
-    del registry  # streams.registry is the new one
     summary["key_changes"] = [
         {"old": c.old, "new": c.new, "url": c.url, "reason": c.reason} for c in streams.registry.changes
     ]
-    current = _reported_catalogue(records, streams.keys)
-    # Read after the keys are assigned, so that the two never take memory at the same time.
-    changes = report.diff_catalogues(_previous_counts(out_dir / f"{name}.json"), current)
+    current = [_reported(record, keys.key_for(record, streams.keys)) for record in records]
+    previous = state.previous_counts()
+    if previous is None:  # the first run with a state: the previous catalogue, if there is one
+        previous = _previous_counts(out_dir / f"{name}.json")
+    changes = report.diff_catalogues(previous, current)
+    del previous
     summary["changes"] = {
         "added": list(changes.added),
         "removed": list(changes.removed),
         "count_changes": changes.count_total,
     }
-    date = generated_at[:10]
     markdown = report.to_report_markdown(summary, changes, current, generated_at)
     health = [finding for record in records for finding in record.issues]
     fixes = health_files(text, health)
     markdown += report.list_health_markdown(
         health, _previous_issues(out_dir / f"{name}.json"), name=name, origin=text.origin, patch_file=fixes.get("file")
     )
+    with state.transaction():
+        state.save_links(record.link for record in records)
+        state.save_verified(settled.verified, run_id)
+        state.forget_verified(settled.answered)
+        state.save_registry(registry, streams.registry, streams.registry.provisional)
+        state.record_counts(_count_row(entry, date) for entry in current)
+    carried = settled.carried_total
+    del registry, settled
     # The big files are made while they are written (streams): none of them is ever whole in memory.
     bib_by_key: dict[str, str] = {}
     files: dict[str, str | Iterable[str]] = {
-        "keys.json": keys.to_registry_json(streams.registry),
-        "history.jsonl": report.merge_history(
-            read_lines(out_dir / f"{name}.history.jsonl"), report.history_lines(current, date), date
-        ),
+        "history.jsonl": (row.to_json() + "\n" for row in state.count_history()),
         "report.md": markdown,
         "bib": _keeping_entries(streams.files["bib"], bib_by_key),
         "csl.json": streams.files["csl.json"],
         # The page after the .bib (whose entries it copies, kept as they were written) and the other files it offers
         # for download; the catalogue stays the last renamed.
         "html": _page(
-            streams.keys,
-            bib_by_key,
-            read_history_rows(out_dir, name, current, date),
-            changes,
-            current,
-            records,
-            name,
-            generated_at,
+            streams.keys, bib_by_key, read_history_rows(state), changes, current, records, name, generated_at
         ),
         "json": streams.files["json"],
     }
@@ -171,6 +238,8 @@ def publish(
     if "patch" not in fixes:  # nothing to fix tonight: last night's patch no longer applies to the list
         with contextlib.suppress(FileNotFoundError):
             (out_dir / f"{name}.{PATCH_SUFFIX}").unlink()
+    with state.transaction():
+        state.finish_run(run_id, _now(), _run_summary(summary, carried))
     summary["health_rows"] = [
         {"line": f.line, "kind": f.kind, "url": f.url, "message": f.message, "fix": f.fix or ""} for f in health
     ]
@@ -254,24 +323,63 @@ def _keeping_entries(chunks: Iterable[str], kept: dict[str, str]) -> Iterator[st
         yield chunk
 
 
-def read_history_rows(out_dir: Path, name: str, current: Iterable[report.Entry], date: str) -> Iterator[dict[str, Any]]:
-    """The count history as rows ({"date", "url", "crossref", "semantic_scholar", …}), tonight's included: the
-    one place the page reads the history from (today NAME.history.jsonl; later the state store)."""
-    lines = report.merge_history(
-        read_lines(out_dir / f"{name}.history.jsonl"), report.history_lines(current, date), date
+def read_history_rows(state: Store) -> Iterator[dict[str, Any]]:
+    """The count history as rows ({"date", "url", "key", "doi", "crossref", "semantic_scholar"}), tonight's
+    included: the one place the page reads the history from (the state's change-only rows)."""
+    for row in state.count_history():
+        yield dataclasses.asdict(row)
+
+
+def _reported(record: Record, key: str) -> report.Entry:
+    """The report's view of the catalogue entry the run writes for the record."""
+    res, cites = record.resolution, record.citations
+    return report.Entry(
+        url=record.link.url,
+        title=record.title,
+        key=key,
+        host=record.host,
+        kind=record.link.kind,
+        doi=record.ids.doi,
+        status=res.status,
+        reason=res.reason,
+        crossref=cites.crossref,
+        semantic_scholar=cites.semantic_scholar,
     )
-    for line in lines:
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict):
-            yield row
 
 
-def _reported_catalogue(records: Sequence[Record], by_paper: Mapping[str, str]) -> list[report.Entry]:
-    """The catalogue entries the run writes, as the report reads them."""
-    return [report.Entry.of(catalogue.to_entry(record, keys.key_for(record, by_paper))) for record in records]
+def _count_row(entry: report.Entry, date: str) -> CountRow:
+    return CountRow(date, entry.url, entry.key, entry.doi, entry.crossref, entry.semantic_scholar)
+
+
+def _run_summary(summary: Mapping[str, Any], carried: int) -> RunSummary:
+    return RunSummary(
+        entries=summary["entries"],
+        resolved=summary["resolved"],
+        unresolved=summary["unresolved"],
+        carried_over=carried,
+        requests=summary.get("requests") or {},
+        degraded=summary.get("degraded") or {},
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _tally(records: Sequence[Record]) -> dict[str, Any]:
+    """The run's entry counts as published (carried-over records count as what they carry)."""
+    by_host: dict[str, dict[str, int]] = {}
+    for record in records:
+        row = by_host.setdefault(record.host, {"resolved": 0, "unresolved": 0})
+        row[record.resolution.status] += 1
+    resolved = sum(row["resolved"] for row in by_host.values())
+    return {
+        "entries": len(records),
+        "papers": sum(1 for record in records if record.link.kind == "paper"),
+        "resolved": resolved,
+        "unresolved": len(records) - resolved,
+        "by_host": dict(sorted(by_host.items())),
+    }
 
 
 def _remove_stale_temps(out_dir: Path, name: str, suffixes: Iterable[str]) -> None:
@@ -305,4 +413,5 @@ def _counts_of(entry: Any) -> tuple[str, report.Counts] | None:
 
 def outputs_of(out_dir: Path, name: str) -> Mapping[str, Path]:
     """The paths a run writes, by suffix."""
-    return {s: out_dir / f"{name}.{s}" for s in ("bib", "json", "csl.json", "report.md", "keys.json", "html")}
+    suffixes = ("bib", "json", "csl.json", "report.md", "history.jsonl", "html", store.SUFFIX)
+    return {s: out_dir / f"{name}.{s}" for s in suffixes}

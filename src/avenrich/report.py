@@ -152,6 +152,7 @@ def to_report_markdown(
     ]
     if summary.get("input_note"):
         lines.append(f"- note: {summary['input_note']}")
+    lines += [f"- {line}" for line in summary.get("carried_over") or ()]
     lines += [
         "",
         "## Resolution by link kind",
