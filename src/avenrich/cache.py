@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import diskcache
+
+from avenrich.errors import OutputError
 
 KEY_VERSION = "v1"
 _MAX_PART = 200
@@ -99,7 +103,11 @@ class DiskJsonCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self._cache = diskcache.Cache(str(self.directory), **_DISK_SETTINGS)
+        try:
+            self._cache = diskcache.Cache(str(self.directory), **_DISK_SETTINGS)
+        except (OSError, sqlite3.Error) as exc:
+            why = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else str(exc)
+            raise OutputError(f"cannot use cache directory {self.directory}: {why}") from None
         self._hits = 0
         self._misses = 0
         self._lock = threading.Lock()

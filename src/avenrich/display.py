@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from avenrich import preflight
 from avenrich.progress import reporting
 
 STAGES = {"lookup": "lookups by identifier", "search": "searches verified"}
@@ -60,6 +61,15 @@ class Display:
             task = self._tasks[stage] = self._progress.add_task(STAGES.get(stage, stage), total=None)
         self._progress.advance(task, max(advance, 1) if stage == "search" else advance)
 
+    def note(self, text: str) -> None:
+        """One line for the operator before the run starts (not when quiet)."""
+        if not self.quiet:
+            self.console.print(f"avenrich: {text}", style="dim", highlight=False, soft_wrap=True, markup=False)
+
+    def stop(self) -> None:
+        """Take the progress bars off the terminal (from any thread; an interrupted run calls it)."""
+        self._progress.stop()
+
     @contextmanager
     def running(self) -> Iterator[None]:
         """Show progress for the duration of the run."""
@@ -85,9 +95,10 @@ class Display:
                 soft_wrap=True,
                 markup=False,
             )
-        if summary.get("input_note"):
+        input_note = summary.get("input_note") or preflight.input_note(str(summary.get("origin", "")))
+        if input_note:
             self.console.print(
-                f"avenrich: {summary['input_note']}",
+                f"avenrich: {input_note}",
                 style="yellow",
                 highlight=False,
                 soft_wrap=True,
@@ -96,7 +107,7 @@ class Display:
         if not self.quiet:
             self.console.print(_table(summary))
             self.console.print(_requests_line(summary), highlight=False, soft_wrap=True, markup=False)
-        outputs = [p for p in summary.get("outputs", []) if p.endswith((".bib", ".json"))]
+        outputs = list(summary.get("outputs", []))  # every file publish wrote, in its order
         line = (
             f"{summary['entries']} entries: {summary['resolved']} resolved, {summary['unresolved']} unresolved "
             f"in {seconds:.1f} s -> {', '.join(outputs)}"

@@ -27,6 +27,7 @@ Format = Literal["markdown", "bibtex"]
 BUNDLED_NAME = "awesome-audiovisual-learning"
 BUNDLED_RESOURCE = ("data", "awesome-audiovisual-learning.md")
 BUNDLED_ORIGIN = "bundled snapshot GeWu-Lab/awesome-audiovisual-learning@703735e"
+BUNDLED_UPSTREAM = "https://raw.githubusercontent.com/GeWu-Lab/awesome-audiovisual-learning/main/README.md"
 MAX_REDIRECTS = 5
 
 _log = logging.getLogger(__name__)
@@ -80,6 +81,11 @@ def _read(source: str | None, max_bytes: int, timeout: float, transport: httpx.B
         data = fetch_bytes(source, max_bytes=max_bytes, timeout=timeout, transport=transport)
         return _make(name_from_url(source), data, source, source)
     return _make(name_from_path(Path(source)), _read_file(Path(source), max_bytes), source, source)
+
+
+def is_url(source: str) -> bool:
+    """Whether `read_input` would fetch `source` over http(s) (an existing local path wins)."""
+    return bool(re.match(r"https?://", source, re.IGNORECASE)) and not _exists(source)
 
 
 def _exists(source: str) -> bool:

@@ -1,6 +1,7 @@
 """Progress reporting seam (edge): the CLI installs a reporter; stages call it with (stage, advance).
 
-Not a flow parameter, because Prefect records parameters and a display object is not a parameter.
+Not a flow parameter, because Prefect records parameters and a display object is not a parameter. The flow
+also delivers its published summary here for the CLI in the same process.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 Reporter = Callable[[str, int], None]
 
@@ -35,3 +37,19 @@ def reporting(reporter: Reporter) -> Iterator[None]:
     finally:
         with _lock:
             _current.remove(reporter)
+
+
+_delivered: list[dict[str, Any]] = []
+
+
+def deliver(summary: dict[str, Any]) -> None:
+    """Hand the published summary of a flow run to the CLI that started it in this process (a flow run that
+    ends Failed on purpose, --fail-on-degraded, has no return value to carry it)."""
+    with _lock:
+        _delivered[:] = [summary]
+
+
+def take_delivered() -> dict[str, Any] | None:
+    """The summary the last flow run in this process delivered (once), or None."""
+    with _lock:
+        return _delivered.pop() if _delivered else None
