@@ -299,7 +299,10 @@ def _shorten(problem: str, limit: int = 200) -> str:
     """A schema problem on one line of at most `limit` characters (jsonschema quotes the whole offending
     value, which for a wrong file is the whole document)."""
     text = " ".join(problem.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    tail = limit // 2  # jsonschema puts the quoted value first and what is wrong with it last
+    return f"{text[: limit - tail - 1]}…{text[-tail:]}"
 
 
 def _serve(args: argparse.Namespace) -> int:
