@@ -109,7 +109,8 @@ def test_validate_on_a_wrong_file_is_one_short_line(tmp_path: Path, capsys: pyte
 
 
 def test_cache_stats_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`avenrich cache stats` counts entries by source and kind; `clear` empties the cache."""
+    """`avenrich cache stats` counts entries by source and kind, their size and the last run's hit rate (not
+    this process's, always 0); `clear` empties the cache."""
     from avenrich.cache import DiskJsonCache, key_for
 
     with DiskJsonCache(tmp_path / "c") as cache:
@@ -117,7 +118,17 @@ def test_cache_stats_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str
         cache.set(key_for("semantic_scholar", "paper", "DOI:10.1/x"), {"item": None}, ttl=60)
     assert main(["cache", "stats", "--cache-dir", str(tmp_path / "c")]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"entries: 2\b", out) and "crossref/work: 1" in out
+    assert re.search(r": 2 entries, \d+(\.\d)? (bytes|KB)\b", out) and "crossref/work: 1" in out
+    assert "no run has read this cache yet" in out
+    with DiskJsonCache(tmp_path / "c") as cache:  # a run: three reads, two found
+        cache.get(key_for("crossref", "work", "10.1/x"))
+        cache.get(key_for("crossref", "work", "10.1/x"))
+        cache.get(key_for("crossref", "work", "10.1/missing"))
+    assert main(["cache", "stats", "--cache-dir", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"last run \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): 2 hits, 1 misses, hit rate 66\.7%", out), out
+    assert main(["cache", "stats", "--cache-dir", str(tmp_path / "c")]) == 0
+    assert "2 hits, 1 misses" in capsys.readouterr().out, "stats itself is not a run"
     assert main(["cache", "clear", "--cache-dir", str(tmp_path / "c")]) == 0
     assert "removed 2 entries" in capsys.readouterr().out
     assert main(["cache", "stats", "--cache-dir", str(tmp_path / "missing")]) == 0

@@ -6,6 +6,7 @@ Values are JSON documents stored as JSON text (never pickled), so two processes 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -127,6 +128,11 @@ class DiskJsonCache:
         self._cache.set(key, to_json_text(value), expire=ttl)
 
     def close(self) -> None:
+        """Close the cache, first noting this process's hits and misses (if it read anything) for `cache stats`."""
+        with self._lock:
+            hits, misses = self._hits, self._misses
+        if hits + misses:
+            write_last_run(self.directory, hits, misses, time.time())
         self._cache.close()
 
     def stats(self) -> dict[str, int]:
@@ -156,6 +162,33 @@ class DiskJsonCache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+LAST_RUN_FILE = "avenrich-last-run.json"
+
+
+def write_last_run(directory: Path, hits: int, misses: int, at: float) -> None:
+    """Note the reads of the run that just closed the cache (replacing the previous note; best effort: a cache
+    statistic never fails a run)."""
+    path = Path(directory) / LAST_RUN_FILE
+    temp = path.with_name(f".{LAST_RUN_FILE}.{os.getpid()}.tmp")
+    try:
+        temp.write_text(json.dumps({"hits": hits, "misses": misses, "at": at}), encoding="utf-8")
+        os.replace(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def read_last_run(directory: Path) -> dict[str, float] | None:
+    """The last run's cache reads as `write_last_run` noted them ({"hits", "misses", "at"}), or None."""
+    try:
+        doc = json.loads((Path(directory) / LAST_RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not all(isinstance(doc.get(k), int | float) for k in ("hits", "misses", "at")):
+        return None
+    return {k: doc[k] for k in ("hits", "misses", "at")}
 
 
 class MemoryJsonCache:

@@ -255,7 +255,7 @@ def _run_flow(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from avenrich.cache import DiskJsonCache
+    from avenrich.cache import DiskJsonCache, read_last_run
     from avenrich.config import Settings
 
     directory = Path(args.cache_dir) if args.cache_dir else Settings.from_env(os.environ).cache_dir
@@ -266,11 +266,33 @@ def _cache(args: argparse.Namespace) -> int:
         if args.action == "clear":
             removed = cache.clear()
             print(f"cache {directory}: removed {removed} entries")
-        else:
-            print(f"cache {directory}:")
-            for key, value in cache.stats().items():
-                print(f"  {key}: {value}")
+            return EXIT_OK
+        stats = cache.stats()
+    print(f"cache {directory}: {stats['entries']} entries, {_size(stats['bytes'])}")
+    for kind, count in sorted((k, v) for k, v in stats.items() if "/" in k):
+        print(f"  {kind}: {count}")
+    print(_last_run_line(read_last_run(directory)))
     return EXIT_OK
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024:
+            return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def _last_run_line(last: Mapping[str, float] | None) -> str:
+    """'last run (2026-12-07 03:00 UTC): 412 hits, 31 misses, hit rate 93.0%'."""
+    if last is None:
+        return "last run: no run has read this cache yet"
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(last["at"], UTC).strftime("%Y-%m-%d %H:%M UTC")
+    hits, misses = int(last["hits"]), int(last["misses"])
+    return f"last run ({when}): {hits} hits, {misses} misses, hit rate {100 * hits / (hits + misses):.1f}%"
 
 
 def _validate(args: argparse.Namespace) -> int:
