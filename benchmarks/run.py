@@ -832,10 +832,6 @@ def run_all(bench: Bench, args: argparse.Namespace) -> None:
             del markdown, world
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 # ---------------------------------------------------------------------------------------------------
 # The operator's figures: refusals, and one signal ending a run
 # ---------------------------------------------------------------------------------------------------
@@ -927,3 +923,7 @@ def _signal_run(folder: Path, env: dict[str, str], signum: signal.Signals) -> tu
         stop.set()
         server.shutdown()
         server.server_close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -184,13 +184,15 @@ def _run(args: argparse.Namespace) -> int:
     """Check everything that can be checked before Prefect starts, then run the flow."""
     from avenrich import preflight
     from avenrich.config import Settings
-    from avenrich.pipeline import load_overrides
 
     settings = Settings.from_env(os.environ)  # bad AVENRICH_* values fail here
     preflight.check_name(args.name)
     preflight.check_writable_dir(Path(args.out), "output directory")
     preflight.check_writable_dir(Path(args.cache_dir) if args.cache_dir else settings.cache_dir, "cache directory")
-    load_overrides(args.overrides, args.input)
+    if preflight.has_overrides(args.overrides, args.input):
+        from avenrich.pipeline import load_overrides  # (the whole pipeline: imported only when needed)
+
+        load_overrides(args.overrides, args.input)
     text = preflight.read_run_input(args.input, Path(args.out), args.name, offline=args.offline)
     preflight.hand_over(args.input, args.out, args.name, args.offline, text)
     return _run_flow(args)

@@ -14,13 +14,14 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
-
-import httpx
 
 from avenrich import __version__
 from avenrich.errors import InputError
+
+if TYPE_CHECKING:
+    import httpx
 
 Format = Literal["markdown", "bibtex"]
 
@@ -164,6 +165,8 @@ def _fetch(
     transport: httpx.BaseTransport | None,
     cancelled: threading.Event,
 ) -> bytes:
+    import httpx  # here, not at the top: refusing a local input must not wait for it (~0.1-0.5 s)
+
     deadline = time.monotonic() + timeout
     limits = httpx.Timeout(timeout, connect=min(timeout, 10.0))
     headers = {"User-Agent": f"avenrich/{__version__} (input reader)"}

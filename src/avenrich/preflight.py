@@ -16,7 +16,6 @@ from pathlib import Path
 from avenrich import inputs
 from avenrich.errors import InputError, OutputError
 from avenrich.inputs import InputText
-from avenrich.publish import LAST_GOOD_SUFFIX, read_input_or_last_good
 
 _NAME = re.compile(r"\w[\w.\-]*")
 NAME_MAX = 200
@@ -59,31 +58,46 @@ def check_writable_dir(path: Path, what: str) -> None:
     os.unlink(name)
 
 
+def has_overrides(path: str | None, source: str | None) -> bool:
+    """Whether the run will read curator overrides (pipeline.load_overrides: the given file, else an
+    overrides.toml next to a local input)."""
+    if path is not None:
+        return True
+    if source is None or inputs.is_url(source):
+        return False
+    return (Path(source).expanduser().parent / "overrides.toml").is_file()
+
+
 def read_run_input(source: str | None, out_dir: Path, name: str | None, *, offline: bool = False) -> InputText:
     """The run's input: the list, its last good copy when a URL cannot be fetched (or with `offline`, which
     never fetches), or the bundled snapshot when the bundled list's upstream URL fails and no copy exists yet.
 
     InputError (one line) when none of these is possible.
     """
-    if source is not None and inputs.is_url(source):
-        stem = name or inputs.name_from_url(source)
-        copy = out_dir / f"{stem}.{LAST_GOOD_SUFFIX}"
-        if offline:
-            if not copy.is_file():
-                raise InputError(
-                    f"--offline: {source} is a URL and no copy of it is kept yet ({copy}); run once online first"
-                )
-            kept = copy.read_text(encoding="utf-8")
-            return InputText(stem, kept, inputs.detect_format(kept), f"{source} (last good copy: --offline)")
-        try:
-            return read_input_or_last_good(source, out_dir, name)
-        except InputError as exc:
-            if source.rstrip("/") != inputs.BUNDLED_UPSTREAM:
-                raise
-            bundled = inputs.read_input(None)
-            origin = f"{bundled.origin} (the upstream list could not be fetched and no copy is kept yet: {exc})"
-            return InputText(stem, bundled.text, bundled.format, origin, bundled.encoding)
-    return read_input_or_last_good(source, out_dir, name)
+    if source is None or not inputs.is_url(source):
+        text = inputs.read_input(source)
+        return InputText(name, text.text, text.format, text.origin, text.encoding) if name else text
+    # publish (the outputs' writer, which keeps the last good copy) is imported only for a URL: a refusal of a
+    # local input stays quick (benchmarks/run.py --operator).
+    from avenrich.publish import LAST_GOOD_SUFFIX, read_input_or_last_good
+
+    stem = name or inputs.name_from_url(source)
+    copy = out_dir / f"{stem}.{LAST_GOOD_SUFFIX}"
+    if offline:
+        if not copy.is_file():
+            raise InputError(
+                f"--offline: {source} is a URL and no copy of it is kept yet ({copy}); run once online first"
+            )
+        kept = copy.read_text(encoding="utf-8")
+        return InputText(stem, kept, inputs.detect_format(kept), f"{source} (last good copy: --offline)")
+    try:
+        return read_input_or_last_good(source, out_dir, name)
+    except InputError as exc:
+        if source.rstrip("/") != inputs.BUNDLED_UPSTREAM:
+            raise
+        bundled = inputs.read_input(None)
+        origin = f"{bundled.origin} (the upstream list could not be fetched and no copy is kept yet: {exc})"
+        return InputText(stem, bundled.text, bundled.format, origin, bundled.encoding)
 
 
 def input_note(origin: str) -> str | None:
