@@ -186,7 +186,8 @@ def _run(args: argparse.Namespace) -> int:
     from avenrich.config import Settings
 
     settings = Settings.from_env(os.environ)  # bad AVENRICH_* values fail here
-    preflight.check_name(args.name)
+    _log_warnings_plainly(verbose=args.verbose)  # reading the input may warn (an encoding guessed); the display
+    preflight.check_name(args.name)  # takes the log over once Prefect is up
     preflight.check_writable_dir(Path(args.out), "output directory")
     preflight.check_writable_dir(Path(args.cache_dir) if args.cache_dir else settings.cache_dir, "cache directory")
     if preflight.has_overrides(args.overrides, args.input):
@@ -196,6 +197,16 @@ def _run(args: argparse.Namespace) -> int:
     text = preflight.read_run_input(args.input, Path(args.out), args.name, offline=args.offline)
     preflight.hand_over(args.input, args.out, args.name, args.offline, text)
     return _run_flow(args)
+
+
+def _log_warnings_plainly(*, verbose: bool) -> None:
+    """avenrich's log lines as 'avenrich: …' on stderr until the display takes over (rich costs its import)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("avenrich: %(message)s"))
+    logger = logging.getLogger("avenrich")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logger.propagate = False
 
 
 def _run_flow(args: argparse.Namespace) -> int:
