@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -21,13 +22,14 @@ from rich.progress import (
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 
 from avenrich import preflight
 from avenrich.progress import reporting
 
-STAGES = {"lookup": "lookups by identifier", "search": "searches verified"}
+STAGES = {"lookup": "links looked up by identifier", "search": "links searched and verified"}
 
 
 class Display:
@@ -37,6 +39,7 @@ class Display:
         self.quiet = quiet
         self.console = Console(stderr=True)
         self._tasks: dict[str, Any] = {}
+        self._lock = threading.Lock()
         handler = RichHandler(console=self.console, show_path=False, show_time=False, markup=False)
         logger = logging.getLogger("avenrich")
         logger.handlers[:] = [handler]
@@ -50,16 +53,24 @@ class Display:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TimeRemainingColumn(),
             console=self.console,
             transient=True,
             disable=quiet or not self.console.is_terminal,
         )
 
+    def _task(self, stage: str) -> Any:
+        """The one bar of `stage` (created on first use)."""
+        with self._lock:
+            if stage not in self._tasks:
+                self._tasks[stage] = self._progress.add_task(STAGES.get(stage, stage), total=None)
+            return self._tasks[stage]
+
     def _report(self, stage: str, advance: int) -> None:
-        task = self._tasks.get(stage)
-        if task is None:
-            task = self._tasks[stage] = self._progress.add_task(STAGES.get(stage, stage), total=None)
-        self._progress.advance(task, max(advance, 1) if stage == "search" else advance)
+        self._progress.advance(self._task(stage), advance)
+
+    def _total(self, stage: str, total: int) -> None:
+        self._progress.update(self._task(stage), total=total)
 
     def note(self, text: str) -> None:
         """One line for the operator before the run starts (not when quiet)."""
@@ -73,7 +84,7 @@ class Display:
     @contextmanager
     def running(self) -> Iterator[None]:
         """Show progress for the duration of the run."""
-        with self._progress, reporting(self._report):
+        with self._progress, reporting(self._report, self._total):
             yield
 
     def finish(self, summary: Mapping[str, Any], seconds: float) -> None:

@@ -15,6 +15,7 @@ Reporter = Callable[[str, int], None]
 
 _lock = threading.Lock()
 _current: list[Reporter] = []
+_totals: list[Reporter] = []
 
 
 def _silent(_stage: str, _advance: int) -> None:
@@ -27,16 +28,25 @@ def current_progress() -> Reporter:
         return _current[-1] if _current else _silent
 
 
+def expect(stage: str, total: int) -> None:
+    """Tell the installed display how many units a stage will report, before it starts (its bar's total)."""
+    with _lock:
+        announce = _totals[-1] if _totals else _silent
+    announce(stage, total)
+
+
 @contextmanager
-def reporting(reporter: Reporter) -> Iterator[None]:
-    """Install a reporter for the duration of a run."""
+def reporting(reporter: Reporter, totals: Reporter = _silent) -> Iterator[None]:
+    """Install a reporter (stage, advance), and what takes each stage's total, for the duration of a run."""
     with _lock:
         _current.append(reporter)
+        _totals.append(totals)
     try:
         yield
     finally:
         with _lock:
             _current.remove(reporter)
+            _totals.remove(totals)
 
 
 _delivered: list[dict[str, Any]] = []

@@ -25,6 +25,7 @@ from avenrich.identifiers import acl_doi_candidate
 from avenrich.matching import Choice, Expectation
 from avenrich.model import CROSSREF, SEMANTIC_SCHOLAR, Ids, Link, LinkMatch, Resolution, Work
 from avenrich.overrides import Overrides
+from avenrich.progress import expect
 from avenrich.sources import SearchQuery, Sources
 
 log = logging.getLogger("avenrich.resolve")
@@ -100,6 +101,7 @@ def lookup(items: Sequence[Item], sources: Sources, progress: Progress = _no_pro
     """
     ledger = Ledger()
     with_ids = [item for item in items if item.link.kind == "paper" and _has_lookup_ids(item)]
+    expect("lookup", len(with_ids))
     _parallel(
         lambda: _batch_crossref(sources, ledger, _link_dois(with_ids)),
         lambda: _batch_s2(sources, ledger, _s2_keys(with_ids)),
@@ -267,7 +269,6 @@ def _search_all(
 
     def run(item: Item, source: str, second: bool) -> None:
         _search_one(sources, source, item, candidates, ledger, overrides)
-        progress("search", 0)
         choice = _choose(item, candidates[item.link.url])
         with lock:
             choices[item.link.url] = choice
@@ -275,8 +276,10 @@ def _search_all(
                 other = SEMANTIC_SCHOLAR if source == CROSSREF else CROSSREF
                 futures.append(pools[other].submit(run, item, other, True))
                 return
+        progress("search", 1)  # one link settled (after one search or two)
         candidates[item.link.url].clear()  # settled: the rejected records need not stay (100k links: ~1 GB)
 
+    expect("search", len(items))
     try:
         with lock:
             for item in items:
