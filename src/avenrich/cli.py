@@ -341,13 +341,24 @@ def _shorten(problem: str, limit: int = 200) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from avenrich import prefect_server, preflight
     from avenrich.prefect_env import prepare_prefect_env
 
+    preflight.check_name(args.name)
+    if args.overrides is not None and not Path(args.overrides).expanduser().is_file():
+        raise InputError(f"--overrides {args.overrides}: no such file")
+    if not prefect_server.configured_api_url(os.environ):
+        local = prefect_server.local_server_url(os.environ)
+        if not prefect_server.is_healthy(local):
+            # A temporary server would take the schedule and never run it (Prefect only warns).
+            raise InputError(
+                f"avenrich serve needs a Prefect server that stays up: start one with `{prefect_server.START_HINT}`"
+                " (or set PREFECT_API_URL)"
+            )
+        os.environ["PREFECT_API_URL"] = local
     prepare_prefect_env(verbose=args.verbose)
     from avenrich.deployment import serve_nightly
 
-    if not os.environ.get("PREFECT_API_URL"):
-        logging.getLogger("avenrich").warning("PREFECT_API_URL is not set: using the profile's API URL")
     serve_nightly(
         input=args.input,
         out_dir=args.out,
