@@ -325,3 +325,10 @@ def test_offline_with_a_url_input_makes_no_request(counting_list: InputServer, t
     assert "last good copy" in stderr
     doc = json.loads((tmp_path / "out" / "list.json").read_text(encoding="utf-8"))
     assert len(doc["entries"]) == 12
+
+
+def test_the_last_good_copy_is_read_where_publish_writes_it() -> None:
+    """preflight reads NAME.input.txt, the file publish keeps for an input URL (one suffix, two modules)."""
+    from avenrich import inputs, publish
+
+    assert publish.LAST_GOOD_SUFFIX == inputs.LAST_GOOD_SUFFIX

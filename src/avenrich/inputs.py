@@ -29,6 +29,7 @@ BUNDLED_NAME = "awesome-audiovisual-learning"
 BUNDLED_RESOURCE = ("data", "awesome-audiovisual-learning.md")
 BUNDLED_ORIGIN = "bundled snapshot GeWu-Lab/awesome-audiovisual-learning@703735e"
 BUNDLED_UPSTREAM = "https://raw.githubusercontent.com/GeWu-Lab/awesome-audiovisual-learning/main/README.md"
+LAST_GOOD_SUFFIX = "input.txt"  # NAME.input.txt beside the outputs: the last good copy of an input URL
 MAX_REDIRECTS = 5
 
 _log = logging.getLogger(__name__)

@@ -75,29 +75,38 @@ def read_run_input(source: str | None, out_dir: Path, name: str | None, *, offli
     InputError (one line) when none of these is possible.
     """
     if source is None or not inputs.is_url(source):
-        text = inputs.read_input(source)
-        return InputText(name, text.text, text.format, text.origin, text.encoding) if name else text
-    # publish (the outputs' writer, which keeps the last good copy) is imported only for a URL: a refusal of a
-    # local input stays quick (benchmarks/run.py --operator).
-    from avenrich.publish import LAST_GOOD_SUFFIX, read_input_or_last_good
-
+        return _named(inputs.read_input(source), name)
     stem = name or inputs.name_from_url(source)
-    copy = out_dir / f"{stem}.{LAST_GOOD_SUFFIX}"
+    copy = out_dir / f"{stem}.{inputs.LAST_GOOD_SUFFIX}"
     if offline:
         if not copy.is_file():
             raise InputError(
                 f"--offline: {source} is a URL and no copy of it is kept yet ({copy}); run once online first"
             )
-        kept = copy.read_text(encoding="utf-8")
-        return InputText(stem, kept, inputs.detect_format(kept), f"{source} (last good copy: --offline)")
+        return _last_good(copy, stem, f"{source} (last good copy: --offline)")
     try:
-        return read_input_or_last_good(source, out_dir, name)
+        return _named(inputs.read_input(source), name)
     except InputError as exc:
+        if copy.is_file():
+            return _last_good(copy, stem, f"{source} (last good copy: {exc})")
         if source.rstrip("/") != inputs.BUNDLED_UPSTREAM:
             raise
         bundled = inputs.read_input(None)
         origin = f"{bundled.origin} (the upstream list could not be fetched and no copy is kept yet: {exc})"
         return InputText(stem, bundled.text, bundled.format, origin, bundled.encoding)
+
+
+def _named(text: InputText, name: str | None) -> InputText:
+    return InputText(name, text.text, text.format, text.origin, text.encoding) if name else text
+
+
+def _last_good(copy: Path, stem: str, origin: str) -> InputText:
+    """The copy of an input URL kept beside the outputs by the last run that fetched it."""
+    try:
+        kept = copy.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the last good copy {copy}: {exc.__class__.__name__}") from None
+    return InputText(stem, kept, inputs.detect_format(kept, str(copy)), origin)
 
 
 def input_note(origin: str) -> str | None:
