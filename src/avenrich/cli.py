@@ -259,8 +259,13 @@ def _run_flow(args: argparse.Namespace) -> int:
             )
             summary = take_delivered()
     if summary is None:  # the flow did not publish: its own error says why
-        state.result()
-        raise InputError(state.message or f"the flow run ended {state.name}")
+        from prefect.exceptions import FailedRun
+
+        try:
+            state.result()  # re-raises what the flow raised (InputError, OutputError, anything unexpected)
+        except FailedRun:  # the flow ended Failed on purpose, with one line: an input it could not read
+            raise InputError(state.message or f"the flow run ended {state.name}") from None
+        raise AvenrichError(f"the flow run ended {state.name} without publishing: {state.message}")
     display.finish(summary, time.monotonic() - started)
     if summary.get("degraded") and args.fail_on_degraded:
         return EXIT_DEGRADED
