@@ -210,9 +210,12 @@ def _log_warnings_plainly(*, verbose: bool) -> None:
 
 
 def _run_flow(args: argparse.Namespace) -> int:
+    import signal
+
     from avenrich import interrupts, prefect_server
     from avenrich.prefect_env import prepare_prefect_env
 
+    started = time.monotonic()  # the closing line's time includes Prefect's start-up: it is the user's wait
     prepare_prefect_env(verbose=args.verbose)
     if not args.verbose:
         # Prefect prints task failures with tracebacks; the CLI reports one line, the UI keeps the details.
@@ -225,7 +228,7 @@ def _run_flow(args: argparse.Namespace) -> int:
 
     def end_on_signal(signum: int) -> None:
         display.stop()
-        what = "interrupted" if signum == 2 else f"stopped by {interrupts.signal_name(signum)}"
+        what = "interrupted" if signum == signal.SIGINT else f"stopped by {interrupts.signal_name(signum)}"
         if flow_runs:
             prefect_server.cancel_flow_run(flow_runs[-1], f"avenrich {what}")
         for server in servers:
@@ -241,7 +244,6 @@ def _run_flow(args: argparse.Namespace) -> int:
                 f"(`{prefect_server.START_HINT}` once saves its start-up on every run)"
             )
             server.wait_ready(float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") or 120))
-        started = time.monotonic()
         with display.running():
             from avenrich.flow import enrich
             from avenrich.progress import take_delivered
