@@ -96,6 +96,8 @@ def _kind_of(key: str) -> str | None:
 # so a second one would make the next night refetch), and give every thread's SQLite connection a 32 MB page
 # cache and a 64 MB memory map (with the search threads, hundreds of MB of RSS). Entries leave by their TTL;
 # a 4 MB page cache and no memory map read as fast here.
+# Where a run notes its hits and misses for `avenrich cache stats` (outside key_for's "v1/…" space).
+LAST_RUN_KEY = "avenrich/last-run"
 _DISK_SETTINGS: dict[str, Any] = {"size_limit": 2**40, "sqlite_cache_size": 1024, "sqlite_mmap_size": 0}
 
 
@@ -132,14 +134,26 @@ class DiskJsonCache:
         with self._lock:
             hits, misses = self._hits, self._misses
         if hits + misses:
-            write_last_run(self.directory, hits, misses, time.time())
+            note = {"hits": hits, "misses": misses, "at": time.time()}
+            with contextlib.suppress(diskcache.Timeout, sqlite3.Error):  # a statistic never fails a run
+                self._cache.set(LAST_RUN_KEY, to_json_text(note), expire=None)
         self._cache.close()
+
+    def last_run(self) -> dict[str, float] | None:
+        """The reads of the last run that closed this cache ({"hits", "misses", "at"}), or None."""
+        raw = self._cache.get(LAST_RUN_KEY, default=None)
+        doc = json.loads(raw) if isinstance(raw, str) else None
+        if not isinstance(doc, dict) or not all(isinstance(doc.get(k), int | float) for k in ("hits", "misses", "at")):
+            return None
+        return {k: doc[k] for k in ("hits", "misses", "at")}
 
     def stats(self) -> dict[str, int]:
         self._cache.expire()
         counts: dict[str, int] = {}
         total = 0
         for key in self._cache.iterkeys():
+            if key == LAST_RUN_KEY:
+                continue
             total += 1
             kind = _kind_of(str(key))
             if kind:
@@ -155,40 +169,14 @@ class DiskJsonCache:
         }
 
     def clear(self) -> int:
-        return int(self._cache.clear())
+        noted = LAST_RUN_KEY in self._cache  # the last run's note goes too, but is not an entry
+        return int(self._cache.clear()) - int(noted)
 
     def __enter__(self) -> DiskJsonCache:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-LAST_RUN_FILE = "avenrich-last-run.json"
-
-
-def write_last_run(directory: Path, hits: int, misses: int, at: float) -> None:
-    """Note the reads of the run that just closed the cache (replacing the previous note; best effort: a cache
-    statistic never fails a run)."""
-    path = Path(directory) / LAST_RUN_FILE
-    temp = path.with_name(f".{LAST_RUN_FILE}.{os.getpid()}.tmp")
-    try:
-        temp.write_text(json.dumps({"hits": hits, "misses": misses, "at": at}), encoding="utf-8")
-        os.replace(temp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-
-
-def read_last_run(directory: Path) -> dict[str, float] | None:
-    """The last run's cache reads as `write_last_run` noted them ({"hits", "misses", "at"}), or None."""
-    try:
-        doc = json.loads((Path(directory) / LAST_RUN_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict) or not all(isinstance(doc.get(k), int | float) for k in ("hits", "misses", "at")):
-        return None
-    return {k: doc[k] for k in ("hits", "misses", "at")}
 
 
 class MemoryJsonCache:

@@ -275,7 +275,7 @@ def _run_flow(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from avenrich.cache import DiskJsonCache, read_last_run
+    from avenrich.cache import DiskJsonCache
     from avenrich.config import Settings
 
     directory = Path(args.cache_dir) if args.cache_dir else Settings.from_env(os.environ).cache_dir
@@ -288,10 +288,11 @@ def _cache(args: argparse.Namespace) -> int:
             print(f"cache {directory}: removed {removed} entries")
             return EXIT_OK
         stats = cache.stats()
+        last = cache.last_run()
     print(f"cache {directory}: {stats['entries']} entries, {_size(stats['bytes'])}")
     for kind, count in sorted((k, v) for k, v in stats.items() if "/" in k):
         print(f"  {kind}: {count}")
-    print(_last_run_line(read_last_run(directory)))
+    print(_last_run_line(last))
     return EXIT_OK
 
 
