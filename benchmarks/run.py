@@ -799,7 +799,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.operator:
             operator_figures(bench)
             return 0
-        if not args.no_baseline:
+        if not args.no_baseline and not args.prefect_server:  # with a server: only the trivial run against it
             bench.measure_baseline()
         with bench.prefect_server():
             run_all(bench, args)
