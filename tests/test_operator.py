@@ -91,6 +91,8 @@ REFUSALS: list[tuple[str, list[str], int, str]] = [
     ("cache dir under a file", ["run", "--cache-dir", "a-file/cache"], 3, "a-file/cache"),
     ("offline URL, no copy", ["run", "--offline", "--input", "http://127.0.0.1:9/list.md"], 2, "--offline"),
     ("bad rate setting", ["run", "--input", "empty.md"], 2, "AVENRICH_CROSSREF_RPS"),
+    ("serve without a server", ["serve"], 2, "needs a Prefect server that stays up"),
+    ("serve with a bad name", ["serve", "--name", "a b"], 2, "--name 'a b'"),
 ]
 
 
