@@ -334,3 +334,40 @@ def test_the_last_good_copy_is_read_where_publish_writes_it() -> None:
     from avenrich import inputs, publish
 
     assert publish.LAST_GOOD_SUFFIX == inputs.LAST_GOOD_SUFFIX
+
+
+@pytest.mark.prefect
+def test_a_deployment_run_whose_url_cannot_be_read_ends_failed_in_one_line(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    """The flow as a deployment runs it (no CLI before it): an input URL that cannot be fetched, no copy kept,
+    not the bundled list's upstream: the flow run ends Failed with the reason as its message, and an ERROR
+    line without a traceback in its log."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    from avenrich.flow import enrich
+
+    url = "http://127.0.0.1:9/lists/gone.md"
+    state = enrich(input=url, out_dir=str(tmp_path / "out"), cache_dir=str(tmp_path / "c"), return_state=True)
+    assert state.is_failed() and url in str(state.message) and "Connection refused" in str(state.message)
+
+    async def logs() -> list[tuple[int, str]]:
+        from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+        async with get_client() as client:
+            found = await client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+            )
+        return [(log.level, log.message) for log in found]
+
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler.flush()  # the log worker sends in batches
+    deadline = time.monotonic() + 60
+    while not any(level == 40 for level, _ in (records := asyncio.run(logs()))) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert any(level == 40 and url in message for level, message in records), records
+    assert not any("Traceback" in message for _, message in records)
+    assert not (tmp_path / "out" / "gone.json").exists()
