@@ -366,8 +366,10 @@ def test_a_deployment_run_whose_url_cannot_be_read_ends_failed_in_one_line(
 
     APILogHandler.flush()  # the log worker sends in batches
     deadline = time.monotonic() + 60
-    while not any(level == 40 for level, _ in (records := asyncio.run(logs()))) and time.monotonic() < deadline:
+    records = asyncio.run(logs())
+    while not any(level == 40 for level, _ in records) and time.monotonic() < deadline:
         time.sleep(0.5)
+        records = asyncio.run(logs())
     assert any(level == 40 and url in message for level, message in records), records
     assert not any("Traceback" in message for _, message in records)
     assert not (tmp_path / "out" / "gone.json").exists()
