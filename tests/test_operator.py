@@ -362,11 +362,8 @@ def test_a_deployment_run_whose_url_cannot_be_read_ends_failed_in_one_line(
             )
         return [(log.level, log.message) for log in found]
 
-    from prefect.logging.handlers import APILogHandler
-
-    APILogHandler.flush()  # the log worker sends in batches
     deadline = time.monotonic() + 60
-    records = asyncio.run(logs())
+    records = asyncio.run(logs())  # the log worker sends in batches: wait for the ERROR line to arrive
     while not any(level == 40 for level, _ in records) and time.monotonic() < deadline:
         time.sleep(0.5)
         records = asyncio.run(logs())
