@@ -37,6 +37,7 @@ import platform
 import pstats
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -109,7 +110,12 @@ def child(stats_path: str, argv: list[str]) -> int:
     # What cli._run does before importing the flow (the flow is imported here to wrap its stage functions).
     prepare_prefect_env(verbose=False)
     os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"
-    from avenrich import cli, flow, pipeline, resolve
+    from avenrich import prefect_server
+
+    server = prefect_server.choose_api()  # as cli._run_flow: a running server, or the temporary one
+    if server is not None:
+        server.wait_ready(180)
+    from avenrich import cli, flow, pipeline, preflight, resolve
 
     timings: list[dict[str, Any]] = []
     high = [0]  # the process's peak RSS (kB) before the last reset
@@ -139,7 +145,7 @@ def child(stats_path: str, argv: list[str]) -> int:
 
         return wrapper
 
-    flow.read_input_or_last_good = timed("read", flow.read_input_or_last_good)  # type: ignore[assignment]
+    preflight.read_run_input = timed("read", preflight.read_run_input)  # type: ignore[assignment]
     pipeline.parse = timed("parse", pipeline.parse)  # type: ignore[assignment]
     pipeline.identify = timed("identifiers", pipeline.identify)  # type: ignore[assignment]
     resolve.lookup = timed("lookups", resolve.lookup)  # type: ignore[assignment]
@@ -355,8 +361,9 @@ class Bench:
             env.update({"AVENRICH_CROSSREF_URL": "http://127.0.0.1:9", "AVENRICH_S2_URL": "http://127.0.0.1:9"})
         if rps is not None:
             env["AVENRICH_CROSSREF_RPS"] = env["AVENRICH_S2_RPS"] = str(rps)
-        if self.api_url:
-            env["PREFECT_API_URL"] = self.api_url
+        # No PREFECT_API_URL: avenrich finds the running server itself, where `prefect server start` listens;
+        # without one, nothing listens on port 9 and each run starts its temporary server.
+        env["PREFECT_SERVER_API_PORT"] = self.api_url.split(":")[-1].split("/")[0] if self.api_url else "9"
         return env
 
     @contextmanager
@@ -751,6 +758,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="run against a `prefect server start` (PREFECT_API_URL), as deployment workers do, "
         "instead of the temporary server each `avenrich run` starts",
     )
+    parser.add_argument(
+        "--operator",
+        action="store_true",
+        help="only the operator's figures: each refusal's time, and how long one SIGINT/SIGTERM takes to end a "
+        "run stalled mid-lookup",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="--operator: runs per figure (median shown)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--profile", type=int, metavar="N", help="profile the stages on an N-entry list instead")
     parser.add_argument("--top", type=int, default=30, help="--profile: functions shown")
@@ -782,7 +796,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("command: python benchmarks/run.py " + " ".join(argv), flush=True)
     bench = Bench(args)
     try:
-        if not args.no_baseline:
+        if args.operator:
+            operator_figures(bench)
+            return 0
+        if not args.no_baseline and not args.prefect_server:  # with a server: only the trivial run against it
             bench.measure_baseline()
         with bench.prefect_server():
             run_all(bench, args)
@@ -813,6 +830,99 @@ def run_all(bench: Bench, args: argparse.Namespace) -> None:
             print(f"\ngenerated {size}-entry list and its world in {time.monotonic() - started:.1f} s", flush=True)
             bench.run_list(f"generated-{size}", markdown, world, bundled=False)
             del markdown, world
+
+
+# ---------------------------------------------------------------------------------------------------
+# The operator's figures: refusals, and one signal ending a run
+# ---------------------------------------------------------------------------------------------------
+
+AVENRICH = str(Path(sys.executable).with_name("avenrich"))
+
+
+def operator_figures(bench: Bench) -> None:
+    """Each refusal's wall time (`avenrich` exits before Prefect starts), and the time from one SIGINT or
+    SIGTERM to the process group of a run stalled in its lookups until the run has exited."""
+    import statistics
+
+    folder = bench.tmp / "operator"
+    folder.mkdir()
+    (folder / "empty.md").write_bytes(b"")
+    (folder / "image.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00" + bytes(range(256)) * 8)
+    (folder / "a-file").write_text("x\n", encoding="utf-8")
+    env = {**bench.env(None, rps=None), "PREFECT_HOME": str(folder / "never-created")}
+    cases = {
+        "no command": [],
+        "missing input": ["run", "--input", "missing.md"],
+        "empty input": ["run", "--input", "empty.md"],
+        "binary input": ["run", "--input", "image.md"],
+        "unreachable URL": ["run", "--input", "http://127.0.0.1:9/list.md"],
+        "bad --name": ["run", "--name", "my list"],
+        "unwritable --out": ["run", "--out", "a-file/out"],
+        "--offline URL, no copy": ["run", "--offline", "--input", "http://127.0.0.1:9/list.md"],
+    }
+    print(f"refusals (median of {bench.args.repeat}; Prefect's home never created):", flush=True)
+    for label, argv in cases.items():
+        walls, codes = [], set()
+        for _ in range(bench.args.repeat):
+            started = time.monotonic()
+            done = subprocess.run([AVENRICH, *argv], env=env, cwd=folder, capture_output=True, timeout=120)
+            walls.append(time.monotonic() - started)
+            codes.add(done.returncode)
+        created = (folder / "never-created").exists()
+        print(f"  {label:24} exit {sorted(codes)}  {statistics.median(walls):.2f} s  (max {max(walls):.2f} s)"
+              f"{'  PREFECT_HOME CREATED' if created else ''}", flush=True)  # fmt: skip
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        walls, codes = [], set()
+        for attempt in range(bench.args.repeat):
+            code, wall = _signal_run(folder / f"{signum.name}-{attempt}", env, signum)
+            walls.append(wall)
+            codes.add(code)
+        print(f"{signum.name} to the process group mid-lookup: exit {sorted(codes)}, "
+              f"{statistics.median(walls):.2f} s to exit (max {max(walls):.2f} s)", flush=True)  # fmt: skip
+
+
+def _signal_run(folder: Path, env: dict[str, str], signum: signal.Signals) -> tuple[int, float]:
+    """(exit code, seconds from the signal to the exit) of a run whose lookups never get an answer."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    reached, stop = threading.Event(), threading.Event()
+
+    class Stall(BaseHTTPRequestHandler):
+        def _stall(self) -> None:
+            reached.set()
+            stop.wait(300)
+
+        do_GET = do_POST = _stall
+
+        def log_message(self, *_args: Any) -> None:
+            """Silent."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Stall)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    env = {**env, "PREFECT_HOME": str(folder / "prefect-home"), "AVENRICH_CROSSREF_URL": url,
+           "AVENRICH_S2_URL": f"{url}/graph/v1"}  # fmt: skip
+    folder.mkdir()
+    argv = [AVENRICH, "run", "-q", "--out", str(folder / "out"), "--cache-dir", str(folder / "cache")]
+    run = subprocess.Popen(argv, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           start_new_session=True)  # fmt: skip
+    try:
+        if not reached.wait(600):
+            raise RuntimeError("the run never reached its lookups")
+        time.sleep(0.5)
+        started = time.monotonic()
+        os.killpg(run.pid, signum)
+        run.wait(timeout=120)
+        return run.returncode, time.monotonic() - started
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+        stop.set()
+        server.shutdown()
+        server.server_close()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
     prefect deploy --all                        # or deploy it to a process work pool (prefect.yaml)
 
 Environment: AVENRICH_CRON (default "0 3 * * *"), AVENRICH_TIMEZONE (default UTC), AVENRICH_INPUT_URL
-(default: the live upstream README of the list), AVENRICH_OUT (default outputs), AVENRICH_NAME.
+(default: the live upstream README of the list), AVENRICH_OUT (default outputs), AVENRICH_NAME,
+AVENRICH_CACHE_DIR, AVENRICH_FAIL_ON_DEGRADED (1/true: a degraded night ends the flow run Failed).
 """
 
 from __future__ import annotations
@@ -26,4 +27,6 @@ if __name__ == "__main__":
         name=os.environ.get("AVENRICH_NAME", "awesome-audiovisual-learning"),
         cron=os.environ.get("AVENRICH_CRON", "0 3 * * *"),
         timezone=os.environ.get("AVENRICH_TIMEZONE", "UTC"),
+        cache_dir=os.environ.get("AVENRICH_CACHE_DIR") or None,
+        fail_on_degraded=os.environ.get("AVENRICH_FAIL_ON_DEGRADED", "").lower() in ("1", "true", "yes"),
     )

@@ -13,6 +13,9 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"
+# `avenrich run` reuses a Prefect server running on this machine (127.0.0.1:4200 by default): tests must not
+# record into someone else's. Port 9 is discard, where nothing listens.
+os.environ["PREFECT_SERVER_API_PORT"] = "9"
 # No test may reach the real services: point the defaults at a port where nothing listens.
 os.environ["AVENRICH_CROSSREF_URL"] = "http://127.0.0.1:9/crossref"
 os.environ["AVENRICH_S2_URL"] = "http://127.0.0.1:9/s2"

@@ -30,7 +30,6 @@ from helpers import (
     in_process_cli,
     read_outputs,
     send,
-    timed,
     trickle,
 )
 
@@ -157,7 +156,7 @@ def binary(seed: int, nul: bool) -> bytes:
 
 
 REFUSED = [
-    ("missing file", lambda tmp, _s: str(tmp / "no-such-list.md"), "not found"),
+    ("missing file", lambda tmp, _s: str(tmp / "no-such-list.md"), "no such file"),
     ("a directory", lambda tmp, _s: str(tmp), "directory"),
     ("empty file", write("empty.md", b""), "empty"),
     ("binary with NUL bytes", write("image.md", binary(1, nul=True)), "binary"),
@@ -194,7 +193,7 @@ REFUSED = [
     ("a URL streaming over 20 MB", url("/streamed-huge.md"), "over the"),
     ("an ftp URL", literal("ftp://127.0.0.1/list.md"), "unsupported scheme"),
     ("a file URL", literal("file:///etc/hosts"), "unsupported scheme"),
-    ("a javascript: input", literal("javascript:alert(1)"), "not found"),
+    ("a javascript: input", literal("javascript:alert(1)"), "unsupported scheme"),
 ]
 
 
@@ -207,18 +206,18 @@ def test_unusable_input_is_one_line_exit_2_and_the_previous_outputs_stay(
     previous: dict[str, bytes],
     tmp_path: Path,
 ) -> None:
-    """Refused with exit 2 and one line saying why, quickly, without touching the previous outputs."""
+    """Refused with exit 2 and one line saying why, without touching the previous outputs (offline, except for
+    URLs: --offline never fetches one). How quickly is measured in benchmarks/run.py --operator."""
     source = make(tmp_path, server)
     out = tmp_path / "out"
     restore(previous, out)
-    with timed() as elapsed:
-        code, err = cli(
-            "--input", source, "--out", str(out), "--cache-dir", str(tmp_path / "c"), "--offline", "--name", PREV, "-q"
-        )
+    offline = [] if source.startswith("http") else ["--offline"]
+    code, err = cli(
+        "--input", source, "--out", str(out), "--cache-dir", str(tmp_path / "c"), *offline, "--name", PREV, "-q"
+    )
     assert code == 2
     assert one_line(err) and message in err, err
     assert read_outputs(out, PREV) == previous
-    assert elapsed[0] < 20
 
 
 def one_line(stderr: str) -> bool:
@@ -228,9 +227,8 @@ def one_line(stderr: str) -> bool:
 
 def test_an_input_url_that_never_ends_is_cut_at_the_deadline(server: InputServer) -> None:
     """A server trickling one byte every 50 ms forever: the fetch gives up at its deadline with one line."""
-    with timed() as elapsed, pytest.raises(InputError, match="no complete answer within 1 s"):
+    with pytest.raises(InputError, match="no complete answer within 1 s"):  # said only when the deadline cut it
         read_input(server.url("/never-ends.md"), timeout=1.0)
-    assert elapsed[0] < 3
     defaults = inputs.read_input.__kwdefaults__ or {}
     assert defaults["timeout"] <= 30, "the CLI's fetch has a deadline of at most 30 s"
 
@@ -243,21 +241,18 @@ def test_the_cli_does_not_hang_on_an_input_url_that_never_ends(
     monkeypatch.setitem(inputs.read_input.__kwdefaults__ or {}, "timeout", 1.0)
     out = tmp_path / "out"
     restore(previous, out)
-    with timed() as elapsed:
-        code, err = cli(
-            "--input",
-            server.url("/never-ends.md"),
-            "--out",
-            str(out),
-            "--cache-dir",
-            str(tmp_path / "c"),
-            "--offline",
-            "--name",
-            PREV,
-            "-q",
-        )
+    code, err = cli(
+        "--input",
+        server.url("/never-ends.md"),
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--name",
+        PREV,
+        "-q",
+    )
     assert code == 2 and one_line(err) and "no complete answer within 1 s" in err, err
-    assert elapsed[0] < 15
     assert read_outputs(out, PREV) == previous
 
 
@@ -431,7 +426,6 @@ def test_an_input_url_gives_outputs_named_after_it(cli: Cli, server: InputServer
         str(out),
         "--cache-dir",
         str(tmp_path / "c"),
-        "--offline",
         "-q",
     )
     assert code == 0, err
@@ -456,20 +450,18 @@ def big_list(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_a_list_of_ten_thousand_links_is_complete_and_quick(cli: Cli, tmp_path: Path) -> None:
-    """10,000 links offline with an empty cache: every link once, distinct keys, in well under a minute.
-    (100,000 links take about a minute through the CLI; see the reliability report.)"""
+def test_a_list_of_ten_thousand_links_is_complete(cli: Cli, tmp_path: Path) -> None:
+    """10,000 links offline with an empty cache: every link once, distinct keys (its time is measured in
+    benchmarks/run.py)."""
     path = tmp_path / "big.md"
     path.write_text(big_list(10_000), encoding="utf-8")
     out = tmp_path / "out"
-    with timed() as elapsed:
-        code, err = cli("--input", str(path), "--out", str(out), "--cache-dir", str(tmp_path / "c"), "--offline", "-q")
+    code, err = cli("--input", str(path), "--out", str(out), "--cache-dir", str(tmp_path / "c"), "--offline", "-q")
     assert code == 0, err
     doc = json.loads((out / "big.json").read_text(encoding="utf-8"))
     assert len(doc["entries"]) == len({e["url"] for e in doc["entries"]}) == 10_000
     assert len({e["key"] for e in doc["entries"]}) == 10_000
     assert (out / "big.bib").read_text(encoding="utf-8").count("\n@") + 1 >= 10_000
-    assert elapsed[0] < 60
 
 
 def test_key_minting_stays_linear_when_many_papers_share_a_base(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -66,7 +65,7 @@ def test_usage_error_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", "--input", "/nonexistent/list.md"], "input not found"),
+        (["run", "--input", "/nonexistent/list.md"], "no such file"),
         (["run", "--input", "/"], "is a directory"),
         (["validate", "/nonexistent.json"], "not found"),
     ],
@@ -112,6 +111,10 @@ def test_validate_accepts_the_golden_catalogue_and_rejects_a_broken_one(
     path.write_text(json.dumps(broken), encoding="utf-8")
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "(document): 'schema_version' is a required property" in err
+    assert "and 1 more" in err
+    assert main(["validate", "--all", str(path)]) == 2
+    err = capsys.readouterr().err
     assert "maybe" in err and "schema_version" in err
     path.write_text("{not json", encoding="utf-8")
     assert main(["validate", str(path)]) == 2
@@ -124,8 +127,20 @@ def test_validate_accepts_an_old_1_0_catalogue(capsys: pytest.CaptureFixture[str
     assert "valid catalogue (schema 1.0.0" in capsys.readouterr().out
 
 
+def test_validate_on_a_wrong_file_is_one_short_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A big JSON file that is not a catalogue (a CSL-JSON list): one line naming the first problem and the
+    file, not the document jsonschema quotes."""
+    path = tmp_path / "refs.csl.json"
+    path.write_text(json.dumps([{"id": f"p{i}", "title": "x" * 500} for i in range(200)]), encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err and len(err) < 400, err
+    assert "(document): " in err and "is not of type 'object'" in err
+
+
 def test_cache_stats_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`avenrich cache stats` counts entries by source and kind; `clear` empties the cache."""
+    """`avenrich cache stats` counts entries by source and kind, their size and the last run's hit rate (not
+    this process's, always 0); `clear` empties the cache."""
     from avenrich.cache import DiskJsonCache, key_for
 
     with DiskJsonCache(tmp_path / "c") as cache:
@@ -133,7 +148,17 @@ def test_cache_stats_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str
         cache.set(key_for("semantic_scholar", "paper", "DOI:10.1/x"), {"item": None}, ttl=60)
     assert main(["cache", "stats", "--cache-dir", str(tmp_path / "c")]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"entries: 2\b", out) and "crossref/work: 1" in out
+    assert re.search(r": 2 entries, \d+(\.\d)? (bytes|KB)\b", out) and "crossref/work: 1" in out
+    assert "no run has read this cache yet" in out
+    with DiskJsonCache(tmp_path / "c") as cache:  # a run: three reads, two found
+        cache.get(key_for("crossref", "work", "10.1/x"))
+        cache.get(key_for("crossref", "work", "10.1/x"))
+        cache.get(key_for("crossref", "work", "10.1/missing"))
+    assert main(["cache", "stats", "--cache-dir", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"last run \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): 2 hits, 1 misses, hit rate 66\.7%", out), out
+    assert main(["cache", "stats", "--cache-dir", str(tmp_path / "c")]) == 0
+    assert "2 hits, 1 misses" in capsys.readouterr().out, "stats itself is not a run"
     assert main(["cache", "clear", "--cache-dir", str(tmp_path / "c")]) == 0
     assert "removed 2 entries" in capsys.readouterr().out
     assert main(["cache", "stats", "--cache-dir", str(tmp_path / "missing")]) == 0
@@ -141,9 +166,10 @@ def test_cache_stats_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 @pytest.mark.prefect
-def test_run_with_services_unreachable_finishes_fast_and_is_recorded(tmp_path: Path) -> None:
-    """The README's main job with no service reachable: < 30 s, exit 0, 187 entries, one summary line,
-    and a completed flow run in the local Prefect database."""
+def test_run_with_services_unreachable_completes_and_is_recorded(tmp_path: Path) -> None:
+    """The README's main job with no service reachable: exit 0, 187 entries, one summary line, a closing
+    line naming every file written, and a completed flow run in the local Prefect database (its time is
+    measured in benchmarks/run.py)."""
     env = {
         **os.environ,
         "PREFECT_HOME": str(tmp_path / "prefect"),
@@ -152,7 +178,6 @@ def test_run_with_services_unreachable_finishes_fast_and_is_recorded(tmp_path: P
     }
     env.pop("PREFECT_API_URL", None)
     avenrich = Path(sys.executable).with_name("avenrich")
-    started = time.monotonic()
     done = subprocess.run(
         [str(avenrich), "run", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")],
         env=env,
@@ -161,9 +186,10 @@ def test_run_with_services_unreachable_finishes_fast_and_is_recorded(tmp_path: P
         timeout=120,
         cwd=tmp_path,
     )
-    seconds = time.monotonic() - started
     assert done.returncode == 0, done.stderr
-    assert seconds < 30, f"took {seconds:.1f} s"
+    written = sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith("."))
+    (closing,) = done.stdout.splitlines()
+    assert written and all(f"out/{name}" in closing for name in written), (closing, written)
     doc = json.loads((tmp_path / "out" / "awesome-audiovisual-learning.json").read_text(encoding="utf-8"))
     assert len(doc["entries"]) == 187
     assert {e["resolution"]["status"] for e in doc["entries"]} == {"unresolved"}

@@ -75,7 +75,8 @@ def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 def test_serve_registers_the_nightly_cron_deployment(
     prefect_server: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:
-    """`avenrich serve` registers avenrich/nightly with its cron schedule and plain, secret-free parameters."""
+    """`avenrich serve` registers avenrich/nightly with its cron schedule and plain, secret-free parameters,
+    run's options among them."""
     api, env = prefect_server
     env = {**env, "AVENRICH_S2_API_KEY": "sentinel-key-never-in-parameters"}
     avenrich = Path(sys.executable).with_name("avenrich")
@@ -91,6 +92,9 @@ def test_serve_registers_the_nightly_cron_deployment(
             "http://127.0.0.1:9/list.md",
             "--out",
             str(tmp_path / "out"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--fail-on-degraded",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -116,6 +120,8 @@ def test_serve_registers_the_nightly_cron_deployment(
             "input": "http://127.0.0.1:9/list.md",
             "out_dir": str(tmp_path / "out"),
             "name": "awesome-audiovisual-learning",
+            "cache_dir": str(tmp_path / "cache"),
+            "fail_on_degraded": True,
         }
         assert "sentinel-key" not in reply.text
     finally:

@@ -186,14 +186,13 @@ BAD: list[tuple[str, Build, str]] = [
 
 @pytest.mark.parametrize(("case", "build", "message"), BAD, ids=[case for case, _, _ in BAD])
 def test_bad_inputs(tmp_path: Path, server: str, closed_port: int, case: str, build: Build, message: str) -> None:
-    """Every unusable input raises InputError with one line that says what is wrong, quickly."""
+    """Every unusable input raises InputError with one line that says what is wrong (how quickly: the refusals
+    of benchmarks/run.py --operator)."""
     source, kwargs = build(tmp_path, server, closed_port)
-    started = time.monotonic()
     with pytest.raises(InputError) as raised:
         read_input(source, **kwargs)  # type: ignore[arg-type]
     assert message in str(raised.value)
     assert str(raised.value).isprintable()
-    assert time.monotonic() - started < 2.5
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads files whatever their mode")

@@ -6,8 +6,11 @@ Values are JSON documents stored as JSON text (never pickled), so two processes 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +18,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import diskcache
+
+from avenrich.errors import OutputError
 
 KEY_VERSION = "v1"
 _MAX_PART = 200
@@ -91,6 +96,8 @@ def _kind_of(key: str) -> str | None:
 # so a second one would make the next night refetch), and give every thread's SQLite connection a 32 MB page
 # cache and a 64 MB memory map (with the search threads, hundreds of MB of RSS). Entries leave by their TTL;
 # a 4 MB page cache and no memory map read as fast here.
+# Where a run notes its hits and misses for `avenrich cache stats` (outside key_for's "v1/…" space).
+LAST_RUN_KEY = "avenrich/last-run"
 _DISK_SETTINGS: dict[str, Any] = {"size_limit": 2**40, "sqlite_cache_size": 1024, "sqlite_mmap_size": 0}
 
 
@@ -99,7 +106,11 @@ class DiskJsonCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self._cache = diskcache.Cache(str(self.directory), **_DISK_SETTINGS)
+        try:
+            self._cache = diskcache.Cache(str(self.directory), **_DISK_SETTINGS)
+        except (OSError, sqlite3.Error) as exc:
+            why = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else str(exc)
+            raise OutputError(f"cannot use cache directory {self.directory}: {why}") from None
         self._hits = 0
         self._misses = 0
         self._lock = threading.Lock()
@@ -119,13 +130,30 @@ class DiskJsonCache:
         self._cache.set(key, to_json_text(value), expire=ttl)
 
     def close(self) -> None:
+        """Close the cache, first noting this process's hits and misses (if it read anything) for `cache stats`."""
+        with self._lock:
+            hits, misses = self._hits, self._misses
+        if hits + misses:
+            note = {"hits": hits, "misses": misses, "at": time.time()}
+            with contextlib.suppress(diskcache.Timeout, sqlite3.Error):  # a statistic never fails a run
+                self._cache.set(LAST_RUN_KEY, to_json_text(note), expire=None)
         self._cache.close()
+
+    def last_run(self) -> dict[str, float] | None:
+        """The reads of the last run that closed this cache ({"hits", "misses", "at"}), or None."""
+        raw = self._cache.get(LAST_RUN_KEY, default=None)
+        doc = json.loads(raw) if isinstance(raw, str) else None
+        if not isinstance(doc, dict) or not all(isinstance(doc.get(k), int | float) for k in ("hits", "misses", "at")):
+            return None
+        return {k: doc[k] for k in ("hits", "misses", "at")}
 
     def stats(self) -> dict[str, int]:
         self._cache.expire()
         counts: dict[str, int] = {}
         total = 0
         for key in self._cache.iterkeys():
+            if key == LAST_RUN_KEY:
+                continue
             total += 1
             kind = _kind_of(str(key))
             if kind:
@@ -141,7 +169,8 @@ class DiskJsonCache:
         }
 
     def clear(self) -> int:
-        return int(self._cache.clear())
+        noted = LAST_RUN_KEY in self._cache  # the last run's note goes too, but is not an entry
+        return int(self._cache.clear()) - int(noted)
 
     def __enter__(self) -> DiskJsonCache:
         return self

@@ -1,8 +1,9 @@
 """Command line (edge): argparse → flow parameters → run the flow; errors become one stderr line.
 
-Exit codes: 0 the run completed (unresolved entries included); 2 unusable input or arguments; 3 the outputs
-could not be written; 4 the run completed but a source was unavailable and --fail-on-degraded was given;
-1 an unexpected internal error; 130 interrupted.
+Exit codes: 0 the run completed (unresolved entries included); 2 unusable input or arguments (also no command);
+3 the outputs or the cache could not be written (the path named); 4 the run completed but a source was
+unavailable and --fail-on-degraded was given; 1 an unexpected internal error; 130 interrupted (Ctrl-C, SIGINT),
+143 terminated (SIGTERM). Every refusal comes before Prefect starts, and creates nothing.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from typing import Any
 
 from avenrich import __version__
 from avenrich.errors import AvenrichError, InputError, OutputError
+from avenrich.inputs import BUNDLED_UPSTREAM, is_url
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_OUTPUT, EXIT_DEGRADED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_TERMINATED = 143
 
-UPSTREAM = "https://raw.githubusercontent.com/GeWu-Lab/awesome-audiovisual-learning/main/README.md"
+UPSTREAM = BUNDLED_UPSTREAM
 
 EXAMPLES = f"""\
 examples:
@@ -63,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="enrich a list and write NAME.bib, NAME.json, NAME.csl.json and NAME.report.md",
         description="Enrich a paper list. Reads the input, finds every link's identifiers, verifies them "
         "against Crossref and Semantic Scholar, and writes the outputs atomically.",
-        epilog="exit codes: 0 done (unresolved entries included), 2 unusable input, 3 outputs not writable, "
-        "4 a source was unavailable (only with --fail-on-degraded)\n\n" + EXAMPLES,
+        epilog="exit codes: 0 done (unresolved entries included), 2 unusable input or arguments, 3 outputs or "
+        "cache not writable, 4 a source was unavailable (only with --fail-on-degraded), 130 interrupted (Ctrl-C), "
+        "143 terminated (SIGTERM)\n\n" + EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument(
@@ -74,28 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
         "awesome-audiovisual-learning snapshot)",
     )
     run.add_argument("--out", metavar="DIR", default="outputs", help="output directory (default: outputs)")
-    run.add_argument("--cache-dir", metavar="DIR", help="diskcache directory (default: $AVENRICH_CACHE_DIR or ./cache)")
     run.add_argument(
         "--offline",
         action="store_true",
-        help="no network at all: everything comes from the cache, misses stay unresolved",
+        help="no network at all: everything comes from the cache (a URL input from its last good copy), "
+        "misses stay unresolved",
     )
     run.add_argument("--name", help="output file stem (default: the input's stem)")
-    run.add_argument(
-        "--overrides",
-        metavar="TOML",
-        help="curator overrides (default: overrides.toml next to a local input, if present)",
-    )
+    _add_run_options(run)
     run.add_argument(
         "--in-place",
         action="store_true",
         help="with a local .bib --input: also rewrite that file as its enriched self, atomically, "
         "keeping the old one as FILE.bak",
-    )
-    run.add_argument(
-        "--fail-on-degraded",
-        action="store_true",
-        help="exit 4 when a source was unavailable during the run (for cron alerts)",
     )
     _add_verbosity(run)
 
@@ -113,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate a NAME.json catalogue against avenrich's JSON Schema.",
     )
     validate.add_argument("file", metavar="FILE.json")
+    validate.add_argument("--all", action="store_true", help="list every problem, not only the first")
 
     serve = sub.add_parser(
         "serve",
@@ -126,8 +122,27 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cron", default="0 3 * * *", help="cron schedule (default: 0 3 * * *)")
     serve.add_argument("--timezone", default="UTC", help="time zone of the schedule (default: UTC)")
     serve.add_argument("--deployment", default="nightly", help="deployment name (default: nightly)")
+    _add_run_options(serve)
     _add_verbosity(serve)
     return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options `run` and `serve` share (serve passes them to every scheduled run)."""
+    parser.add_argument(
+        "--cache-dir", metavar="DIR", help="diskcache directory (default: $AVENRICH_CACHE_DIR or ./cache)"
+    )
+    parser.add_argument(
+        "--overrides",
+        metavar="TOML",
+        help="curator overrides (default: overrides.toml next to a local input, if present)",
+    )
+    parser.add_argument(
+        "--fail-on-degraded",
+        action="store_true",
+        help="when a source was unavailable: exit 4, and the Prefect flow run ends Failed after publishing "
+        "(for alerts)",
+    )
 
 
 def _add_verbosity(parser: argparse.ArgumentParser) -> None:
@@ -148,8 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "serve":
             return _serve(args)
-        build_parser().print_help()
-        return EXIT_OK
+        build_parser().print_usage(sys.stderr)
+        return _fail("a command is required: run, cache, validate or serve (see avenrich --help)", EXIT_INPUT)
     except InputError as exc:
         return _fail(str(exc), EXIT_INPUT)
     except OutputError as exc:
@@ -173,57 +188,100 @@ def _redact(text: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Check everything that can be checked before Prefect starts, then run the flow."""
+    from avenrich import preflight
     from avenrich.config import Settings
+
+    settings = Settings.from_env(os.environ)  # bad AVENRICH_* values fail here
+    _log_warnings_plainly(verbose=args.verbose)  # reading the input may warn (an encoding guessed); the display
+    preflight.check_name(args.name)  # takes the log over once Prefect is up
+    preflight.check_writable_dir(Path(args.out), "output directory")
+    preflight.check_writable_dir(Path(args.cache_dir) if args.cache_dir else settings.cache_dir, "cache directory")
+    if preflight.has_overrides(args.overrides, args.input):
+        from avenrich.pipeline import load_overrides  # (the whole pipeline: imported only when needed)
+
+        load_overrides(args.overrides, args.input)
+    text = preflight.read_run_input(args.input, Path(args.out), args.name, offline=args.offline)
+    if args.in_place and (args.input is None or is_url(args.input) or text.format != "bibtex"):
+        raise InputError(f"--in-place rewrites a local BibTeX --input; {args.input or 'the bundled list'} is not one")
+    preflight.hand_over(args.input, args.out, args.name, args.offline, text)
+    return _run_flow(args)
+
+
+def _log_warnings_plainly(*, verbose: bool) -> None:
+    """avenrich's log lines as 'avenrich: …' on stderr until the display takes over (rich costs its import)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("avenrich: %(message)s"))
+    logger = logging.getLogger("avenrich")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def _run_flow(args: argparse.Namespace) -> int:
+    import signal
+
+    from avenrich import interrupts, prefect_server
     from avenrich.prefect_env import prepare_prefect_env
 
-    Settings.from_env(os.environ)  # bad AVENRICH_* values fail here, before Prefect starts
-    _check_input(args.input)
-    if args.in_place:
-        _check_in_place(args.input)
+    started = time.monotonic()  # the closing line's time includes Prefect's start-up: it is the user's wait
     prepare_prefect_env(verbose=args.verbose)
     if not args.verbose:
         # Prefect prints task failures with tracebacks; the CLI reports one line, the UI keeps the details.
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
         os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"
     from avenrich.display import Display
 
     display = Display(quiet=args.quiet, verbose=args.verbose)
-    started = time.monotonic()
-    with display.running():
-        from avenrich.flow import enrich
+    flow_runs: list[Any] = []
+    servers: list[prefect_server.TemporaryServer] = []
 
-        summary = enrich(
-            input=args.input,
-            out_dir=args.out,
-            name=args.name,
-            cache_dir=args.cache_dir,
-            offline=args.offline,
-            overrides=args.overrides,
-            in_place=args.in_place,
-        )
+    def end_on_signal(signum: int) -> None:
+        display.stop()
+        what = "interrupted" if signum == signal.SIGINT else f"stopped by {interrupts.signal_name(signum)}"
+        if flow_runs:
+            prefect_server.cancel_flow_run(flow_runs[-1], f"avenrich {what}")
+        for server in servers:
+            server.stop()
+        sys.stderr.write(f"avenrich: {what}; the run was cancelled and the previous outputs are unchanged\n")
+
+    with interrupts.ending_on_signal(end_on_signal):
+        server = prefect_server.choose_api()
+        if server is not None:
+            servers.append(server)
+            display.note(
+                "no Prefect server running: using a temporary one for this run "
+                f"(`{prefect_server.START_HINT}` once saves its start-up on every run)"
+            )
+            server.wait_ready(float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") or 120))
+        with display.running():
+            from avenrich.flow import enrich
+            from avenrich.progress import take_delivered
+
+            flow = enrich.with_options(on_running=[lambda _flow, run, _state: flow_runs.append(run.id)])
+            state = flow(
+                input=args.input,
+                out_dir=args.out,
+                name=args.name,
+                cache_dir=args.cache_dir,
+                offline=args.offline,
+                overrides=args.overrides,
+                fail_on_degraded=args.fail_on_degraded,
+                in_place=args.in_place,
+                return_state=True,
+            )
+            summary = take_delivered()
+    if summary is None:  # the flow did not publish: its own error says why
+        from prefect.exceptions import FailedRun
+
+        try:
+            state.result()  # re-raises what the flow raised (InputError, OutputError, anything unexpected)
+        except FailedRun:  # the flow ended Failed on purpose, with one line: an input it could not read
+            raise InputError(state.message or f"the flow run ended {state.name}") from None
+        raise AvenrichError(f"the flow run ended {state.name} without publishing: {state.message}")
     display.finish(summary, time.monotonic() - started)
     if summary.get("degraded") and args.fail_on_degraded:
         return EXIT_DEGRADED
     return EXIT_OK
-
-
-def _check_input(source: str | None) -> None:
-    """Fail fast, before Prefect starts, on a local input path that cannot possibly work."""
-    if source is None or "://" in source:
-        return
-    path = Path(source).expanduser()
-    if not path.exists():
-        raise InputError(f"input not found: {source}")
-    if path.is_dir():
-        raise InputError(f"input is a directory, not a file: {source}")
-
-
-def _check_in_place(source: str | None) -> None:
-    """--in-place needs a local BibTeX input: refused before anything is created."""
-    from avenrich.inputs import read_input
-
-    if source is None or "://" in source or read_input(source).format != "bibtex":
-        raise InputError(f"--in-place rewrites a local BibTeX --input; {source or 'the bundled list'} is not one")
 
 
 def _cache(args: argparse.Namespace) -> int:
@@ -238,11 +296,34 @@ def _cache(args: argparse.Namespace) -> int:
         if args.action == "clear":
             removed = cache.clear()
             print(f"cache {directory}: removed {removed} entries")
-        else:
-            print(f"cache {directory}:")
-            for key, value in cache.stats().items():
-                print(f"  {key}: {value}")
+            return EXIT_OK
+        stats = cache.stats()
+        last = cache.last_run()
+    print(f"cache {directory}: {stats['entries']} entries, {_size(stats['bytes'])}")
+    for kind, count in sorted((k, v) for k, v in stats.items() if "/" in k):
+        print(f"  {kind}: {count}")
+    print(_last_run_line(last))
     return EXIT_OK
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024:
+            return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def _last_run_line(last: Mapping[str, float] | None) -> str:
+    """'last run (2026-12-07 03:00 UTC): 412 hits, 31 misses, hit rate 93.0%'."""
+    if last is None:
+        return "last run: no run has read this cache yet"
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(last["at"], UTC).strftime("%Y-%m-%d %H:%M UTC")
+    hits, misses = int(last["hits"]), int(last["misses"])
+    return f"last run ({when}): {hits} hits, {misses} misses, hit rate {100 * hits / (hits + misses):.1f}%"
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -257,23 +338,45 @@ def _validate(args: argparse.Namespace) -> int:
         raise InputError(f"{path} is not a readable JSON file: {exc}") from None
     problems = validate_catalogue(doc)
     if problems:
-        for problem in problems[:20]:
-            sys.stderr.write(f"{path}: {problem}\n")
-        more = f" (showing 20 of {len(problems)})" if len(problems) > 20 else ""
-        raise InputError(f"{path} does not match the catalogue schema: {len(problems)} problem(s){more}")
+        if args.all:
+            for problem in problems:
+                sys.stderr.write(f"{path}: {_shorten(problem)}\n")
+        more = f" (and {len(problems) - 1} more: --all lists them)" if len(problems) > 1 and not args.all else ""
+        raise InputError(f"{path} is not a valid catalogue: {_shorten(problems[0])}{more}")
     entries = len(doc.get("entries", [])) if isinstance(doc, Mapping) else 0
     print(f"{path}: valid catalogue (schema {doc.get('schema_version')}, {entries} entries)")
     return EXIT_OK
 
 
+def _shorten(problem: str, limit: int = 200) -> str:
+    """A schema problem on one line of at most `limit` characters (jsonschema quotes the whole offending
+    value, which for a wrong file is the whole document)."""
+    text = " ".join(problem.split())
+    if len(text) <= limit:
+        return text
+    tail = limit // 2  # jsonschema puts the quoted value first and what is wrong with it last
+    return f"{text[: limit - tail - 1]}…{text[-tail:]}"
+
+
 def _serve(args: argparse.Namespace) -> int:
+    from avenrich import prefect_server, preflight
     from avenrich.prefect_env import prepare_prefect_env
 
+    preflight.check_name(args.name)
+    if args.overrides is not None and not Path(args.overrides).expanduser().is_file():
+        raise InputError(f"--overrides {args.overrides}: no such file")
+    if not prefect_server.configured_api_url(os.environ):
+        local = prefect_server.local_server_url(os.environ)
+        if not prefect_server.is_healthy(local):
+            # A temporary server would take the schedule and never run it (Prefect only warns).
+            raise InputError(
+                f"avenrich serve needs a Prefect server that stays up: start one with `{prefect_server.START_HINT}`"
+                " (or set PREFECT_API_URL)"
+            )
+        os.environ["PREFECT_API_URL"] = local
     prepare_prefect_env(verbose=args.verbose)
     from avenrich.deployment import serve_nightly
 
-    if not os.environ.get("PREFECT_API_URL"):
-        logging.getLogger("avenrich").warning("PREFECT_API_URL is not set: using the profile's API URL")
     serve_nightly(
         input=args.input,
         out_dir=args.out,
@@ -281,5 +384,8 @@ def _serve(args: argparse.Namespace) -> int:
         cron=args.cron,
         timezone=args.timezone,
         deployment=args.deployment,
+        cache_dir=args.cache_dir,
+        overrides=args.overrides,
+        fail_on_degraded=args.fail_on_degraded,
     )
     return EXIT_OK

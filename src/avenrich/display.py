@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,12 +23,14 @@ from rich.progress import (
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 
+from avenrich import preflight
 from avenrich.progress import reporting
 
-STAGES = {"lookup": "lookups by identifier", "search": "searches verified"}
+STAGES = {"lookup": "links looked up by identifier", "search": "links searched and verified"}
 
 
 class Display:
@@ -37,6 +40,7 @@ class Display:
         self.quiet = quiet
         self.console = Console(stderr=True)
         self._tasks: dict[str, Any] = {}
+        self._lock = threading.Lock()
         handler = RichHandler(console=self.console, show_path=False, show_time=False, markup=False)
         logger = logging.getLogger("avenrich")
         logger.handlers[:] = [handler]
@@ -50,21 +54,38 @@ class Display:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TimeRemainingColumn(),
             console=self.console,
             transient=True,
             disable=quiet or not self.console.is_terminal,
         )
 
+    def _task(self, stage: str) -> Any:
+        """The one bar of `stage` (created on first use)."""
+        with self._lock:
+            if stage not in self._tasks:
+                self._tasks[stage] = self._progress.add_task(STAGES.get(stage, stage), total=None)
+            return self._tasks[stage]
+
     def _report(self, stage: str, advance: int) -> None:
-        task = self._tasks.get(stage)
-        if task is None:
-            task = self._tasks[stage] = self._progress.add_task(STAGES.get(stage, stage), total=None)
-        self._progress.advance(task, max(advance, 1) if stage == "search" else advance)
+        self._progress.advance(self._task(stage), advance)
+
+    def _total(self, stage: str, total: int) -> None:
+        self._progress.update(self._task(stage), total=total)
+
+    def note(self, text: str) -> None:
+        """One line for the operator before the run starts (not when quiet)."""
+        if not self.quiet:
+            self.console.print(f"avenrich: {text}", style="dim", highlight=False, soft_wrap=True, markup=False)
+
+    def stop(self) -> None:
+        """Take the progress bars off the terminal (from any thread; an interrupted run calls it)."""
+        self._progress.stop()
 
     @contextmanager
     def running(self) -> Iterator[None]:
         """Show progress for the duration of the run."""
-        with self._progress, reporting(self._report):
+        with self._progress, reporting(self._report, self._total):
             yield
 
     def _warn(self, text: str) -> None:
@@ -84,14 +105,15 @@ class Display:
                 for text, names in by_reason.items()
             )
             self._warn(f"sources degraded ({reasons}): entries they would have resolved stay unresolved")
-        if summary.get("input_note"):
-            self._warn(str(summary["input_note"]))
+        input_note = summary.get("input_note") or preflight.input_note(str(summary.get("origin", "")))
+        if input_note:
+            self._warn(str(input_note))
         if not self.quiet:
             self.console.print(_table(summary))
             self.console.print(_requests_line(summary), highlight=False, soft_wrap=True, markup=False)
             if summary.get("health_rows"):
                 self.console.print(_health_line(summary), highlight=False, soft_wrap=True, markup=False)
-        outputs = [p for p in summary.get("outputs", []) if p.endswith((".bib", ".json"))]
+        outputs = list(summary.get("outputs", []))  # every file publish wrote, in its order
         line = (
             f"{summary['entries']} entries: {summary['resolved']} resolved, {summary['unresolved']} unresolved "
             f"in {seconds:.1f} s -> {', '.join(outputs)}"
@@ -107,10 +129,6 @@ def _in_place_line(in_place: Mapping[str, Any]) -> str:
     if in_place.get("backup") is None:
         return f"{in_place['input']}: nothing to change, left as it was"
     return f"{in_place['input']}: rewritten in place (the previous file is {in_place['backup']})"
-
-    def _warn(self, text: str) -> None:
-        """One yellow "avenrich: …" line, printed as it is (no markup, no highlighting)."""
-        self.console.print(f"avenrich: {text}", style="yellow", highlight=False, soft_wrap=True, markup=False)
 
 
 def _table(summary: Mapping[str, Any]) -> Table:

@@ -16,19 +16,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
+from prefect.states import Failed
 from prefect.utilities.annotations import quote
 
-from avenrich import __version__, inputs, memory, pipeline, resolve
+from avenrich import __version__, inputs, memory, pipeline, preflight, resolve
 from avenrich.cache import DiskJsonCache
 from avenrich.config import Settings
+from avenrich.errors import InputError
 from avenrich.inputs import InputText
 from avenrich.model import Link, Record
 from avenrich.overrides import Overrides
-from avenrich.progress import current_progress
-from avenrich.publish import RunLock, open_state, publish, read_input_or_last_good
+from avenrich.progress import current_progress, deliver
+from avenrich.publish import RunLock, open_state, publish
 from avenrich.resolve import Item, Ledger, Outcome
 from avenrich.sources import Sources, open_sources
 from avenrich.store import Store
@@ -43,8 +46,14 @@ def _opaque(value: T) -> T:
 
 
 @task(name="read", retries=0, cache_policy=NO_CACHE)
-def read_task(source: str | None, out_dir: str, name: str | None) -> InputText:
-    return read_input_or_last_good(source, Path(out_dir), name)
+def read_task(source: str | None, out_dir: str, name: str | None, offline: bool) -> InputText | InputError:
+    """The input (as the CLI already read it, or read now); an unusable input is returned, not raised, so the
+    flow run ends Failed with one line in its log instead of a traceback."""
+    try:
+        handed = preflight.take(source, out_dir, name, offline)
+        return handed or preflight.read_run_input(source, Path(out_dir), name, offline=offline)
+    except InputError as exc:
+        return exc
 
 
 @task(name="parse", retries=0, cache_policy=NO_CACHE)
@@ -106,9 +115,14 @@ def enrich(
     overrides: str | None = None,
     generated_at: str | None = None,
     in_place: bool = False,
-) -> dict[str, Any]:
+    fail_on_degraded: bool = False,
+) -> dict[str, Any] | State[Any]:
     """Enrich one paper list into NAME.bib, NAME.json, NAME.csl.json and NAME.report.md in out_dir; with
-    in_place, a local .bib input is also rewritten as its enriched self (the old file kept as .bak)."""
+    in_place, a local .bib input is also rewritten as its enriched self (the old file kept as .bak).
+
+    A run with a source unavailable logs a WARNING; with `fail_on_degraded` it ends Failed after publishing.
+    """
+    logger = get_run_logger()
     settings = Settings.from_env(os.environ)
     settings = dataclasses.replace(
         settings, offline=offline, cache_dir=Path(cache_dir) if cache_dir else settings.cache_dir
@@ -124,7 +138,12 @@ def enrich(
         run_id = state.start_run(stamp, input or "(bundled list)", __version__)
         sources = open_sources(settings, cache)
         try:
-            text = read_task(input, out_dir, name)
+            text = read_task(input, out_dir, name, offline)
+            if isinstance(text, InputError):
+                logger.error("%s", text)
+                return Failed(message=str(text))
+            if note := preflight.input_note(text.origin):
+                logger.warning("%s", note)
             links = parse_task(_opaque(text))
             items = identify_task(_opaque(links), _opaque(curated))
             ledger = lookup_task(_opaque(items), _opaque(sources))
@@ -159,6 +178,12 @@ def enrich(
         finally:
             sources.close()
     publish_artifacts(published)
+    deliver(published)
+    if degraded := published.get("degraded"):
+        message = "degraded run: " + "; ".join(f"{source}: {why}" for source, why in degraded.items())
+        logger.warning("%s", message)
+        if fail_on_degraded:
+            return Failed(message=message)
     return published
 
 
@@ -176,7 +201,12 @@ def publish_artifacts(summary: Mapping[str, Any]) -> None:
     if len(markdown) > ARTIFACT_MAX_CHARS:
         cut = markdown.rfind("\n", 0, ARTIFACT_MAX_CHARS)
         markdown = markdown[:cut] + f"\n\n… truncated: the full report is {summary.get('name')}.report.md\n"
-    create_markdown_artifact(markdown=markdown, key=f"{slug}-report", description="avenrich run report")
+    degraded = ", ".join(summary.get("degraded") or {})
+    if degraded:
+        lead = f"> **Degraded run**: {degraded} unavailable; entries they would have resolved stay unresolved."
+        markdown = f"{lead}\n\n{markdown}"
+    description = f"avenrich run report (DEGRADED: {degraded} unavailable)" if degraded else "avenrich run report"
+    create_markdown_artifact(markdown=markdown, key=f"{slug}-report", description=description)
     rows = list(summary["unresolved_rows"])[:ARTIFACT_MAX_ROWS] or [
         {"title": "(none)", "url": "", "host": "", "reason": ""}
     ]

@@ -14,19 +14,22 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
-
-import httpx
 
 from avenrich import __version__
 from avenrich.errors import InputError
+
+if TYPE_CHECKING:
+    import httpx
 
 Format = Literal["markdown", "bibtex"]
 
 BUNDLED_NAME = "awesome-audiovisual-learning"
 BUNDLED_RESOURCE = ("data", "awesome-audiovisual-learning.md")
 BUNDLED_ORIGIN = "bundled snapshot GeWu-Lab/awesome-audiovisual-learning@703735e"
+BUNDLED_UPSTREAM = "https://raw.githubusercontent.com/GeWu-Lab/awesome-audiovisual-learning/main/README.md"
+LAST_GOOD_SUFFIX = "input.txt"  # NAME.input.txt beside the outputs: the last good copy of an input URL
 MAX_REDIRECTS = 5
 
 _log = logging.getLogger(__name__)
@@ -80,6 +83,11 @@ def _read(source: str | None, max_bytes: int, timeout: float, transport: httpx.B
         data = fetch_bytes(source, max_bytes=max_bytes, timeout=timeout, transport=transport)
         return _make(name_from_url(source), data, source, source)
     return _make(name_from_path(Path(source)), _read_file(Path(source), max_bytes), source, source)
+
+
+def is_url(source: str) -> bool:
+    """Whether `read_input` would fetch `source` over http(s) (an existing local path wins)."""
+    return bool(re.match(r"https?://", source, re.IGNORECASE)) and not _exists(source)
 
 
 def _exists(source: str) -> bool:
@@ -158,6 +166,8 @@ def _fetch(
     transport: httpx.BaseTransport | None,
     cancelled: threading.Event,
 ) -> bytes:
+    import httpx  # here, not at the top: refusing a local input must not wait for it (~0.1-0.5 s)
+
     deadline = time.monotonic() + timeout
     limits = httpx.Timeout(timeout, connect=min(timeout, 10.0))
     headers = {"User-Agent": f"avenrich/{__version__} (input reader)"}

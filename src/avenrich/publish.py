@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from avenrich import bib_update, bibtex, catalogue, csl, inputs, keys, lastgood, page, patch, report, store
-from avenrich.errors import InputError, OutputError
+from avenrich.errors import OutputError
 from avenrich.inputs import InputText
 from avenrich.keys import Registry
 from avenrich.model import Finding, Record
@@ -72,25 +72,6 @@ class RunLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
-
-
-def read_input_or_last_good(source: str | None, out_dir: Path, name: str | None) -> InputText:
-    """The input; for a URL that cannot be fetched, the last good copy kept beside the outputs, said so."""
-    try:
-        text = inputs.read_input(source)
-    except InputError as exc:
-        if source is None or "://" not in source:
-            raise
-        stem = name or inputs.name_from_url(source)
-        copy = out_dir / f"{stem}.{LAST_GOOD_SUFFIX}"
-        if not copy.is_file():
-            raise
-        kept = copy.read_text(encoding="utf-8")
-        fmt = inputs.detect_format(kept)
-        return InputText(name=stem, text=kept, format=fmt, origin=f"{source} (last good copy: {exc})")
-    if name:
-        text = InputText(name=name, text=text.text, format=text.format, origin=text.origin)
-    return text
 
 
 @dataclass(frozen=True, slots=True)

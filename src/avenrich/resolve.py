@@ -28,6 +28,7 @@ from avenrich.errors import SourceError
 from avenrich.matching import Choice, Expectation
 from avenrich.model import Ids, Link, LinkMatch, Resolution, Work
 from avenrich.overrides import Overrides
+from avenrich.progress import expect
 from avenrich.sources import OFFLINE_REASON, CachedSource, SearchQuery, Sources
 
 log = logging.getLogger("avenrich.resolve")
@@ -119,6 +120,7 @@ def lookup(items: Sequence[Item], sources: Sources, progress: Progress = _no_pro
     """
     ledger = Ledger()
     with_ids = [item for item in items if item.link.kind == "paper" and _has_lookup_ids(item, sources)]
+    expect("lookup", len(with_ids))
     _each_source(
         sources,
         lambda source: _batch(source, ledger, _unique(k for i in with_ids for k in source.lookup_keys(i.match.ids))),
@@ -365,14 +367,18 @@ def _search_all(
     candidates: dict[str, list[Work]] = {url: [] for url in by_url}
     choices: dict[str, Choice] = {}
 
+    plans = {item.link.url: search_order(item, sources) for item in items}
+    expect("search", sum(1 for plan in plans.values() if plan))
+
     def step(url: str, name: str) -> bool:
         item = by_url[url]
         candidates[url].extend(_search_one(sources[name], item, ledger, overrides))
-        progress("search", 0)
         choice = choices[url] = _choose(item, candidates[url])
-        return choice.work is not None
+        settled = choice.work is not None
+        if settled or name == plans[url][-1]:
+            progress("search", 1)  # one link settled (after one search or more)
+        return settled
 
-    plans = {item.link.url: search_order(item, sources) for item in items}
     SearchSchedule(s.name for s in sources.all()).run(plans, step)
     candidates.clear()  # the rejected records need not stay (a long list: hundreds of MB)
     return choices
