@@ -135,9 +135,12 @@ def search_and_verify(
         if choice.work is None:
             choice = _with_failures(choice, ledger, item.link.url)
         found = choice.work.ids if choice.work is not None else Ids()
-        outcomes[item.link.url] = Outcome(choice, _union(item.match.ids, found))
+        # The link's own identifiers belong to the link: beside the found record only if it carries or allows them.
+        own = matching.link_ids_for(item.match.ids, [choice.work]) if choice.work is not None else item.match.ids
+        outcomes[item.link.url] = Outcome(choice, _union(found, own))
 
     _complete(outcomes, sources, ledger)
+    _unresolve_contradicted(outcomes, to_search)
     _refresh_counts(outcomes, sources, ledger)
     for item in items:
         if item.link.url not in outcomes:
@@ -400,6 +403,21 @@ def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) ->
                 outcome.ids = _union(outcome.ids, work.ids)
                 outcome.choice = _agreed(outcome.choice, work.source)
         outcomes[url] = outcome
+
+
+def _unresolve_contradicted(outcomes: dict[str, Outcome], searched: Sequence[Item]) -> None:
+    """A searched link whose paper's other record, joined at completion, contradicts the link's identifier
+    (the Crossref record's IEEE number is not the link's) was matched to another document: unresolved."""
+    for item in searched:
+        outcome = outcomes.get(item.link.url)
+        if outcome is None or outcome.choice.work is None:
+            continue
+        note = matching.link_contradiction(item.match.ids, outcome.works)
+        if note:
+            res = outcome.choice.resolution
+            reason = f"the found record contradicts the link's identifier: {note}"
+            unresolved = Resolution("unresolved", res.method, 0.0, reason, res.evidence, res.candidates)
+            outcomes[item.link.url] = Outcome(Choice(unresolved), item.match.ids)
 
 
 def _with_counts(work: Work, ledger: Ledger) -> Work:

@@ -374,6 +374,28 @@ class TestParseWork:
         )
         assert parse_work(item).relations == (("has-preprint", "10.1101/abc"), ("is-version-of", "10.5/v"))
 
+    def test_ieee_record_carries_its_document_number(self):
+        """The recorded IEEE record's resource URL (ieeexplore.ieee.org/document/1203662/) gives its number."""
+        work = parse_work(recorded("work_proceedings-article_ieee-2003_10.1109-icdcsw.2003.1203662.json"))
+        assert (work.ids.doi, work.ids.ieee) == ("10.1109/icdcsw.2003.1203662", "1203662")
+
+    @pytest.mark.parametrize(
+        ("resource", "number"),
+        [
+            ({"primary": {"URL": "https://ieeexplore.ieee.org/document/8894565/"}}, "8894565"),
+            ({"primary": {"URL": "http://ieeexplore.ieee.org/stamp/stamp.jsp?arnumber=8894565"}}, "8894565"),
+            ({"primary": {"URL": "https://ieeexplore.ieee.org/xpl/conhome/8576498/proceeding"}}, None),
+            ({"primary": {"URL": "https://link.springer.com/10.1007/978-3-030-01246-5_35"}}, None),
+            ({"primary": {"URL": 8894565}}, None),
+            ({"primary": "https://ieeexplore.ieee.org/document/8894565/"}, None),
+            (None, None),
+        ],
+    )
+    def test_ieee_number_only_from_an_ieee_document_resource(self, resource, number):
+        """Only a landing page that is an IEEE Xplore document gives a number; anything else gives none."""
+        item = synthetic_work("10.1109/x.1", **({"resource": resource} if resource is not None else {}))
+        assert parse_work(item).ids.ieee == number
+
     @pytest.mark.parametrize("item", [{}, {"DOI": ""}, {"DOI": None, "title": ["x"]}, ["10.1/x"]])
     def test_a_record_without_doi_is_refused(self, item):
         """No DOI, no Work."""

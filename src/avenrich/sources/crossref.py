@@ -21,6 +21,7 @@ from avenrich.cache import (
     key_for,
 )
 from avenrich.errors import SourceError, SourceUnavailable
+from avenrich.identifiers import match_link
 from avenrich.model import CROSSREF, Author, Ids, Work
 from avenrich.sources.http import OnBatch, Reply, RequestStats, SourceClient
 from avenrich.text import clean_markup
@@ -56,7 +57,7 @@ SELECTABLE = frozenset(
 WORK_FIELDS = (
     "DOI", "title", "subtitle", "author", "container-title", "short-container-title", "event", "issued",
     "published-print", "published-online", "posted", "type", "publisher", "page", "volume", "issue",
-    "is-referenced-by-count", "relation", "URL", "update-to",
+    "is-referenced-by-count", "relation", "URL", "update-to", "resource",
 )  # fmt: skip
 COUNTS_FIELDS = ("DOI", "is-referenced-by-count")
 # Kept from a full /works/{doi} record besides WORK_FIELDS, so cached items look alike whatever the route.
@@ -185,7 +186,7 @@ def parse_work(item: Mapping[str, Any]) -> Work:
     update_types = tuple(str(u.get("type", "")).lower() for u in item.get("update-to") or [] if isinstance(u, Mapping))
     return Work(
         source=NAME,
-        ids=Ids(doi=doi.strip().lower()),
+        ids=Ids(doi=doi.strip().lower(), ieee=parse_ieee_number(item.get("resource"))),
         title=title,
         subtitle=_first_text(item.get("subtitle")),
         authors=tuple(a for a in (parse_author(x) for x in item.get("author") or []) if a),
@@ -204,6 +205,19 @@ def parse_work(item: Mapping[str, Any]) -> Work:
         relations=parse_relations(item.get("relation")),
         flags=parse_flags(title, kind, update_types),
     )
+
+
+def parse_ieee_number(resource: Any) -> str | None:
+    """The IEEE Xplore document number of a record whose resource (landing page) is on IEEE Xplore, else None.
+
+    It is evidence against a link: an IEEE link's number that differs from the record's is another document.
+    """
+    primary = resource.get("primary") if isinstance(resource, Mapping) else None
+    url = primary.get("URL") if isinstance(primary, Mapping) else None
+    if not isinstance(url, str):
+        return None
+    found = match_link(url)
+    return found.ids.ieee if found.host == "ieee" else None
 
 
 def parse_author(raw: Any) -> Author | None:
