@@ -18,7 +18,7 @@ from avenrich.model import CROSSREF
 from avenrich.overrides import Overrides
 from avenrich.sources import open_sources
 from fake_servers import FakeApis
-from world import Expected, build_bundled_world
+from world import HOSTILE_CLASSES, Expected, FakeWorld, build_bundled_world, build_hostile_world
 
 BUNDLED = Path(__file__).resolve().parent.parent / "src" / "avenrich" / "data" / "awesome-audiovisual-learning.md"
 
@@ -105,3 +105,108 @@ def test_nightly_rerun_refreshes_only_the_published_counts_in_one_pass() -> None
     assert all("fields=citationCount%2CinfluentialCitationCount" in r.query for r in s2), s2
     assert sum(r.ids for r in crossref) == len(dois) and all(r.ids <= 100 for r in crossref)
     assert len(crossref) == 2 and len(s2) == 1
+
+
+# -- the hostile classes of issue 14 ------------------------------------------------------------------------
+
+
+def resolve_world(markdown: str, world: FakeWorld) -> tuple[list[resolve.Item], dict[str, resolve.Outcome]]:
+    """Every link of the list resolved against the world's fake servers (fast limits, a fresh cache)."""
+    links = listing.parse_markdown(markdown)
+    items = resolve.prepare(links, [identifiers.match_link(link.url) for link in links], Overrides())
+    with FakeApis(world, crossref_limits=(1000, 1000, 8), s2_limits=(1000, 4)) as apis:
+        env = {**apis.env(), "AVENRICH_MAILTO": "t@example.org"}
+        settings = Settings.from_env({**env, "AVENRICH_CROSSREF_RPS": "1000", "AVENRICH_S2_RPS": "1000"})
+        with open_sources(settings, MemoryJsonCache()) as sources:
+            outcomes = resolve.search_and_verify(items, resolve.lookup(items, sources), sources)
+        assert apis.summary()["internal_errors"] == 0
+    return items, outcomes
+
+
+def link_id_clashes(item: resolve.Item, outcome: resolve.Outcome) -> list[str]:
+    """Identifiers of the link published next to a record of the entry that has another one of that kind."""
+    works = [*outcome.works, *([outcome.choice.work] if outcome.choice.work is not None else [])]
+    clashes = []
+    for name in ("doi", "arxiv", "acl", "pmcid", "ieee", "s2", "dblp"):
+        mine = getattr(item.match.ids, name)
+        if mine is None or str(getattr(outcome.ids, name) or "").lower() != str(mine).lower():
+            continue
+        others = {str(getattr(w.ids, name)).lower() for w in works if getattr(w.ids, name) is not None}
+        if others - {str(mine).lower()}:
+            clashes.append(f"{item.link.url}: {name} {mine} beside {sorted(others)}")
+    return clashes
+
+
+@pytest.fixture(scope="module", params=[0, 1, 2])
+def hostile(request: pytest.FixtureRequest) -> tuple[FakeWorld, list[resolve.Item], dict[str, resolve.Outcome]]:
+    """The bundled list plus the hostile classes, resolved (one seed per parameter)."""
+    markdown, world = build_hostile_world(BUNDLED.read_text(encoding="utf-8"), seed=request.param)
+    items, outcomes = resolve_world(markdown, world.prepare())
+    return world, items, outcomes
+
+
+def test_hostile_world_has_every_class() -> None:
+    """Each class is there, with the truth it is built for: extensions alone and contradicted links are absent."""
+    _, world = build_hostile_world(BUNDLED.read_text(encoding="utf-8"), seed=0)
+    for cls in HOSTILE_CLASSES:
+        urls = [url for url, c in world.link_classes.items() if c == cls]
+        assert len(urls) == 12
+        absent = {world.truth[url] == "absent" for url in urls}
+        assert absent == {cls in ("extension-absent", "link-id-contradicts")}
+    indexed = {p.role for p in world.papers}
+    assert "related" in indexed  # the conference version beside its extension, same authors
+
+
+def test_hostile_world_no_wrong_identifier_and_full_recall(
+    hostile: tuple[FakeWorld, list[resolve.Item], dict[str, resolve.Outcome]],
+) -> None:
+    """Journal extensions, subtitle variants, dropped symbols and contradicting link ids: no wrong identifier,
+    every findable paper found, every absent one unresolved with a reason."""
+    world, items, outcomes = hostile
+    wrong, missed = [], []
+    for item in items:
+        url = item.link.url
+        expected, outcome = world.truth[url], outcomes[url]
+        resolved = outcome.choice.resolution.status == "resolved"
+        if expected == "absent":
+            if resolved:
+                wrong.append((world.link_classes[url], url, outcome.ids.doi))
+            else:
+                assert outcome.choice.resolution.reason
+            continue
+        assert isinstance(expected, Expected)
+        if not resolved:
+            missed.append((world.link_classes[url], url, outcome.choice.resolution.reason))
+        elif (outcome.ids.doi or expected.doi) and not expected.doi_ok(outcome.ids.doi):
+            wrong.append((world.link_classes[url], url, outcome.ids.doi))
+        elif expected.s2 and outcome.ids.s2 and outcome.ids.s2 != expected.s2:
+            wrong.append((world.link_classes[url], url, outcome.ids.s2))
+    assert wrong == [], "a wrong identifier is worse than none"
+    assert missed == []
+
+
+def test_hostile_world_extension_alone_names_the_conference_paper(
+    hostile: tuple[FakeWorld, list[resolve.Item], dict[str, resolve.Outcome]],
+) -> None:
+    """A journal extension whose conference paper alone is indexed says so: related, but another paper (unless
+    the extension's own preprint is indexed: then the reason names that preprint)."""
+    world, items, outcomes = hostile
+    reasons = [
+        outcomes[item.link.url].choice.resolution.reason
+        for item in items
+        if world.link_classes[item.link.url] == "extension-absent"
+    ]
+    related = [r for r in reasons if r.startswith("no candidate passed; related but another paper: ")]
+    assert len(related) >= len(reasons) // 2
+    assert all(r in related or r.startswith("only a preprint passed: ") for r in reasons)
+    assert all("an extended version is another paper" in r for r in related)
+
+
+def test_hostile_world_no_link_identifier_beside_a_record_that_contradicts_it(
+    hostile: tuple[FakeWorld, list[resolve.Item], dict[str, resolve.Outcome]],
+) -> None:
+    """No entry publishes an identifier taken from its link next to a record with another one of that kind."""
+    _, items, outcomes = hostile
+    assert [c for item in items for c in link_id_clashes(item, outcomes[item.link.url])] == []
+    published_ieee = [o for o in outcomes.values() if o.ids.ieee and o.choice.work is not None]
+    assert published_ieee, "the world has IEEE links whose number the record confirms"

@@ -75,7 +75,9 @@ Choosing (`choose`) among search candidates from several sources:
      year is the published version's, and a preprint a year off may be an older look-alike;
   4. several works left: the best wins only if its confidence leads by AMBIGUITY_MARGIN (0.05);
      otherwise unresolved, "ambiguous: …", with the candidates recorded;
-  5. none passed: unresolved, "no candidate passed: best was <id> '<title>', <why>".
+  5. none passed: unresolved, "no candidate passed: best was <id> '<title>', <why>"; a record that failed only as
+     another version of the paper (`extension`) is named first: "no candidate passed; related but another
+     paper: <id> '<title>' (<year>): <why>".
 `confirm` handles a record fetched by the link's own identifier: it is resolved even when the title
 differs (the curator pointed at it; the difference is recorded and, below LINK_TITLE_MIN (0.50), the
 confidence capped at LINK_TITLE_CAP (0.50)), but never when the record is not the paper itself.
@@ -1035,17 +1037,19 @@ def choose(expect: Expectation, candidates: Sequence[Work]) -> Choice:
 
 
 def _none_passed(candidates: Sequence[Work], checks: Sequence[Check]) -> Choice:
-    def rank(i: int) -> tuple[bool, float, float]:
+    def related(result: Check) -> bool:  # another version of the paper: worth naming first
+        return "extension" in result.failed and not {"title", "paper"} & set(result.failed)
+
+    def rank(i: int) -> tuple[bool, bool, float, float]:
         title = dict(checks[i].evidence).get("title", 0.0)
-        return ("paper" not in checks[i].failed, title, -len(checks[i].failed))
+        return ("paper" not in checks[i].failed, related(checks[i]), title, -len(checks[i].failed))
 
     best = max(range(len(candidates)), key=rank)
     work, result = candidates[best], checks[best]
     title = dict(result.evidence).get("title")
     why = result.reason if "title" in result.failed or title is None else f"title {title:.2f}, {result.reason}"
     reason = f"no candidate passed: best was {_label(work)} '{_short(work.title)}', {why}"
-    if "extension" in result.failed and not {"title", "paper"} & set(result.failed):
-        # the listed paper is an extended version of the record, or the other way round: name it as related
+    if related(result):  # the listed paper is an extended version of the record, or the other way round
         reason = (
             f"no candidate passed; related but another paper: {_label(work)} '{_short(work.title)}' "
             f"({work.year or '?'}): {result.reason}"
