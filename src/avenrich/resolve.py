@@ -6,8 +6,9 @@ Two stages, each running both sources in parallel at their own pace:
   `search_and_verify`: identifier hits are confirmed; links without identifiers are searched on the
      source that indexes their kind of link best (Crossref for IEEE/CVF/ACM/Springer/ECVA/AAAI/ISCA,
      S2 for NeurIPS, OpenReview, personal pages and the rest); a link whose first search finds nothing
-     that passes verification is searched on the other source; finally every resolved paper's record
-     from the other source is fetched in batches (both sources' counts, cross-source agreement).
+     that passes verification is searched on the other source, at most SEARCH_BUDGET search requests in
+     all (`next_search`); finally every resolved paper's record from the other source is fetched in
+     batches (both sources' counts, cross-source agreement).
 Every candidate, whatever the route, goes through `matching.check`; nothing is taken on trust.
 """
 
@@ -36,6 +37,10 @@ CROSSREF_FIRST = frozenset({"ieee", "cvf", "ecva", "aaai", "acm", "springer", "w
 
 SEARCH_THREADS = 4
 S2_SEARCH_LIMIT = 5
+# The search requests one link may cost: a link that no index holds costs at most this many (issue 14: a
+# list with 44% of its links in no index spent three per such link). The steps of `next_search`:
+CROSSREF_SEARCH, S2_MATCH, S2_SEARCH = "crossref", "s2-match", "s2-search"
+SEARCH_BUDGET = 2
 
 Progress = Callable[[str, int], None]
 
@@ -246,6 +251,30 @@ def _first_source(item: Item) -> str:
     return CROSSREF if item.match.host in CROSSREF_FIRST else SEMANTIC_SCHOLAR
 
 
+def next_search(done: Sequence[str], choice: Choice, s2_has_title: bool) -> str | None:
+    """The next search step for a link after the steps `done` (first step: CROSSREF_SEARCH or S2_MATCH by
+    link kind), or None to stop (pure). `choice` verifies every candidate found so far; `s2_has_title` says
+    that S2's title match answered with a record whose title passes (another paper by that title, or a
+    preprint), so that S2's relevance search may hold the listed one among its namesakes.
+
+    - A verified answer stops the search: its other source confirms it by batch lookup at completion, not by a
+      search of its own. Only a preprint answering S2's match goes on to S2's search for its version of record.
+    - S2's match answering nothing with that title: S2 does not have it, so its relevance search is skipped.
+    - At most SEARCH_BUDGET steps: a link no index holds costs two search requests, not three.
+    """
+    if not done or len(done) >= SEARCH_BUDGET:
+        return None
+    last = done[-1]
+    if choice.work is not None:
+        preprint = matching.is_preprint_record(choice.work)
+        return S2_SEARCH if last == S2_MATCH and preprint and S2_SEARCH not in done else None
+    if last == S2_MATCH and s2_has_title and S2_SEARCH not in done:
+        return S2_SEARCH
+    if CROSSREF_SEARCH not in done:
+        return CROSSREF_SEARCH
+    return S2_MATCH if S2_MATCH not in done else None
+
+
 def _search_all(
     sources: Sources,
     items: Sequence[Item],
@@ -254,7 +283,7 @@ def _search_all(
     overrides: Overrides,
     progress: Progress,
 ) -> dict[str, Choice]:
-    """Search each item on its first source; one whose candidates all fail goes on to the other source at once.
+    """Search each item on its first source, then as `next_search` says, each step queued at once.
 
     Each source has its own threads (more than its concurrency cap just wait on its pacer). A link sent on does
     not wait for the rest of the first round, so the faster source's second searches overlap the slower
@@ -268,29 +297,36 @@ def _search_all(
         for name in (CROSSREF, SEMANTIC_SCHOLAR)
     }
 
-    def run(item: Item, source: str, second: bool) -> None:
-        _search_one(sources, source, item, candidates, ledger, overrides)
+    def submit(item: Item, step: str, done: tuple[str, ...]) -> None:
+        pool = pools[CROSSREF if step == CROSSREF_SEARCH else SEMANTIC_SCHOLAR]
+        futures.append(pool.submit(run, item, step, done))
+
+    def run(item: Item, step: str, done: tuple[str, ...]) -> None:
+        found = _search_one(sources, step, item, candidates, ledger, overrides)
         progress("search", 0)
         choice = _choose(item, candidates[item.link.url])
+        s2_has_title = step == S2_MATCH and any(
+            matching.title_score(item.expect.title, w.title or "") >= matching.TITLE_PASS for w in found
+        )
+        following = next_search((*done, step), choice, s2_has_title)
         with lock:
             choices[item.link.url] = choice
-            if choice.work is None and not second:
-                other = SEMANTIC_SCHOLAR if source == CROSSREF else CROSSREF
-                futures.append(pools[other].submit(run, item, other, True))
+            if following is not None:
+                submit(item, following, (*done, step))
                 return
         candidates[item.link.url].clear()  # settled: the rejected records need not stay (100k links: ~1 GB)
 
     try:
         with lock:
             for item in items:
-                futures.append(pools[_first_source(item)].submit(run, item, _first_source(item), False))
+                submit(item, CROSSREF_SEARCH if _first_source(item) == CROSSREF else S2_MATCH, ())
         waited = 0
         while True:
             with lock:
                 if waited == len(futures):
                     break
                 future = futures[waited]
-            future.result()  # a second search is queued before its first one's future completes
+            future.result()  # a following search is queued before its previous one's future completes
             waited += 1
     finally:
         for pool in pools.values():
@@ -300,24 +336,25 @@ def _search_all(
 
 def _search_one(
     sources: Sources,
-    source: str,
+    step: str,
     item: Item,
     candidates: dict[str, list[Work]],
     ledger: Ledger,
     overrides: Overrides,
-) -> None:
-    """Search one item on one source; its candidates are appended."""
+) -> list[Work]:
+    """One search step for one item; its candidates are appended (and returned)."""
     query = SearchQuery(item.expect.title, item.expect.year, item.expect.authors, item.expect.venue)
+    source = CROSSREF if step == CROSSREF_SEARCH else SEMANTIC_SCHOLAR
     try:
-        if source == CROSSREF:
+        if step == CROSSREF_SEARCH:
             found = list(sources.crossref.search(query))
-        else:
+        elif step == S2_MATCH:
+            # search/match answers with its single best title: often a same-titled other paper, or the preprint
+            # of a paper whose version of record exists; then the relevance search's hits hold it (next_search).
             match = sources.semantic_scholar.match(query)
             found = [match] if match is not None else []
-            if match is None or matching.is_preprint_record(match) or not matching.check(item.expect, match).passed:
-                # search/match answers with its single best title: often a same-titled other paper, or the
-                # preprint of a paper whose version of record exists; the relevance search's hits hold it.
-                found += sources.semantic_scholar.search(query, limit=S2_SEARCH_LIMIT)
+        else:
+            found = list(sources.semantic_scholar.search(query, limit=S2_SEARCH_LIMIT))
     except SourceError as exc:
         ledger.failed(source, exc)
         ledger.search_failed(item.link.url, exc)
@@ -325,6 +362,7 @@ def _search_one(
     kept = [w for w in found if not overrides.is_rejected(item.link.url, w)]
     with ledger.lock:
         candidates[item.link.url].extend(kept)
+    return kept
 
 
 def _choose(item: Item, found: Sequence[Work]) -> Choice:

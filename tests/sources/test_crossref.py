@@ -31,6 +31,7 @@ from avenrich.sources.crossref import (
     parse_flags,
     parse_list,
     parse_work,
+    search_key,
     work_path,
 )
 from avenrich.sources.http import Reply
@@ -785,6 +786,18 @@ class TestSearch:
         assert source.search(query) == first
         assert source.lookup(["10.18653/v1/n18-2074"])["10.18653/v1/n18-2074"].title == first[0].title
         assert len(fake.requests) == 1
+
+    def test_search_is_cached_by_title_not_by_what_the_list_adds(self, fake, cache, clock):
+        """The list giving the title's authors, year or venue later asks the cache, not Crossref (issue 14)."""
+        bare = SearchQuery("Self-Attention with Relative Position Representations")
+        first = source_for(fake, cache, clock).search(bare)
+        richer = SearchQuery(
+            "Self-Attention  with Relative Position Representations", 2018, ("Peter Shaw", "Jakob Uszkoreit"), "NAACL"
+        )
+        assert source_for(fake, cache, clock).search(richer) == first
+        assert len(fake.requests) == 1
+        assert search_key(bare) == search_key(richer) != search_key(SearchQuery("Self-Attention"))
+        assert search_key(bare, rows=5) != search_key(bare, rows=10)
 
     def test_no_hits_are_cached_for_a_shorter_time(self, fake, cache, clock):
         """An empty answer is remembered for a week, a hit for a month."""

@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from avenrich.cache import (
     COUNTS_TTL,
@@ -131,6 +131,16 @@ def build_search_params(query: SearchQuery, rows: int = SEARCH_ROWS) -> dict[str
         "rows": rows,
         "select": ",".join((*WORK_FIELDS, "score")),
     }
+
+
+def search_key(query: SearchQuery, rows: int = SEARCH_ROWS) -> str:
+    """The cache key of a search's answer: the title asked and the rows, not what the list adds around it.
+
+    The authors and year sent along only help the ranking; a list that later gives a title's authors or venue
+    (the upstream list's move to `**[VENUE-YEAR]**` paragraphs) re-checks the cached candidates against that
+    evidence instead of searching again (issue 14).
+    """
+    return key_for(NAME, "search", f"rows={rows}", " ".join(query.title.split()))
 
 
 def work_path(doi: str) -> str:
@@ -601,7 +611,7 @@ class CrossrefSource:
     def search(self, query: SearchQuery, rows: int = SEARCH_ROWS) -> list[Work]:
         """Candidates for a title (relevance order, each with Crossref's unbounded `score`)."""
         params = build_search_params(query, rows)
-        key = key_for(NAME, "search", urlencode(sorted((k, str(v)) for k, v in params.items())))
+        key = search_key(query, rows)
         cached = self.cache.get(key)
         if isinstance(cached, Mapping) and isinstance(cached.get("items"), list):
             self.stats.add(NAME, "works/query", "cache_hits")
