@@ -226,7 +226,8 @@ def main() -> int:
         count_429 += result["served"]["count_429"]
         searches = sum(rewritten["served"]["requests"].get(e, 0) for e in SEARCH_ENDPOINTS)
         print(
-            f"seed {seed}: {result['served']['total']} requests, 429s {result['served']['count_429']}, "
+            f"seed {seed}: {result['served']['total']} requests, 429s {result['served']['count_429']} "
+            f"{result['served']['rate_limited'] or ''}, "
             f"wall {result['wall']:.1f} s; paragraph-format rerun: {rewritten['served']['total']} requests "
             f"({searches} searches)",
             flush=True,
@@ -248,7 +249,8 @@ def main() -> int:
             share = absent_world.summary()["absent_links"] / absent["entries"]
             print(
                 f"seed {seed}: absent list ({share:.0%} absent): {absent['served']['total']} requests for "
-                f"{absent['entries']} links, 429s {absent['served']['count_429']}, wall {absent['wall']:.1f} s",
+                f"{absent['entries']} links, 429s {absent['served']['count_429']} "
+                f"{absent['served']['rate_limited'] or ''}, wall {absent['wall']:.1f} s",
                 flush=True,
             )
             if args.show_mistakes:
