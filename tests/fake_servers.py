@@ -65,7 +65,7 @@ _BATCH_FAULTS = frozenset({"batch_wrong_length", "batch_extra_nulls", "batch_obj
 _CROSSREF_DEFAULTS = {True: (10, 3, 3), False: (5, 1, 1)}
 _CROSSREF_SELECTABLE = frozenset(
     str.split(
-        "abstract URL member posted score created degree update-policy short-title license ISSN "
+        "abstract URL resource member posted score created degree update-policy short-title license ISSN "
         "container-title issued update-to issue prefix approved indexed article-number "
         "clinical-trial-number accepted author group-title DOI is-referenced-by-count updated-by event "
         "chair standards-body original-title funder translator archive published-print alternative-id "

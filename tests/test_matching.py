@@ -1098,3 +1098,168 @@ def test_choose_s2_record_of_a_preprint_server_joins_the_published_paper() -> No
     choice = choose(Expectation(TITLE, 2019), [cr_pre, s2_pre, VOR])
     assert choice.work == VOR
     assert set(choice.others) == {cr_pre, s2_pre}
+
+
+# -- symbols, journal extensions, identifiers of the link (issue 14) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("listed", "found"),
+    [
+        (
+            "Self-Supervised Generation of Spatial Audio for 360° Video",
+            "Self-Supervised Generation of Spatial Audio for 360 Video",
+        ),
+        (
+            "Self-Supervised Generation of Spatial Audio for 360° Video",
+            "Self-Supervised Generation of Spatial Audio for 360deg Video",
+        ),
+        ("Gesture Recognition with Kinect™ Sensors", "Gesture Recognition with Kinect Sensors"),
+        ("AudioSet®: An Ontology for Audio Events", "AudioSet: An Ontology for Audio Events"),
+        ("Deep Sound Separation† with Attention*", "Deep Sound Separation with Attention"),
+        ("🎵 Music Transformer: Long-Term Structure", "Music Transformer: Long-Term Structure"),
+    ],
+)
+def test_title_score_symbols_an_index_drops_cost_nothing(listed: str, found: str) -> None:
+    """Degree, trade mark and registered signs, daggers, asterisks and emoji cost no word: the titles are equal."""
+    assert title_score(listed, found) == 1.0
+
+
+def test_title_score_a_dropped_symbol_does_not_make_numbers_agree() -> None:
+    """Dropping the degree sign keeps the number: "360°" is still not "180°"."""
+    assert title_score("Spatial Audio for 360° Video", "Spatial Audio for 180° Video") < matching.TITLE_PASS
+
+
+CONF_TITLE = "Learning to Localize Sound Source in Visual Scenes"
+EXTENDED_TITLE = "Learning to Localize Sound Sources in Visual Scenes: Analysis and Applications"
+CONFERENCE = work(
+    CROSSREF,
+    ids=Ids(doi="10.1109/cvpr.2018.00458", ieee="8578560"),
+    title=CONF_TITLE,
+    authors=people("Arda Senocak", "Tae-Hyun Oh", "Junsik Kim"),
+    year=2018,
+    venue="2018 IEEE/CVF Conference on Computer Vision and Pattern Recognition",
+    type="proceedings-article",
+)
+JOURNAL = work(
+    CROSSREF,
+    ids=Ids(doi="10.1109/tpami.2019.2952095", ieee="8894565"),
+    title=EXTENDED_TITLE,
+    authors=CONFERENCE.authors,
+    year=2019,
+    venue="IEEE Transactions on Pattern Analysis and Machine Intelligence",
+    type="journal-article",
+)
+
+
+@pytest.mark.parametrize(
+    ("expect", "candidate"),
+    [
+        # The issue's case: the extension listed a year later, the index holding only the conference paper.
+        (Expectation(EXTENDED_TITLE, 2019, host="ieee"), CONFERENCE),
+        (Expectation(EXTENDED_TITLE, 2019, authors=("Arda Senocak",)), CONFERENCE),
+        # Same year, but the listed venue (a journal) is not the record's (a conference).
+        (Expectation(EXTENDED_TITLE, 2018, "TPAMI", ("Arda Senocak",)), CONFERENCE),
+        # The other way round: the conference paper listed, only the extension indexed.
+        (Expectation(CONF_TITLE, 2018, "CVPR"), JOURNAL),
+        (Expectation(CONF_TITLE, 2018), JOURNAL),
+    ],
+)
+def test_check_subtitle_one_side_lacks_with_year_or_venue_apart_is_another_paper(
+    expect: Expectation, candidate: Work
+) -> None:
+    """A subtitle one side lacks, with a year or venue that disagrees, is an extended version: it fails."""
+    result = check(expect, candidate)
+    assert not result.passed
+    assert "extension" in result.failed
+    assert "an extended version is another paper" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("expect", "candidate"),
+    [
+        (Expectation(EXTENDED_TITLE, 2018), CONFERENCE),
+        (Expectation(EXTENDED_TITLE, 2018, "CVPR", ("Arda Senocak",)), CONFERENCE),
+        (Expectation(CONF_TITLE, 2019, "TPAMI"), JOURNAL),
+        # An identifier the link shares with the record overrides the year.
+        (Expectation(EXTENDED_TITLE, 2019, ids=Ids(doi="10.1109/cvpr.2018.00458")), CONFERENCE),
+        # Without a subtitle difference a year off stays a note, as before.
+        (Expectation(CONF_TITLE, 2019), CONFERENCE),
+    ],
+)
+def test_check_same_year_subtitle_variant_is_the_same_paper(expect: Expectation, candidate: Work) -> None:
+    """A subtitle difference in the same year and venue (or tied by an identifier) is still the same paper."""
+    assert check(expect, candidate).passed
+
+
+def test_choose_extension_names_the_conference_version_as_related() -> None:
+    """The listed extension is not in the index: unresolved, the conference paper named as related."""
+    choice = choose(Expectation(EXTENDED_TITLE, 2019, host="ieee"), [CONFERENCE])
+    assert choice.work is None
+    assert choice.resolution.reason.startswith(
+        "no candidate passed; related but another paper: doi:10.1109/cvpr.2018.00458 "
+        f"'{CONF_TITLE}' (2018): the listed title adds the subtitle 'Analysis and Applications'"
+    )
+
+
+def test_choose_extension_and_conference_version_both_indexed() -> None:
+    """Both versions in the index: each listing resolves to its own paper."""
+    assert choose(Expectation(EXTENDED_TITLE, 2019), [CONFERENCE, JOURNAL]).work == JOURNAL
+    assert choose(Expectation(CONF_TITLE, 2018), [JOURNAL, CONFERENCE]).work == CONFERENCE
+
+
+@pytest.mark.parametrize(
+    ("listed", "record", "score"),
+    [
+        (Ids(ieee="8894565"), Ids(doi="10.1109/tpami.2019.2952095", ieee="8894565"), 1.0),
+        (Ids(ieee="08894565"), Ids(ieee="8894565"), 1.0),
+        (Ids(ieee="8894565"), Ids(doi="10.1109/cvpr.2018.00458", ieee="8578560"), 0.0),
+        (Ids(ieee="8894565"), Ids(doi="10.1109/cvpr.2018.00458"), None),
+    ],
+)
+def test_ids_evidence_ieee_document_number(listed: Ids, record: Ids, score: float | None) -> None:
+    """An IEEE link's document number agrees with or contradicts the record's (from its resource URL)."""
+    result = check(Expectation(CONF_TITLE, 2018, ids=listed), work(title=CONF_TITLE, year=2018, ids=record))
+    assert dict(result.evidence).get("ids") == score
+    assert result.passed is (score != 0.0)
+
+
+def test_choose_one_record_contradicting_the_link_fails_the_whole_work() -> None:
+    """The S2 record (no IEEE number) of a paper whose Crossref record has another IEEE number is not taken."""
+    s2_copy = work(
+        SEMANTIC_SCHOLAR,
+        ids=Ids(doi="10.1109/cvpr.2018.00458", s2="b" * 40),
+        title=CONF_TITLE,
+        authors=CONFERENCE.authors,
+        year=2018,
+        venue="CVPR",
+    )
+    expect = Expectation(CONF_TITLE, 2018, ids=Ids(ieee="8894565"), host="ieee")
+    assert check(expect, s2_copy).passed
+    choice = choose(expect, [s2_copy, CONFERENCE])
+    assert choice.work is None
+    assert "IEEE document number 8578560 differs from the link's 8894565" in choice.resolution.reason
+    # Without the contradicting record the S2 one is taken, and the link's number may stand beside it.
+    assert choose(expect, [s2_copy]).work == s2_copy
+
+
+@pytest.mark.parametrize(
+    ("link", "records", "kept"),
+    [
+        (Ids(ieee="8894565"), [JOURNAL], Ids(ieee="8894565")),
+        (Ids(ieee="8894565"), [CONFERENCE], Ids()),
+        (Ids(ieee="8894565"), [work(ids=Ids(doi="10.1109/cvpr.2018.00458"))], Ids(ieee="8894565")),
+        (Ids(ieee="8894565", cvf="Stem_CVPR_2018_paper"), [CONFERENCE], Ids(cvf="Stem_CVPR_2018_paper")),
+        (Ids(acl="P19-1239"), [work(ids=Ids(doi="10.18653/v1/p19-1240"))], Ids()),
+        (
+            Ids(doi="10.36227/techrxiv.1"),
+            [work(ids=Ids(doi="10.1109/tmm.2019.1"), relations=(("has-preprint", "10.36227/techrxiv.1"),))],
+            Ids(doi="10.36227/techrxiv.1"),
+        ),
+        (Ids(), [CONFERENCE], Ids()),
+    ],
+)
+def test_link_ids_for_keeps_only_what_no_record_contradicts(link: Ids, records: list[Work], kept: Ids) -> None:
+    """A link's identifier goes beside the records only when one carries it or none has another of its kind."""
+    assert matching.link_ids_for(link, records) == kept
+    assert bool(matching.link_contradiction(link, records)) is (kept != link)

@@ -15,7 +15,7 @@ import avenrich.sources
 from avenrich import resolve
 from avenrich.cache import MemoryJsonCache
 from avenrich.model import Ids, Work
-from avenrich.sources import SOURCES, CachedSource, GoodEnough, Registered, SearchQuery
+from avenrich.sources import SOURCES, CachedSource, Registered
 from avenrich.sources.http import SourceClient
 from fake_servers import FakeApis
 from helpers import SAMPLE, StageRun, fake_settings, items_of, run_stages, zero_wait_policy
@@ -76,9 +76,6 @@ class ThirdSource(CachedSource):
 
     def fetch_counts(self, client: SourceClient, batch: list[str]) -> dict[str, dict[str, Any]]:
         return {}
-
-    def candidates(self, query: SearchQuery, good_enough: GoodEnough) -> list[Work]:
-        return []
 
 
 @pytest.fixture()

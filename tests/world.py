@@ -80,6 +80,7 @@ class FakePaper:
     institution: str | None = None
     role: str = "true"
     of: str | None = None
+    venue_key: str | None = None
 
     @property
     def doi_lower(self) -> str | None:
@@ -289,7 +290,8 @@ class FakeWorld:
     """The papers both fake services know, with their lookup tables, search indexes and the ground truth.
 
     `truth` maps each link url to `Expected` ids or "absent"; `link_hosts` maps it to its link kind;
-    `links` lists (url, title as listed, year as listed) in list order.
+    `links` lists (url, title as listed, year as listed) in list order; `link_classes` maps a link of one of
+    the hostile classes (`Special.cls`) to its class; the others are "list".
     """
 
     def __init__(
@@ -299,11 +301,13 @@ class FakeWorld:
         *,
         links: Sequence[tuple[str, str, int | None]] = (),
         link_hosts: Mapping[str, str] | None = None,
+        link_classes: Mapping[str, str] | None = None,
     ) -> None:
         self.papers: list[FakePaper] = list(papers)
         self.truth: Truth = dict(truth or {})
         self.links = list(links)
         self.link_hosts = dict(link_hosts or {})
+        self.link_classes = dict(link_classes or {})
         self.crossref_papers = [p for p in self.papers if p.in_crossref and p.doi and p.alias_of is None]
         self.s2_papers = [p for p in self.papers if p.in_s2 and p.alias_of is None]
         self.crossref_by_doi: dict[str, FakePaper] = {}
@@ -1231,6 +1235,7 @@ class _Builder:
     def _venue_fields(self, venue_key: str, year: int | None) -> dict[str, Any]:
         venue = VENUES[venue_key]
         return {
+            "venue_key": venue_key,
             "venue": _fill(venue.container, year, venue) or None,
             "short_venue": venue.short,
             "s2_venue": venue.s2,
@@ -1561,6 +1566,46 @@ class _Builder:
             is_referenced_by_count=0,
         )
 
+    # -- hostile classes (issue 14) ---------------------------------------------------------------
+
+    def special(self, key: str, spec: Special, host: str, rng: Rng) -> Expected | Literal["absent"]:
+        """The records of a `Special` entry: the other version the indexes hold (if any), the listed paper (if
+        indexed) and the usual decoys around it; its expected ids, or ABSENT."""
+        authors = make_authors(rng)
+        if spec.related_title is not None and spec.related_year is not None and spec.related_venue:
+            self.make(
+                f"{key}#related",
+                rng,
+                title=spec.related_title,
+                year=spec.related_year,
+                authors=authors,  # an extension keeps its authors: only the title, year and venue tell
+                **self.ieee_fields(spec.related_venue, spec.related_year, spec.related_ieee, rng),
+                role="related",
+            )
+        if not spec.present:
+            phantom = FakePaper(
+                title=spec.index_title, year=spec.index_year, authors=authors, paper_id=self.ids(key)[0]
+            )
+            self.decoys(key, phantom, rng, absent=True)
+            return ABSENT
+        values: dict[str, Any] = {"title": spec.index_title, "year": spec.index_year, "authors": authors}
+        if spec.in_crossref:
+            values.update(self.ieee_fields(spec.venue, spec.index_year, spec.ieee, rng))
+        else:  # a paper on a lab's page: S2 knows it, without a DOI
+            values.update(self.venue_fields(spec.venue, spec.index_year))
+            values.update(in_crossref=False)
+        paper = self.make(key, rng, **values)
+        self.decoys(key, paper, rng, absent=False)
+        return Expected(paper.doi_lower if paper.in_crossref else None, None, paper.paper_id, host=host, same_work=())
+
+    def ieee_fields(self, venue: str, year: int, ieee: str | None, rng: Rng) -> dict[str, Any]:
+        """Venue fields and a DOI, with the IEEE Xplore landing page carrying the document number when known."""
+        values = self.venue_fields(venue, year)
+        values["doi"] = self.venue_doi(venue, year, rng, ieee)
+        if ieee:
+            values.update(ieee=ieee, landing_url=f"http://ieeexplore.ieee.org/document/{ieee}/")
+        return values
+
 
 def _venue_for_doi(doi: str, year: int, rng: Rng) -> str:
     lower = doi.lower()
@@ -1610,6 +1655,29 @@ def _acl_venue(acl_id: str) -> str:
 _ID_FIELDS = ("doi", "arxiv", "acl", "pmcid", "ieee", "aaai")
 
 
+@dataclass(frozen=True, slots=True)
+class Special:
+    """A listed entry of one of the hostile classes, whose index side differs from the list by design.
+
+    `cls` names the class (per-class figures). The indexes hold the listed paper as `index_title`/`index_year`
+    at `venue` (unless `present` is False: then it is in no index), and maybe another version of it, the
+    related paper (`related_*`: the conference paper of a journal extension). `ieee` / `related_ieee` are IEEE
+    document numbers, shown in the Crossref record's resource URL. `in_crossref` False: S2 only.
+    """
+
+    cls: str
+    index_title: str
+    index_year: int
+    venue: str
+    present: bool = True
+    related_title: str | None = None
+    related_year: int | None = None
+    related_venue: str | None = None
+    ieee: str | None = None
+    related_ieee: str | None = None
+    in_crossref: bool = True
+
+
 def build_list_world(
     markdown: str,
     *,
@@ -1617,13 +1685,16 @@ def build_list_world(
     decoy_share: float = 0.6,
     alias_share: float = 0.05,
     absent_hosts: Iterable[str] = ("personal", "cvf-workshop"),
+    specials: Mapping[str, Special] | None = None,
 ) -> FakeWorld:
     """The world of any Markdown list in the `* [Title](url), year` format, with its ground truth.
 
     Links sharing a title (after the index's typo fixes) point to one paper. Personal pages and Drive files,
     and CVF workshop papers, are absent from both indexes (with look-alikes around them); other unknown
-    hosts (e.g. MERL) are in S2 only.
+    hosts (e.g. MERL) are in S2 only. `specials` (by url) are the entries of the hostile classes, built as
+    their `Special` says.
     """
+    specials = specials or {}
     listed = parse_list_links(markdown)
     builder = _Builder(seed=seed, decoy_share=decoy_share, alias_share=alias_share)
     absent_kinds = set(absent_hosts)
@@ -1655,12 +1726,20 @@ def build_list_world(
                 builder.used_dois.add(f"10.18653/v1/{info.acl}".lower())
     truth: Truth = {}
     hosts: dict[str, str] = {}
+    classes: dict[str, str] = {}
     for key, group in groups.items():
         infos = [info for _, info in group]
         for link, info in group:
             hosts[link.url] = info.host
+            classes[link.url] = specials[link.url].cls if link.url in specials else "list"
         title = titles[key]
         rng = builder.rng(key)
+        spec = next((specials[link.url] for link, _ in group if link.url in specials), None)
+        if spec is not None:
+            expected = builder.special(key, spec, group[0][1].host, rng)
+            for link, _ in group:
+                truth[link.url] = expected
+            continue
         year = next((link.year for link, _ in group if link.year), None) or next(
             (y for y in map(_year_from_link, infos) if y), 2020
         )
@@ -1693,7 +1772,7 @@ def build_list_world(
                 same_work=tuple(same_work),
             )
     links = [(link.url, link.title, link.year) for link in listed]
-    return FakeWorld(builder.papers, truth, links=links, link_hosts=hosts)
+    return FakeWorld(builder.papers, truth, links=links, link_hosts=hosts, link_classes=classes)
 
 
 def build_bundled_world(markdown_text: str, *, seed: int = 0) -> FakeWorld:
@@ -1870,14 +1949,16 @@ def _make_url(kind: str, i: int, title: str, year: int, rng: Rng) -> tuple[str, 
     return f"https://www.ecva.net/papers/eccv_2020/papers_ECCV/papers/{123000000 + i}.pdf", 2020
 
 
-def generate_list(n: int, seed: int = 0, *, decoy_share: float = 0.3) -> tuple[str, FakeWorld]:
+def generate_list(
+    n: int, seed: int = 0, *, decoy_share: float = 0.3, kinds: Sequence[tuple[str, int]] = _KINDS
+) -> tuple[str, FakeWorld]:
     """A synthetic Markdown list of n links across a heading tree (link kinds mixed like the bundled list).
 
     About 1% of links repeat under a second heading, 1% of titles carry a typo the index fixes, a few
     entries have no year. Returns the Markdown and its world (with ground truth).
     """
     rng = Rng(seed)
-    kinds = [kind for kind, weight in _KINDS for _ in range(weight)]
+    weighted = [kind for kind, weight in kinds for _ in range(weight)]
     used_titles: set[str] = set()
     used_urls: set[str] = set()
     entries: list[str] = []
@@ -1887,7 +1968,7 @@ def generate_list(n: int, seed: int = 0, *, decoy_share: float = 0.3) -> tuple[s
             title = f"{title} {rng.choice(_OBJECTS)}"
         used_titles.add(_key(title))
         year = rng.randint(2015, 2023)
-        url, year = _make_url(rng.choice(kinds), i, title, year, rng)
+        url, year = _make_url(rng.choice(weighted), i, title, year, rng)
         while url in used_urls:
             url += "#v2"
         used_urls.add(url)
@@ -1912,6 +1993,221 @@ def generate_list(n: int, seed: int = 0, *, decoy_share: float = 0.3) -> tuple[s
         lines.append("")
     markdown = "\n".join(lines)
     return markdown, build_list_world(markdown, seed=seed, decoy_share=decoy_share)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Hostile classes (issue 14): journal extensions, subtitle variants, dropped symbols, contradicting link ids
+# ----------------------------------------------------------------------------------------------------
+
+HOSTILE_CLASSES = (
+    "extension-absent",
+    "extension-indexed",
+    "conference-beside-extension",
+    "subtitle-same-year",
+    "symbols",
+    "link-id-contradicts",
+)
+_SUBTITLES = _phrases(
+    "Analysis and Applications|An Extended Study|Extensions and Further Experiments|Theory and Practice|"
+    "A Comprehensive Evaluation|New Benchmarks and Insights|Methods and Benchmarks|Beyond the Single Speaker"
+)
+_JOURNALS = ("TPAMI", "TMM", "TASLP", "TIP")
+# (listed form, index form): the symbol as the list writes it and as an index keeps it (dropped or respelled)
+_SYMBOLS = (("360° ", "360 "), ("360° ", "360deg "), ("™", ""), ("®", ""), ("†", ""), ("*", ""), ("🎵 ", ""))
+
+
+def _plain_title(rng: Rng) -> str:
+    """A generated title without a subtitle and with at least four content words."""
+    adj, task, method, obj = rng.choice(_ADJ), rng.choice(_TASK), rng.choice(_METHOD), rng.choice(_OBJECTS)
+    template = rng.randrange(3)
+    if template == 0:
+        return f"{adj} {task} for {obj} Videos via {method}"
+    if template == 1:
+        return f"Towards {adj} {task} of {obj} Recordings Using {method}"
+    return f"{adj} {method} for {obj} {task}"
+
+
+def _with_symbol(title: str, rng: Rng) -> tuple[str, str]:
+    """(listed, indexed) forms of a title with a symbol an index drops or respells."""
+    listed_mark, index_mark = rng.choice(_SYMBOLS)
+    words = title.split(" ")
+    if listed_mark.startswith("360"):
+        spot = max(1, len(words) - 2)
+        return (
+            " ".join([*words[:spot], listed_mark.strip(), *words[spot:]]),
+            " ".join([*words[:spot], index_mark.strip(), *words[spot:]]),
+        )
+    if listed_mark.endswith(" "):
+        return f"{listed_mark}{title}", title
+    spot = rng.randint(1, len(words))
+    marked = [w + listed_mark if i == spot - 1 else w for i, w in enumerate(words)]
+    return " ".join(marked), title
+
+
+def hostile_entries(seed: int, per_class: int = 12) -> tuple[str, dict[str, Special]]:
+    """A Markdown section of generated entries of the hostile classes, and how the indexes hold each.
+
+    - extension-absent: "Main: Subtitle" listed a year after the conference paper "Main" (an IEEE document
+      link, or a lab's page), only the conference paper indexed (with the same authors): must stay unresolved.
+    - extension-indexed: the same, with the journal version indexed too: resolves to the journal version.
+    - conference-beside-extension: the conference paper listed (CVF link), both versions indexed.
+    - subtitle-same-year: the list or the index drops a subtitle, same year: the same paper.
+    - symbols: the list writes °, ™, ®, †, *, an emoji; the index drops or respells it.
+    - link-id-contradicts: an IEEE link whose document number is not the same-titled indexed paper's (a
+      journal version with the conference title, not indexed): must stay unresolved.
+    """
+    rng = Rng(int.from_bytes(_digest("hostile", seed)[:8], "big"))
+    used: set[str] = set()
+    lines = ["## Hostile classes", ""]
+    specs: dict[str, Special] = {}
+    number = 0
+
+    def fresh_title() -> str:
+        while True:
+            title = _plain_title(rng)
+            if _key(title) not in used:
+                used.add(_key(title))
+                return title
+
+    for cls in HOSTILE_CLASSES:
+        lines += [f"### {cls}", ""]
+        for i in range(per_class):
+            number += 1
+            main, sub = fresh_title(), rng.choice(_SUBTITLES)
+            year = rng.randint(2016, 2022)
+            ieee_n, ieee_m = str(10_100_000 + 4 * number), str(10_100_000 + 4 * number + 1)
+            family = rng.choice(FAMILY)
+            words = "_".join(tokens(main)[:6]).title()
+            ieee_url = f"https://ieeexplore.ieee.org/document/{ieee_n}"
+            lab_url = f"https://www.merl.com/publications/docs/TR{year}-{500 + number:03d}.pdf"
+            cvf_url = f"https://openaccess.thecvf.com/content_CVPR_{year}/html/{family}_{words}_CVPR_{year}_paper.html"
+            kind = ("ieee", "cvf", "lab")[i % 3]
+            conf = rng.choice(("CVPR", "ICASSP"))
+            journal = rng.choice(_JOURNALS)
+            extended = f"{main}: {sub}"
+            if cls == "extension-absent":
+                url = ieee_url if kind != "lab" else lab_url
+                listed, listed_year = extended, year + 1
+                spec = Special(cls, extended, year + 1, journal, present=False, related_title=main,
+                               related_year=year, related_venue=conf, related_ieee=ieee_m)  # fmt: skip
+            elif cls == "extension-indexed":
+                url, listed, listed_year = ieee_url, extended, year + 1
+                spec = Special(cls, extended, year + 1, journal, ieee=ieee_n, related_title=main,
+                               related_year=year, related_venue=conf, related_ieee=ieee_m)  # fmt: skip
+            elif cls == "conference-beside-extension":
+                url, listed, listed_year = cvf_url, main, year
+                spec = Special(cls, main, year, "CVPR", ieee=ieee_m, related_title=extended,
+                               related_year=year + 1, related_venue=journal, related_ieee=ieee_n)  # fmt: skip
+            elif cls in ("subtitle-same-year", "symbols"):
+                if cls == "symbols":
+                    listed, indexed = _with_symbol(main, rng)
+                else:
+                    listed, indexed = (extended, main) if rng.random() < 0.5 else (main, extended)
+                listed_year = year
+                if kind == "ieee":
+                    url, spec = ieee_url, Special(cls, indexed, year, rng.choice(_IEEE_POOL), ieee=ieee_n)
+                elif kind == "cvf":
+                    url, spec = cvf_url, Special(cls, indexed, year, "CVPR", ieee=ieee_m)
+                else:
+                    url, spec = lab_url, Special(cls, indexed, year, "INTERSPEECH", in_crossref=False)
+            else:  # link-id-contradicts
+                url, listed, listed_year = ieee_url, main, year + (i % 2)
+                spec = Special(cls, main, year + (i % 2), journal, present=False, related_title=main,
+                               related_year=year, related_venue=conf, related_ieee=ieee_m)  # fmt: skip
+            specs[url] = spec
+            lines.append(f"* [{listed}]({url}), {listed_year}")
+        lines.append("")
+    return "\n".join(lines), specs
+
+
+def build_hostile_world(markdown_text: str, *, seed: int = 0, per_class: int = 12) -> tuple[str, FakeWorld]:
+    """The bundled-list world with a section of the hostile classes appended: (the list's Markdown, world)."""
+    section, specs = hostile_entries(seed, per_class)
+    markdown = markdown_text.rstrip("\n") + "\n\n" + section + "\n"
+    return markdown, build_list_world(markdown, seed=seed, decoy_share=0.6, alias_share=0.05, specials=specs)
+
+
+# The link kinds of the list issue 14 measured, findable part: about 60% carry an identifier (arXiv, DOI, ACL, …).
+_UPSTREAM_KINDS = (
+    ("arxiv", 45),
+    ("cvf", 20),
+    ("ieee", 10),
+    ("doi", 10),
+    ("neurips", 5),
+    ("aaai", 2),
+    ("acl", 3),
+    ("isca", 1),
+    ("other", 4),
+)
+
+
+def generate_absent_list(n: int, seed: int = 0, *, absent_share: float = 0.4) -> tuple[str, FakeWorld]:
+    """A generated list where `absent_share` of the links are in neither index: project pages and CVF workshop
+    papers, with no identifier in their links, as in the list issue 14 measured (44% of its links in no index,
+    two thirds of all its links without an identifier); the rest drawn like that list's findable links."""
+    markdown, _ = generate_list(n, seed, decoy_share=0.3, kinds=_UPSTREAM_KINDS)
+    rng = Rng(int.from_bytes(_digest("absent", seed)[:8], "big"))
+    entries = list(dict.fromkeys(line for line in markdown.splitlines() if _ITEM.match(line)))
+    chosen = {entries[i] for i in _sample(range(len(entries)), round(absent_share * len(entries)), rng)}
+    rewritten: dict[str, str] = {}  # a line listed twice (under two headings) is rewritten once
+    out: list[str] = []
+    for number, line in enumerate(markdown.splitlines()):
+        match = _ITEM.match(line)
+        if match and line in chosen and line not in rewritten:
+            title, year = match.group("title"), int(match.group("year") or 2020)
+            slug = "_".join(tokens(title)[:6]).title()
+            if rng.random() < 0.5:
+                url = f"https://{rng.choice(FAMILY).lower()}{number}.github.io/projects/{slug.lower()[:30]}/"
+            else:
+                year = min(max(year, 2016), 2020)
+                workshop = f"content_CVPR_{year}_workshops/w{1 + number % 40}"
+                url = f"https://openaccess.thecvf.com/{workshop}/html/{slug}_CVPR_{year}_paper.html"
+            rewritten[line] = f"* [{title}]({url}), {year}"
+        out.append(rewritten.get(line, line))
+    absent_markdown = "\n".join(out)
+    return absent_markdown, build_list_world(absent_markdown, seed=seed, decoy_share=0.3)
+
+
+def _sample(population: Sequence[int], k: int, rng: Rng) -> list[int]:
+    """k distinct members, deterministic in the seed (a partial Fisher–Yates shuffle)."""
+    pool = list(population)
+    for i in range(min(k, len(pool))):
+        j = i + rng.randrange(len(pool) - i)
+        pool[i], pool[j] = pool[j], pool[i]
+    return pool[:k]
+
+
+_TAG_NAMES = {"NEURIPS": "NeurIPS", "INTERSPEECH": "Interspeech", "MM": "ACM MM", "MMTW": "ACM MM Workshop",
+              "ACLWS": "ACL Workshop", "CVPRW": "CVPR Workshop", "ICCVW": "ICCV Workshop", "ECCVW": "ECCV Workshop",
+              "TECHRXIV": "TechRxiv"}  # fmt: skip
+
+
+def to_paragraph_format(markdown: str, world: FakeWorld) -> str:
+    """The same list in the upstream list's later format: `**[VENUE-YEAR]**`, the linked title, then
+    `**Authors:**`, joined by `<br>`, one paragraph per entry (venue and authors of the indexed paper; a
+    paper in no index gets a year tag and no authors)."""
+    by_id = {p.paper_id: p for p in world.papers}
+    out: list[str] = []
+    for line in markdown.splitlines():
+        match = _ITEM.match(line)
+        if not match:
+            out.append(line)
+            continue
+        title, url, year = match.group("title"), match.group("url"), match.group("year")
+        expected = world.truth.get(url)
+        paper = by_id.get(expected.s2 or "") if isinstance(expected, Expected) else None
+        if paper is None and isinstance(expected, Expected):
+            paper = next((p for p in world.papers if p.doi_lower and p.doi_lower == expected.doi), None)
+        tag = year or ""
+        if paper is not None and paper.venue_key:
+            venue = _TAG_NAMES.get(paper.venue_key, paper.venue_key)
+            tag = f"{venue}-{year}" if year else venue
+        block = [f"**[{tag}]**", f"[{title}]({url})"] if tag else [f"[{title}]({url})"]
+        if paper is not None and paper.authors:
+            names = ", ".join(f"{given} {family}" if given else family for given, family in paper.authors)
+            block += ["<br>", f"**Authors:** {names}"]
+        out += ["", *block, ""]
+    return "\n".join(out)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ Curators: this docstring is the rule book. A link stays unresolved rather than g
 What is compared (`check`), each check giving a score in [0, 1] or nothing when it cannot be made:
   title    `title_score` of the listed title and the record's title (with its subtitle, if separate).
            Must be >= TITLE_PASS (0.90). Titles are compared in `text.normalise_title` form, then:
-           - equal once spaces are removed ("MusicVideo" = "Music Video", "360deg" = "360°") -> 1.0;
+           - symbols that indexes drop or respell cost nothing: degree, trade mark, registered and copyright
+             signs, daggers, asterisks, emoji ("360° Video" = "360 Video" = "360deg Video", "Kinect™" =
+             "Kinect");
+           - equal once spaces are removed ("MusicVideo" = "Music Video") -> 1.0;
            - otherwise the character similarity (rapidfuzz ratio, space-free), minus WORD_PENALTY (0.08)
              for every content word of either title with no counterpart in the other (a counterpart may
              carry a typo: word similarity >= WORD_MATCH (0.80), so "Makelttalk" ~ "MakeItTalk" and
@@ -17,6 +20,11 @@ What is compared (`check`), each check giving a score in [0, 1] or nothing when 
              times the similarity of the main titles, and only when the main title has at least
              SUBTITLE_MIN_MAIN_WORDS (4) content words: "The Sound of Pixels" is too short to stand
              for "The Sound of Pixels: …", and "The Sound of Pixels and Motions" is another paper.
+  extension  a title that passes only through that subtitle rule, with a year or a known venue that
+           disagree, fails ("extension"): "Title: Analysis and Applications" (2019, a journal) is the
+           extended version of "Title" (2018, CVPR), another paper with another DOI. The link stays
+           unresolved and its reason names the record as related. Same year and no venue contradiction: the
+           same paper (a subtitle dropped by the list or the index). An identifier shared with the link wins.
   year     1.0 same year, 0.8 one year apart, 0.0 further. Must be within YEAR_TOLERANCE (1) when
            both are known. `choose` accepts a preprint or published version up to PREPRINT_LAG_YEARS (3)
            away from the listed year, but only when an identifier ties it to a version that passed.
@@ -31,8 +39,12 @@ What is compared (`check`), each check giving a score in [0, 1] or nothing when 
            folded; "Last, First", "First Last", initials and "et al." handled) occurs among the record's
            authors, out of the shorter of the two lists. Below AUTHOR_MIN_OVERLAP (0.30) fails. A record
            without authors cannot be checked: 0.5, noted.
-  ids      identifiers the link carries (DOI, arXiv, ACL, PMC, S2, …) against the record's: one shared
-           and none contradicting 1.0; a contradiction (another DOI, another arXiv id) fails; both 0.5.
+  ids      identifiers the link carries (DOI, arXiv, ACL, PMC, S2, IEEE document number, …) against the
+           record's: one shared and none contradicting 1.0; a contradiction (another DOI, another arXiv id,
+           another IEEE number: a Crossref record's IEEE Xplore resource URL carries its number) fails; both
+           0.5. A contradiction in one record of a work fails every record of it (`choose`), and an
+           identifier taken from the link is published only next to a record that carries it or that
+           nothing contradicts (`link_ids_for`): it belongs to the link, not to whatever was found.
   evidence a search hit needs more than its title: when the list gives no year, and neither authors, a known
            venue nor an identifier could be compared, the record fails (TITLE_ONLY). Same-titled papers
            by other people exist, and with nothing else to compare a wrong one cannot be told from the
@@ -63,7 +75,9 @@ Choosing (`choose`) among search candidates from several sources:
      year is the published version's, and a preprint a year off may be an older look-alike;
   4. several works left: the best wins only if its confidence leads by AMBIGUITY_MARGIN (0.05);
      otherwise unresolved, "ambiguous: …", with the candidates recorded;
-  5. none passed: unresolved, "no candidate passed: best was <id> '<title>', <why>".
+  5. none passed: unresolved, "no candidate passed: best was <id> '<title>', <why>"; a record that failed only as
+     another version of the paper (`extension`) is named first: "no candidate passed; related but another
+     paper: <id> '<title>' (<year>): <why>".
 `confirm` handles a record fetched by the link's own identifier: it is resolved even when the title
 differs (the curator pointed at it; the difference is recorded and, below LINK_TITLE_MIN (0.50), the
 confidence capped at LINK_TITLE_CAP (0.50)), but never when the record is not the paper itself.
@@ -83,6 +97,7 @@ from rapidfuzz.distance import Levenshtein
 from avenrich.grouping import connected
 from avenrich.memory import share as shared
 from avenrich.model import (
+    ID_FIELDS,
     ID_LABELS,
     NOT_A_PAPER_TYPES,
     PREPRINT_TYPES,
@@ -291,27 +306,57 @@ def _main_title(title: str) -> str | None:
 
 def title_score(listed: str, found: str) -> float:
     """Similarity in [0, 1] of a listed title and a record's title; 0.0 when either is empty. Symmetric."""
+    return title_match(listed, found).score
+
+
+@dataclass(frozen=True, slots=True)
+class TitleMatch:
+    """A title score, and the subtitle one side lacks when the score rests on the subtitle rule (else None).
+
+    `subtitle_side` says whose title carries that subtitle: "listed" or "record".
+    """
+
+    score: float
+    subtitle: str | None = None
+    subtitle_side: str | None = None
+
+
+def title_match(listed: str, found: str) -> TitleMatch:
+    """The title score of a listed title against a record's title, saying whether a subtitle one lacks made it."""
     a, b = normalise_title(listed), normalise_title(found)
     if not a or not b:
-        return 0.0
-    best = _similarity(a, b)
-    if best < 1.0:
-        main_a, main_b = _main_title(listed), _main_title(found)
-        if main_a and not main_b and len(_content_words(main_a)) >= SUBTITLE_MIN_MAIN_WORDS:
-            best = max(best, SUBTITLE_FACTOR * _similarity(main_a, b))
-        if main_b and not main_a and len(_content_words(main_b)) >= SUBTITLE_MIN_MAIN_WORDS:
-            best = max(best, SUBTITLE_FACTOR * _similarity(a, main_b))
-    return round(best, 3)
+        return TitleMatch(0.0)
+    best = TitleMatch(round(_similarity(a, b), 3))
+    if best.score < 1.0:
+        for side, longer, shorter, other in (("listed", listed, found, b), ("record", found, listed, a)):
+            main = _main_title(longer)
+            if main and not _main_title(shorter) and len(_content_words(main)) >= SUBTITLE_MIN_MAIN_WORDS:
+                via = round(SUBTITLE_FACTOR * _similarity(main, other), 3)
+                if via > best.score:
+                    best = TitleMatch(via, _subtitle(longer), side)
+    return best
+
+
+def _subtitle(title: str) -> str:
+    """The text after the subtitle separator, as written (markup cleaned)."""
+    return _SUBTITLE_SPLIT.split(clean_markup(title), maxsplit=1)[1].strip()
+
+
+def _record_title_match(listed: str, work: Work) -> TitleMatch:
+    """Title match against the record's title, and against title + subtitle when Crossref splits them."""
+    if not work.title:
+        return TitleMatch(0.0)
+    best = title_match(listed, work.title)
+    if work.subtitle:
+        joined = title_match(listed, f"{work.title}: {work.subtitle}")
+        if joined.score > best.score or (joined.score == best.score and best.subtitle and not joined.subtitle):
+            best = joined
+    return best
 
 
 def _record_title_score(listed: str, work: Work) -> float:
     """Title score against the record's title, and against title + subtitle when Crossref splits them."""
-    if not work.title:
-        return 0.0
-    score = title_score(listed, work.title)
-    if work.subtitle:
-        score = max(score, title_score(listed, f"{work.title}: {work.subtitle}"))
-    return score
+    return _record_title_match(listed, work).score
 
 
 # -- year --------------------------------------------------------------------------------------------
@@ -521,6 +566,8 @@ def _id_map(ids: Ids) -> dict[str, str]:
         out["pmid"] = ids.pmid.strip()
     if ids.dblp:
         out["dblp"] = ids.dblp.strip()
+    if ids.ieee:  # a Crossref record's IEEE Xplore resource URL carries it (sources/crossref.py)
+        out["ieee"] = ids.ieee.strip().lstrip("0")
     return out
 
 
@@ -532,12 +579,9 @@ def _ids_agreement(expected: Ids, work: Work) -> tuple[float | None, str]:
     """Score of the link's identifiers against the record's, and a note naming any contradiction."""
     mine, theirs = _id_map(expected), _id_map(work.ids)
     shared = mine.keys() & theirs.keys()
-    agree = {k for k in shared if mine[k] == theirs[k]}
-    clash = {k for k in shared if mine[k] != theirs[k]}
-    if "doi" in clash and mine["doi"] in _related_dois(work):
-        clash.discard("doi")
-        agree.add("doi")
-    note = "; ".join(f"{ID_LABELS[k]} {theirs[k]} differs from the link's {mine[k]}" for k in sorted(clash))
+    clash = _clashes(mine, work)
+    agree = shared - clash
+    note = _clash_note(mine, theirs, clash)
     if agree and not clash:
         return 1.0, ""
     if agree and clash:
@@ -545,6 +589,49 @@ def _ids_agreement(expected: Ids, work: Work) -> tuple[float | None, str]:
     if clash:
         return 0.0, note
     return None, ""
+
+
+def _clashes(mine: dict[str, str], work: Work) -> set[str]:
+    """The kinds of identifier the record has with another value than the link's (a link DOI that the record
+    names as one of its versions does not clash)."""
+    theirs = _id_map(work.ids)
+    clash = {k for k in mine.keys() & theirs.keys() if mine[k] != theirs[k]}
+    if "doi" in clash and mine["doi"] in _related_dois(work):
+        clash.discard("doi")
+    return clash
+
+
+def _clash_note(mine: dict[str, str], theirs: dict[str, str], clash: Iterable[str]) -> str:
+    return "; ".join(f"{ID_LABELS[k]} {theirs[k]} differs from the link's {mine[k]}" for k in sorted(clash))
+
+
+def link_contradiction(link: Ids, works: Iterable[Work]) -> str:
+    """How the records contradict an identifier the link carries ("IEEE document number 8578560 differs from
+    the link's 8894565"), or "" when none does. A link's identifier names one document: a record with another
+    identifier of that kind is another document."""
+    mine = _id_map(link)
+    if not mine:
+        return ""
+    for work in works:
+        clash = _clashes(mine, work)
+        if clash:
+            return f"{_label(work)}: {_clash_note(mine, _id_map(work.ids), clash)}"
+    return ""
+
+
+def link_ids_for(link: Ids, works: Sequence[Work]) -> Ids:
+    """The identifiers taken from a link that belong next to these records: each one that a record carries
+    or that no record contradicts. An identifier of the link is the link's, not the found paper's: the IEEE
+    number of a journal extension's page must not be published beside the conference paper's DOI."""
+    kept = {}
+    for name in ID_FIELDS:
+        value = getattr(link, name)
+        if value is None:
+            continue
+        mine = _id_map(Ids(**{name: value}))
+        if not any(_clashes(mine, work) for work in works):
+            kept[name] = value
+    return Ids(**kept)
 
 
 def identity_keys(work: Work) -> frozenset[tuple[str, str]]:
@@ -689,7 +776,8 @@ def _check(expect: Expectation, work: Work, year_slack: int) -> Check:
     failures: list[tuple[str, str]] = []
     notes: list[str] = []
 
-    title = _record_title_score(expect.title, work)
+    matched = _record_title_match(expect.title, work)
+    title = matched.score
     scores.append(("title", title))
     if title < TITLE_PASS:
         failures.append(("title", f"title {title:.2f} < {TITLE_PASS:.2f}" if work.title else "record has no title"))
@@ -732,6 +820,9 @@ def _check(expect: Expectation, work: Work, year_slack: int) -> Check:
         elif venue < 1.0:
             notes.append(text)
 
+    extension = _extension(expect, work, matched, venue, ids)
+    if extension:
+        failures.append(("extension", extension))
     if not failures and expect.year is None and [name for name, _ in scores] == ["title"]:
         failures.append(("evidence", TITLE_ONLY))
     evidence = tuple(shared((name, round(score, 3))) for name, score in scores)
@@ -745,6 +836,31 @@ def _check(expect: Expectation, work: Work, year_slack: int) -> Check:
 
 def _year_text(expect: Expectation, work: Work) -> str:
     return f"year {work.year} vs listed {expect.year}"
+
+
+def _extension(expect: Expectation, work: Work, title: TitleMatch, venue: float | None, ids: float | None) -> str:
+    """Why a record that matches only through a subtitle one side lacks is another paper, or "".
+
+    A journal extension ("Title: Analysis and Applications", a year after "Title") is another paper with
+    another DOI: a subtitle one side lacks, together with a year or a known venue that disagree, fails. The
+    same subtitle difference within the same year and venue is the same paper; an identifier the link shares
+    with the record overrides both.
+    """
+    if title.subtitle is None or title.score < TITLE_PASS or ids == 1.0:
+        return ""
+    apart = []
+    if expect.year is not None and work.year is not None and expect.year != work.year:
+        apart.append(_year_text(expect, work))
+    if venue == 0.0:
+        apart.append(f"venue '{_work_venue_text(work)}' vs listed {expect.venue}")
+    if not apart:
+        return ""
+    adds = "the listed title adds" if title.subtitle_side == "listed" else "the record adds"
+    lacks = "the record lacks" if title.subtitle_side == "listed" else "the list lacks"
+    return (
+        f"{adds} the subtitle '{_short(title.subtitle, 60)}' that {lacks}, and {' and '.join(apart)}: "
+        "an extended version is another paper"
+    )
 
 
 # -- choose ------------------------------------------------------------------------------------------
@@ -835,6 +951,18 @@ def _build_group(expect: Expectation, members: Sequence[tuple[Work, Check]]) -> 
     return _Group(accepted, rejected)
 
 
+def _veto_contradicted(expect: Expectation, works: Sequence[Work], checks: list[Check], members: Sequence[int]) -> None:
+    """One record of a work contradicting the link's identifier contradicts the whole work: its other records
+    (an S2 record without the IEEE number, say) fail too. Updates `checks` in place."""
+    note = link_contradiction(expect.ids, (works[i] for i in members))
+    if not note:
+        return
+    for i in members:
+        if checks[i].passed:
+            reason = f"another record of this work contradicts the link: {note}"
+            checks[i] = Check(False, 0.0, checks[i].evidence, reason, ("ids",))
+
+
 def _same_work(one: _Group, other: _Group) -> bool:
     """Two passing groups that are one work without a shared identifier: titles agree, authors overlap,
     and at most one has a DOI or one is only a preprint (a preprint server's DOI next to the published one).
@@ -861,7 +989,10 @@ def choose(expect: Expectation, candidates: Sequence[Work]) -> Choice:
     if not candidates:
         return Choice(Resolution("unresolved", "none", 0.0, "no candidate found"))
     checks = [check(expect, w) for w in candidates]
-    groups = [_build_group(expect, [(candidates[i], checks[i]) for i in idx]) for idx in _components(candidates)]
+    components = _components(candidates)
+    for idx in components:
+        _veto_contradicted(expect, candidates, checks, idx)
+    groups = [_build_group(expect, [(candidates[i], checks[i]) for i in idx]) for idx in components]
     passing = [g for g in groups if g.accepted]
     if not passing:
         return _none_passed(candidates, checks)
@@ -911,15 +1042,23 @@ def choose(expect: Expectation, candidates: Sequence[Work]) -> Choice:
 
 
 def _none_passed(candidates: Sequence[Work], checks: Sequence[Check]) -> Choice:
-    def rank(i: int) -> tuple[bool, float, float]:
+    def related(result: Check) -> bool:  # another version of the paper: worth naming first
+        return "extension" in result.failed and not {"title", "paper"} & set(result.failed)
+
+    def rank(i: int) -> tuple[bool, bool, float, float]:
         title = dict(checks[i].evidence).get("title", 0.0)
-        return ("paper" not in checks[i].failed, title, -len(checks[i].failed))
+        return ("paper" not in checks[i].failed, related(checks[i]), title, -len(checks[i].failed))
 
     best = max(range(len(candidates)), key=rank)
     work, result = candidates[best], checks[best]
     title = dict(result.evidence).get("title")
     why = result.reason if "title" in result.failed or title is None else f"title {title:.2f}, {result.reason}"
     reason = f"no candidate passed: best was {_label(work)} '{_short(work.title)}', {why}"
+    if related(result):  # the listed paper is an extended version of the record, or the other way round
+        reason = (
+            f"no candidate passed; related but another paper: {_label(work)} '{_short(work.title)}' "
+            f"({work.year or '?'}): {result.reason}"
+        )
     labels = tuple(dict.fromkeys(_label(w) for w in candidates))
     return Choice(Resolution("unresolved", _method(candidates), 0.0, reason, result.evidence, labels))
 

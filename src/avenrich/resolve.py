@@ -6,10 +6,11 @@ Two stages, each running every registered source (sources.SOURCES) in parallel a
      go to the sources of versions of record (Crossref);
   `search_and_verify`: identifier hits are confirmed; links without identifiers are searched on the
      source that indexes their kind of link best (each source's SEARCH_FIRST: Crossref for
-     IEEE/CVF/ACM/Springer/ECVA/AAAI/ISCA, S2 for NeurIPS, OpenReview, personal pages and the rest); a link
-     whose first search finds nothing that passes verification is searched on the next source
-     (SearchSchedule); finally every resolved paper's record from the other sources is fetched in batches
-     (every source's counts, cross-source agreement).
+     IEEE/CVF/ACM/Springer/ECVA/AAAI/ISCA, S2 for NeurIPS, OpenReview, personal pages and the rest), step by
+     step (each source's SEARCH_STEPS: Crossref's bibliographic search; S2's title match, then its relevance
+     search): a link whose steps find nothing that passes verification goes on to the next source, at most
+     SEARCH_BUDGET search requests in all (SearchSchedule.next_search); finally every resolved paper's record
+     from the other sources is fetched in batches (every source's counts, cross-source agreement).
 Every candidate, whatever the route, goes through `matching.check`; nothing is taken on trust. An outcome
 that a failure shaped (a lookup, search or counts refresh that failed) names the failed sources in
 `Outcome.failed`: it is not complete, and the next run checks it again.
@@ -34,6 +35,9 @@ from avenrich.sources import OFFLINE_REASON, CachedSource, SearchQuery, Sources
 log = logging.getLogger("avenrich.resolve")
 
 SEARCH_THREADS = 4
+# The search requests one link may cost: a link that no index holds costs at most this many (issue 14: a
+# list with 44% of its links in no index spent three per such link).
+SEARCH_BUDGET = 2
 
 Progress = Callable[[str, int], None]
 
@@ -158,9 +162,12 @@ def search_and_verify(
         if choice.work is None:
             choice = _with_failures(choice, ledger, item.link.url)
         found = choice.work.ids if choice.work is not None else Ids()
-        outcomes[item.link.url] = Outcome(choice, _union(item.match.ids, found))
+        # The link's own identifiers belong to the link: beside the found record only if it carries or allows them.
+        own = matching.link_ids_for(item.match.ids, [choice.work]) if choice.work is not None else item.match.ids
+        outcomes[item.link.url] = Outcome(choice, _union(found, own))
 
     _complete(outcomes, sources, ledger)
+    _unresolve_contradicted(outcomes, to_search)
     _refresh_counts(outcomes, sources, ledger)
     for item in items:
         url = item.link.url
@@ -286,9 +293,18 @@ def _worth_searching(outcome: Outcome) -> bool:
 # -- searching ---------------------------------------------------------------------------------------
 
 
-def search_order(item: Item, sources: Sources) -> tuple[str, ...]:
-    """The sources to search a link on, best first: those that index its kind of link (SEARCH_FIRST), then
-    the general ones (SEARCH_FIRST None), then the rest; registry order within each."""
+@dataclass(frozen=True, slots=True)
+class SearchStep:
+    """One search request a source may make for a link: the source's name and one of its SEARCH_STEPS."""
+
+    source: str
+    step: str
+
+
+def search_order(item: Item, sources: Sources) -> tuple[SearchStep, ...]:
+    """The search steps for a link, best first: the steps (SEARCH_STEPS) of the sources that index its kind of
+    link (SEARCH_FIRST), then of the general ones (SEARCH_FIRST None), then of the rest; registry order within
+    each. `SearchSchedule.next_search` says how far along them a link goes."""
     host = item.match.host
 
     def rank(source: CachedSource) -> int:
@@ -296,25 +312,62 @@ def search_order(item: Item, sources: Sources) -> tuple[str, ...]:
             return 1
         return 0 if host in source.SEARCH_FIRST else 2
 
-    return tuple(s.name for s in sorted(sources.all(), key=rank))
+    return tuple(SearchStep(s.name, step) for s in sorted(sources.all(), key=rank) for step in s.SEARCH_STEPS)
+
+
+@dataclass(frozen=True, slots=True)
+class Searched:
+    """What one search step left: the link's verified work so far (None when no candidate passes), and whether
+    that step's answer held a record whose title passes (a namesake, a preprint, or the paper itself)."""
+
+    work: Work | None
+    has_title: bool
 
 
 class SearchSchedule:
-    """Searches each link on its sources in order until one source's candidates settle it.
+    """Searches each link step by step, as `next_search` says, until a step settles it or the budget is spent.
 
-    Each source has its own threads (more than its concurrency cap just wait on its pacer). A link whose
-    candidates all fail moves on to its next source at once, without waiting for the rest of the round, so
-    the faster source's second searches overlap the slower source's first ones, and verification runs while
-    other requests are in flight. `step(url, source)` searches one link on one source and says whether the
-    link is settled; one link is never searched on two sources at the same time.
+    Each source has its own threads (more than its concurrency cap just wait on its pacer). A link's next
+    step is queued as soon as its last step's candidates are verified, without waiting for the rest of the
+    round, so the faster source's second searches overlap the slower source's first ones, and verification
+    runs while other requests are in flight. `step(url, step)` makes one search request for one link and says
+    what it left; one link is never searched on two sources at the same time.
     """
 
     def __init__(self, names: Iterable[str], threads: int = SEARCH_THREADS) -> None:
         self.names = tuple(names)
         self.threads = threads
 
-    def run(self, plans: Mapping[str, Sequence[str]], step: Callable[[str, str], bool]) -> None:
-        """Run every link's plan (its sources, in order) to its end or until a step settles the link."""
+    @staticmethod
+    def next_search(plan: Sequence[SearchStep], done: Sequence[SearchStep], last: Searched) -> SearchStep | None:
+        """The next step for a link along its `plan` (search_order) after the steps `done`, or None to stop (pure).
+
+        - At most SEARCH_BUDGET steps: a link no index holds costs two search requests, not three.
+        - A verified answer stops the search: its other sources confirm it by batch lookup at completion, not by
+          searches of their own. Only a preprint goes on to its source's further step (S2's relevance search
+          after its title match), where its version of record may be.
+        - No verified answer: the source's further step when the last answer held the title (a namesake took
+          the title match; the listed paper may be among the search's hits); otherwise the next source's first
+          step: a source whose answer lacks the title does not have the paper.
+        """
+        if not done or len(done) >= SEARCH_BUDGET:
+            return None
+        latest = done[-1]
+        ahead = [s for s in plan[plan.index(latest) + 1 :] if s not in done] if latest in plan else []
+        further = next((s for s in ahead if s.source == latest.source), None)
+        if last.work is not None:
+            return further if matching.is_preprint_record(last.work) else None
+        if further is not None and last.has_title:
+            return further
+        return next((s for s in ahead if s.source != latest.source), None)
+
+    def run(
+        self,
+        plans: Mapping[str, Sequence[SearchStep]],
+        step: Callable[[str, SearchStep], Searched],
+        settled: Callable[[str], None] = lambda _url: None,
+    ) -> None:
+        """Run every link from its plan's first step until `next_search` stops it (then `settled(url)`)."""
         done = threading.Condition()
         running = 0
         errors: list[BaseException] = []
@@ -323,17 +376,20 @@ class SearchSchedule:
             for name in self.names
         }
 
-        def submit(url: str, plan: Sequence[str], index: int) -> None:
+        def submit(url: str, steps: tuple[SearchStep, ...]) -> None:
             nonlocal running
             with done:
                 running += 1
-            pools[plan[index]].submit(attempt, url, plan, index)
+            pools[steps[-1].source].submit(attempt, url, steps)
 
-        def attempt(url: str, plan: Sequence[str], index: int) -> None:
+        def attempt(url: str, steps: tuple[SearchStep, ...]) -> None:
             nonlocal running
             try:
-                if not step(url, plan[index]) and index + 1 < len(plan):
-                    submit(url, plan, index + 1)  # counted before this attempt ends: `running` never dips to 0
+                following = self.next_search(plans[url], steps, step(url, steps[-1]))
+                if following is not None:
+                    submit(url, (*steps, following))  # counted before this attempt ends: `running` never dips to 0
+                else:
+                    settled(url)
             except BaseException as exc:
                 with done:
                     errors.append(exc)
@@ -345,7 +401,7 @@ class SearchSchedule:
         try:
             for url, plan in plans.items():
                 if plan:
-                    submit(url, plan, 0)
+                    submit(url, (plan[0],))
             with done:
                 done.wait_for(lambda: running == 0)
         finally:
@@ -362,7 +418,7 @@ def _search_all(
     overrides: Overrides,
     progress: Progress,
 ) -> dict[str, Choice]:
-    """Search each item on its sources in order (SearchSchedule); the choices by link url."""
+    """Search each item step by step (SearchSchedule); the choices by link url."""
     by_url = {item.link.url: item for item in items}
     candidates: dict[str, list[Work]] = {url: [] for url in by_url}
     choices: dict[str, Choice] = {}
@@ -370,29 +426,28 @@ def _search_all(
     plans = {item.link.url: search_order(item, sources) for item in items}
     expect("search", sum(1 for plan in plans.values() if plan))
 
-    def step(url: str, name: str) -> bool:
+    def step(url: str, at: SearchStep) -> Searched:
         item = by_url[url]
-        candidates[url].extend(_search_one(sources[name], item, ledger, overrides))
+        found = _search_one(sources[at.source], at.step, item, ledger, overrides)
+        candidates[url].extend(found)
         choice = choices[url] = _choose(item, candidates[url])
-        settled = choice.work is not None
-        if settled or name == plans[url][-1]:
-            progress("search", 1)  # one link settled (after one search or more)
-        return settled
+        title = item.expect.title
+        return Searched(
+            choice.work, any(matching.title_score(title, w.title or "") >= matching.TITLE_PASS for w in found)
+        )
 
-    SearchSchedule(s.name for s in sources.all()).run(plans, step)
+    # one progress unit per link, when its last search is done
+    SearchSchedule(s.name for s in sources.all()).run(plans, step, lambda _url: progress("search", 1))
     candidates.clear()  # the rejected records need not stay (a long list: hundreds of MB)
     return choices
 
 
-def _search_one(source: CachedSource, item: Item, ledger: Ledger, overrides: Overrides) -> list[Work]:
-    """The candidates one source offers for one item (none when it fails, which the ledger notes)."""
+def _search_one(source: CachedSource, step: str, item: Item, ledger: Ledger, overrides: Overrides) -> list[Work]:
+    """The candidates one search step of one source offers for one item (none when it fails, which the ledger
+    notes)."""
     query = SearchQuery(item.expect.title, item.expect.year, item.expect.authors, item.expect.venue)
-
-    def good_enough(work: Work) -> bool:
-        return not matching.is_preprint_record(work) and matching.check(item.expect, work).passed
-
     try:
-        found = source.candidates(query, good_enough)
+        found = source.search_step(step, query)
     except SourceError as exc:
         ledger.failed(source.name, exc)
         ledger.search_failed(item.link.url, source.name, exc)
@@ -467,6 +522,21 @@ def _complete(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledger) ->
                 ids = _union(ids, work.ids)
                 choice = _agreed(choice, work.source)
         outcomes[url] = replace(outcome, choice=choice, works=works, ids=ids)
+
+
+def _unresolve_contradicted(outcomes: dict[str, Outcome], searched: Sequence[Item]) -> None:
+    """A searched link whose paper's other record, joined at completion, contradicts the link's identifier
+    (the Crossref record's IEEE number is not the link's) was matched to another document: unresolved."""
+    for item in searched:
+        outcome = outcomes.get(item.link.url)
+        if outcome is None or outcome.choice.work is None:
+            continue
+        note = matching.link_contradiction(item.match.ids, outcome.works)
+        if note:
+            res = outcome.choice.resolution
+            reason = f"the found record contradicts the link's identifier: {note}"
+            unresolved = Resolution("unresolved", res.method, 0.0, reason, res.evidence, res.candidates)
+            outcomes[item.link.url] = Outcome(Choice(unresolved), item.match.ids)
 
 
 def _with_counts(work: Work, sources: Sources, ledger: Ledger) -> Work:

@@ -5,7 +5,8 @@
 - `parse_venue_tag`: venue and year of a list's tag ("CVPR-2019"), for the list reader and the matcher.
 - `heading_names`: the distinct section headings of a paper, in order (the writers' keywords).
 - `normalise_title`: the comparison form of a title: markup, LaTeX, accents, case, punctuation and
-  hyphenation folded away, so that "Audio-V\\visual", "Audio-Visual" and "audio visual" compare equal.
+  hyphenation folded away, so that "Audio-V\\visual", "Audio-Visual" and "audio visual" compare equal; marks
+  that indexes drop (°, ™, ®, daggers, asterisks, emoji) cost no word.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1: never meant to be
 # typos ("Audio-V\\visual") one edit away from the real title instead of eating a word.
 _LATEX_CMD = re.compile(r"\\(?:emph|textit|textbf|textsc|texttt|textrm|mathrm|mathbf|mathcal|mathit|it|bf|em)\b\s*")
 _NON_WORD = re.compile(r"[^\w]+")
+# Indexes drop or respell the symbols titles carry ("360° Video" is "360 Video" or "360deg Video"; "Kinect™",
+# "Method†", "🎵"): a symbol (Unicode category So: degree, trade mark, registered, copyright, emoji, stars, …)
+# becomes a space before NFKD could spell it as a word ("™" -> "TM"); daggers and asterisks are punctuation
+# and go with it; a degree written out after a number ("360deg", "360-degree") folds into the number.
+_SYMBOL_CATEGORY = "So"
+_DEGREES = re.compile(r"(?<![a-z0-9])(\d+)(?: ?(?:deg|degrees?)(?![a-z0-9]))+")
 
 # Characters that NFKD does not take apart but that should compare as their ASCII look-alikes.
 _FOLD = str.maketrans(
@@ -75,15 +82,18 @@ def normalise_title(title: str) -> str:
     Folds markup, LaTeX commands and escapes (`\\&`, `{GAN}`), accents, dashes, case and punctuation.
     Hyphens become spaces, so "Audio-Visual" and "Audio Visual" are equal; a stray backslash from
     the list ("Audio-V\\visual") is dropped ("audio vvisual"), one edit away, which the fuzzy title
-    score tolerates. Idempotent.
+    score tolerates. Symbols go ("Kinect™", "360°", "🎵"), and a degree after a number ("360deg",
+    "360-degree") folds into it, so "360° Video" = "360 Video". Idempotent.
     """
     text = clean_markup(title)
     text = _LATEX_CMD.sub(" ", text)
     text = text.replace("\\", "").replace("{", "").replace("}", "")
+    if not text.isascii():
+        text = "".join(" " if unicodedata.category(ch) == _SYMBOL_CATEGORY else ch for ch in text)
     # Lowercasing can create foldable letters ("Þ" -> "þ" -> "th"), so fold again to stay idempotent.
     text = strip_accents(strip_accents(text).lower())
     text = _NON_WORD.sub(" ", text.replace("_", " "))
-    return _WS.sub(" ", text).strip()
+    return _DEGREES.sub(r"\1", _WS.sub(" ", text).strip())
 
 
 def squash(title: str) -> str:

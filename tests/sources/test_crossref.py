@@ -31,6 +31,7 @@ from avenrich.sources.crossref import (
     parse_envelope,
     parse_list,
     parse_work,
+    search_key,
     work_path,
 )
 from avenrich.sources.http import Reply
@@ -373,6 +374,28 @@ class TestParseWork:
             },
         )
         assert parse_work(item).relations == (("has-preprint", "10.1101/abc"), ("is-version-of", "10.5/v"))
+
+    def test_ieee_record_carries_its_document_number(self):
+        """The recorded IEEE record's resource URL (ieeexplore.ieee.org/document/1203662/) gives its number."""
+        work = parse_work(recorded("work_proceedings-article_ieee-2003_10.1109-icdcsw.2003.1203662.json"))
+        assert (work.ids.doi, work.ids.ieee) == ("10.1109/icdcsw.2003.1203662", "1203662")
+
+    @pytest.mark.parametrize(
+        ("resource", "number"),
+        [
+            ({"primary": {"URL": "https://ieeexplore.ieee.org/document/8894565/"}}, "8894565"),
+            ({"primary": {"URL": "http://ieeexplore.ieee.org/stamp/stamp.jsp?arnumber=8894565"}}, "8894565"),
+            ({"primary": {"URL": "https://ieeexplore.ieee.org/xpl/conhome/8576498/proceeding"}}, None),
+            ({"primary": {"URL": "https://link.springer.com/10.1007/978-3-030-01246-5_35"}}, None),
+            ({"primary": {"URL": 8894565}}, None),
+            ({"primary": "https://ieeexplore.ieee.org/document/8894565/"}, None),
+            (None, None),
+        ],
+    )
+    def test_ieee_number_only_from_an_ieee_document_resource(self, resource, number):
+        """Only a landing page that is an IEEE Xplore document gives a number; anything else gives none."""
+        item = synthetic_work("10.1109/x.1", **({"resource": resource} if resource is not None else {}))
+        assert parse_work(item).ids.ieee == number
 
     @pytest.mark.parametrize("item", [{}, {"DOI": ""}, {"DOI": None, "title": ["x"]}, ["10.1/x"]])
     def test_a_record_without_doi_is_refused(self, item):
@@ -764,6 +787,18 @@ class TestSearch:
         assert source.search(query) == first
         assert source.lookup(["10.18653/v1/n18-2074"])["10.18653/v1/n18-2074"].title == first[0].title
         assert len(fake.requests) == 1
+
+    def test_search_is_cached_by_title_not_by_what_the_list_adds(self, fake, cache, clock):
+        """The list giving the title's authors, year or venue later asks the cache, not Crossref (issue 14)."""
+        bare = SearchQuery("Self-Attention with Relative Position Representations")
+        first = source_for(fake, cache, clock).search(bare)
+        richer = SearchQuery(
+            "Self-Attention  with Relative Position Representations", 2018, ("Peter Shaw", "Jakob Uszkoreit"), "NAACL"
+        )
+        assert source_for(fake, cache, clock).search(richer) == first
+        assert len(fake.requests) == 1
+        assert search_key(bare) == search_key(richer) != search_key(SearchQuery("Self-Attention"))
+        assert search_key(bare, rows=5) != search_key(bare, rows=10)
 
     def test_no_hits_are_cached_for_a_shorter_time(self, fake, cache, clock):
         """An empty answer is remembered for a week, a hit for a month."""

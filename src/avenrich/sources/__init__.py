@@ -17,7 +17,7 @@ import httpx
 from avenrich.cache import JsonCache
 from avenrich.config import Limits, Settings
 from avenrich.model import Work
-from avenrich.sources.base import OFFLINE_REASON, CachedSource, GoodEnough, OnBatch, SearchQuery
+from avenrich.sources.base import OFFLINE_REASON, CachedSource, OnBatch, SearchQuery
 from avenrich.sources.crossref import CrossrefSource
 from avenrich.sources.http import RequestStats, RetryPolicy, SourceClient, make_client
 from avenrich.sources.pacing import Pacer
@@ -27,7 +27,6 @@ __all__ = [
     "OFFLINE_REASON",
     "SOURCES",
     "CachedSource",
-    "GoodEnough",
     "OnBatch",
     "Registered",
     "SearchQuery",
@@ -43,7 +42,7 @@ class Source(Protocol):
     """A metadata source: lookups by identifier (batched, cached), counts refreshes and title search.
 
     `lookup` maps each input key to a Work, None (the source has no such record) or leaves it out
-    (unknown: the reason is in `failures[key]`); it never raises SourceError. `candidates` raises
+    (unknown: the reason is in `failures[key]`); it never raises SourceError. `search_step` raises
     SourceError / SourceUnavailable when it cannot answer. CachedSource (sources/base.py) implements it.
     """
 
@@ -58,7 +57,7 @@ class Source(Protocol):
 
     def refresh_counts(self, ids: Iterable[str], on_batch: OnBatch | None = None) -> dict[str, Work]: ...
 
-    def candidates(self, query: SearchQuery, good_enough: GoodEnough) -> list[Work]: ...
+    def search_step(self, step: str, query: SearchQuery) -> list[Work]: ...
 
 
 @dataclass(frozen=True, slots=True)

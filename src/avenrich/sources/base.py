@@ -23,8 +23,6 @@ OFFLINE_REASON = "offline: not in the cache"
 
 # What a source's refresh_counts calls with each batch of refreshed Works (by their count key).
 OnBatch = Callable[[Mapping[str, Work]], None]
-# A judge of one candidate: True when it is good enough that the source need not be asked for more.
-GoodEnough = Callable[[Work], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +51,9 @@ class CachedSource:
     LOOKUP_ENDPOINT: ClassVar[str]
     # Link kinds (identifiers.PATTERNS row names) this source is searched first for; None: every other kind.
     SEARCH_FIRST: ClassVar[frozenset[str] | None] = None
+    # The title-search requests this source can make for one link, in order (`search_step`); none: no search.
+    # Resolution decides how far along them a link goes (resolve.SearchSchedule.next_search).
+    SEARCH_STEPS: ClassVar[tuple[str, ...]] = ()
     # True for a source of versions of record (DOIs): it is also asked for the DOIs other sources report.
     VERSION_OF_RECORD: ClassVar[bool] = False
     # The name a reason gives the source ("Crossref").
@@ -134,8 +135,9 @@ class CachedSource:
         supplies)."""
         raise NotImplementedError
 
-    def candidates(self, query: SearchQuery, good_enough: GoodEnough) -> list[Work]:
-        """Candidates for a title; raises SourceError / SourceUnavailable (a source supplies)."""
+    def search_step(self, step: str, query: SearchQuery) -> list[Work]:
+        """The candidates one of SEARCH_STEPS answers for a title (one request, or none when cached); raises
+        SourceError / SourceUnavailable (a source with SEARCH_STEPS supplies)."""
         raise NotImplementedError
 
     def answer_key(self, key: str, norm: str) -> str:

@@ -10,15 +10,15 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from avenrich.cache import NOT_FOUND_TTL, key_for
 from avenrich.errors import SourceError, SourceUnavailable
-from avenrich.identifiers import acl_doi_candidate
+from avenrich.identifiers import acl_doi_candidate, match_link
 from avenrich.matching import parse_flags
 from avenrich.model import CROSSREF, Author, Ids, Work
 from avenrich.names import family_name
-from avenrich.sources.base import CachedSource, GoodEnough, SearchQuery
+from avenrich.sources.base import CachedSource, SearchQuery
 from avenrich.sources.http import Reply, SourceClient
 from avenrich.text import clean_markup
 
@@ -50,7 +50,7 @@ SELECTABLE = frozenset(
 WORK_FIELDS = (
     "DOI", "title", "subtitle", "author", "container-title", "short-container-title", "event", "issued",
     "published-print", "published-online", "posted", "type", "publisher", "page", "volume", "issue",
-    "is-referenced-by-count", "relation", "URL", "update-to",
+    "is-referenced-by-count", "relation", "URL", "update-to", "resource",
 )  # fmt: skip
 COUNTS_FIELDS = ("DOI", "is-referenced-by-count")
 # Kept from a full /works/{doi} record besides WORK_FIELDS, so cached items look alike whatever the route.
@@ -118,6 +118,16 @@ def build_search_params(query: SearchQuery, rows: int = SEARCH_ROWS) -> dict[str
     }
 
 
+def search_key(query: SearchQuery, rows: int = SEARCH_ROWS) -> str:
+    """The cache key of a search's answer: the title asked and the rows, not what the list adds around it.
+
+    The authors and year sent along only help the ranking; a list that later gives a title's authors or venue
+    (the upstream list's move to `**[VENUE-YEAR]**` paragraphs) re-checks the cached candidates against that
+    evidence instead of searching again (issue 14).
+    """
+    return key_for(NAME, "search", f"rows={rows}", " ".join(query.title.split()))
+
+
 def work_path(doi: str) -> str:
     """The path of one work: the DOI unencoded except for characters a path cannot carry."""
     return "/works/" + quote(doi, safe="/:;()[]@!$&'*+=,-._~")
@@ -171,7 +181,7 @@ def parse_work(item: Mapping[str, Any]) -> Work:
     update_types = tuple(str(u.get("type", "")).lower() for u in item.get("update-to") or [] if isinstance(u, Mapping))
     return Work(
         source=NAME,
-        ids=Ids(doi=doi.strip().lower()),
+        ids=Ids(doi=doi.strip().lower(), ieee=parse_ieee_number(item.get("resource"))),
         title=title,
         subtitle=_first_text(item.get("subtitle")),
         authors=tuple(a for a in (parse_author(x) for x in item.get("author") or []) if a),
@@ -190,6 +200,19 @@ def parse_work(item: Mapping[str, Any]) -> Work:
         relations=parse_relations(item.get("relation")),
         flags=parse_flags(title, kind, update_types),
     )
+
+
+def parse_ieee_number(resource: Any) -> str | None:
+    """The IEEE Xplore document number of a record whose resource (landing page) is on IEEE Xplore, else None.
+
+    It is evidence against a link: an IEEE link's number that differs from the record's is another document.
+    """
+    primary = resource.get("primary") if isinstance(resource, Mapping) else None
+    url = primary.get("URL") if isinstance(primary, Mapping) else None
+    if not isinstance(url, str):
+        return None
+    found = match_link(url)
+    return found.ids.ieee if found.host == "ieee" else None
 
 
 def parse_author(raw: Any) -> Author | None:
@@ -309,6 +332,7 @@ class CrossrefSource(CachedSource):
     # ISCA) and allows 3 list requests/s: search it first for these link kinds.
     SEARCH_FIRST = frozenset({"ieee", "cvf", "ecva", "aaai", "acm", "springer", "wiley", "isca", "doi", "acl", "pmc"})
     VERSION_OF_RECORD = True
+    SEARCH_STEPS = ("search",)
 
     @staticmethod
     def normalise_key(key: str) -> str:
@@ -426,14 +450,14 @@ class CrossrefSource(CachedSource):
 
     # -- search ---------------------------------------------------------------------------------------
 
-    def candidates(self, query: SearchQuery, good_enough: GoodEnough) -> list[Work]:
+    def search_step(self, step: str, query: SearchQuery) -> list[Work]:
         """The bibliographic search's candidates (Crossref answers with several ranked ones at once)."""
         return self.search(query)
 
     def search(self, query: SearchQuery, rows: int = SEARCH_ROWS) -> list[Work]:
         """Candidates for a title (relevance order, each with Crossref's unbounded `score`)."""
         params = build_search_params(query, rows)
-        key = key_for(NAME, "search", urlencode(sorted((k, str(v)) for k, v in params.items())))
+        key = search_key(query, rows)
         cached = self.cached_answer(key, "works/query", "items")
         if cached is not None:
             return self.answered_works(*cached, score="score")

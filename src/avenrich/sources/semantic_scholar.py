@@ -15,7 +15,7 @@ from avenrich.errors import SourceError, SourceUnavailable
 from avenrich.matching import is_preprint_venue
 from avenrich.model import SEMANTIC_SCHOLAR, Author, Ids, Work
 from avenrich.names import split_name
-from avenrich.sources.base import CachedSource, GoodEnough, SearchQuery
+from avenrich.sources.base import CachedSource, SearchQuery
 from avenrich.sources.http import Params, Reply, SourceClient
 from avenrich.text import clean_markup
 
@@ -25,6 +25,8 @@ T = TypeVar("T")
 NAME = SEMANTIC_SCHOLAR
 BATCH_SIZE = 500
 SEARCH_LIMIT = 5
+# The search steps (SEARCH_STEPS): the single best title match, then the relevance search's hits.
+MATCH, SEARCH = "match", "search"
 # Lean on purpose: a batch answer must stay under 10 MB (no abstracts, embeddings or citation lists).
 FIELDS = (
     "paperId,corpusId,externalIds,title,year,venue,publicationVenue,journal,authors,publicationTypes,"
@@ -274,6 +276,7 @@ class SemanticScholarSource(CachedSource):
     LABEL = "Semantic Scholar"
     RECORD_KIND = "paper"
     LOOKUP_ENDPOINT = "paper/batch"
+    SEARCH_STEPS = (MATCH, SEARCH)
 
     normalise_key = staticmethod(normalise_key)
     parse_item = staticmethod(parse_paper)
@@ -400,17 +403,17 @@ class SemanticScholarSource(CachedSource):
 
     # -- match and search ------------------------------------------------------------------------------
 
-    def candidates(self, query: SearchQuery, good_enough: GoodEnough) -> list[Work]:
-        """The single best title match; the relevance search's hits too unless that match is good enough.
+    def search_step(self, step: str, query: SearchQuery) -> list[Work]:
+        """MATCH: the single best title match; SEARCH: the relevance search's hits.
 
         search/match answers with its single best title: often a same-titled other paper, or the preprint of
-        a paper whose version of record exists; the relevance search's hits hold it.
+        a paper whose version of record exists; then the relevance search's hits hold it (resolution asks for
+        them only then).
         """
-        match = self.match(query)
-        found = [match] if match is not None else []
-        if match is None or not good_enough(match):
-            found += self.search(query, limit=SEARCH_LIMIT)
-        return found
+        if step == MATCH:
+            match = self.match(query)
+            return [match] if match is not None else []
+        return self.search(query, limit=SEARCH_LIMIT)
 
     def match(self, query: SearchQuery) -> Work | None:
         """S2's single best title match (Work.score = matchScore, unbounded), or None when there is none."""
