@@ -201,9 +201,12 @@ def _run(args: argparse.Namespace) -> int:
         from avenrich.pipeline import load_overrides  # (the whole pipeline: imported only when needed)
 
         load_overrides(args.overrides, args.input)
+    in_place_refused = f"--in-place rewrites a local BibTeX --input; {args.input or 'the bundled list'} is not one"
+    if args.in_place and (args.input is None or is_url(args.input)):
+        raise InputError(in_place_refused)
     text = preflight.read_run_input(args.input, Path(args.out), args.name, offline=args.offline)
-    if args.in_place and (args.input is None or is_url(args.input) or text.format != "bibtex"):
-        raise InputError(f"--in-place rewrites a local BibTeX --input; {args.input or 'the bundled list'} is not one")
+    if args.in_place and text.format != "bibtex":
+        raise InputError(in_place_refused)
     preflight.hand_over(args.input, args.out, args.name, args.offline, text)
     return _run_flow(args)
 
