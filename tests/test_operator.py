@@ -7,6 +7,7 @@ hang fails a test.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -221,7 +222,11 @@ def test_one_signal_to_the_process_group_mid_lookup_cancels_the_run_and_leaves_n
     assert run.returncode == code, stderr
     line = one_line(stderr)
     assert "cancelled" in line and "previous outputs are unchanged" in line
-    assert {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")} == previous
+    published = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith((".", "sample.sqlite"))}
+    assert published == previous
+    # The state database may record the interrupted run's start (its `runs` row); it stays consistent.
+    with contextlib.closing(sqlite3.connect(out / "sample.sqlite")) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     deadline = time.monotonic() + 30  # the server reaps itself after avenrich's SIGTERM; allow it a moment
     while processes_with(str(home)) and time.monotonic() < deadline:
         time.sleep(0.2)

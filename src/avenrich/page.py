@@ -35,39 +35,9 @@ _JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
 _DATA_MARK = "\x00avenrich-page-data\x00"  # where the streamed JSON goes (no template text holds a NUL)
 
 
-def to_page(
-    entries: Iterable[Mapping[str, Any]],
-    bib_by_key: Mapping[str, str],
-    history_rows: Iterable[Mapping[str, Any]],
-    changes: Changes | None,
-    *,
-    name: str,
-    generated_at: str,
-    downloads: Mapping[str, str] | None = None,
-    titles: Mapping[str, str] | None = None,
-) -> str:
-    """The page's HTML.
-
-    Args:
-        entries: catalogue entries (catalogue.to_entry's dicts), in list order; `issues` shown when present.
-        bib_by_key: each citation key's BibTeX entry text.
-        history_rows: the count history, rows of {"date", "url", "crossref", "semantic_scholar"} in any order.
-        changes: what changed since the previous night (None: nothing to compare with).
-        downloads: the files offered for download by label (".bib", "JSON", "CSL-JSON") → relative path.
-        titles: the titles of the added links (by URL), for "what changed".
-    """
-    return "".join(
-        to_page_chunks(
-            entries,
-            bib_by_key,
-            history_rows,
-            changes,
-            name=name,
-            generated_at=generated_at,
-            downloads=downloads,
-            titles=titles,
-        )
-    )
+def to_page(*args: Any, **options: Any) -> str:
+    """The page's HTML: `to_page_chunks(*args, **options)` joined (for callers that want it whole)."""
+    return "".join(to_page_chunks(*args, **options))
 
 
 def to_page_chunks(
@@ -81,8 +51,17 @@ def to_page_chunks(
     downloads: Mapping[str, str] | None = None,
     titles: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
-    """`to_page`'s text a piece at a time, an entry's data per piece: at 100k links the page is ~90 MB, which
-    is never whole in memory (nor the entries' rows)."""
+    """The page's HTML a piece at a time, an entry's data per piece: at 100k links the page is ~90 MB, which
+    is never whole in memory (nor the entries' rows).
+
+    Args:
+        entries: catalogue entries (catalogue.to_entry's dicts), in list order; `issues` shown when present.
+        bib_by_key: each citation key's BibTeX entry text.
+        history_rows: the count history, rows of {"date", "url", "crossref", "semantic_scholar"} in any order.
+        changes: what changed since the previous night (None: nothing to compare with).
+        downloads: the files offered for download by label (".bib", "JSON", "CSL-JSON") → relative path.
+        titles: the titles of the added links (by URL), for "what changed".
+    """
     dates, series = _history(history_rows)
     script, style = _asset("page.js"), _asset("uplot/uPlot.min.css") + "\n" + _asset("page.css")
     uplot = _asset("uplot/uPlot.iife.min.js")

@@ -90,16 +90,10 @@ def build_records(
     return [dataclasses.replace(r, issues=issues[r.link.url]) if r.link.url in issues else r for r in records]
 
 
-def render(
-    records: Sequence[Record],
-    registry: Mapping[str, str],
-    *,
-    source: Mapping[str, Any],
-    generated_at: str,
-    summary: Mapping[str, Any],
-) -> Rendered:
-    """BibTeX, JSON catalogue and CSL-JSON text, with stable keys taken from (and added to) the registry."""
-    streams = render_streams(records, registry, source=source, generated_at=generated_at, summary=summary)
+def render(records: Sequence[Record], registry: Mapping[str, str], **options: Any) -> Rendered:
+    """BibTeX, JSON catalogue and CSL-JSON text, with stable keys taken from (and added to) the registry
+    (publish.render_streams' pieces joined; `options` as it takes them)."""
+    streams = render_streams(records, registry, **options)
     return Rendered({suffix: "".join(pieces) for suffix, pieces in streams.files.items()}, streams.registry)
 
 

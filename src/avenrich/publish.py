@@ -224,7 +224,7 @@ def publish(
     summary["health_rows"] = [
         {"line": f.line, "kind": f.kind, "url": f.url, "message": f.message, "fix": f.fix or ""} for f in health
     ]
-    summary["outputs"] = [str(p) for p in written]
+    summary["outputs"] = [str(p) for p in written] + [str(state.path)]
     if in_place is not None:
         # NAME.bib leaves out the blocks that could not be parsed; the user's own file keeps every line.
         enriched = bib_update.to_enriched_bibtex(text.text, records, keep_failed=True)
