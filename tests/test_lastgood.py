@@ -11,6 +11,9 @@ TODAY = "2026-11-26"
 CROSSREF_DOWN = {"crossref": "crossref unreachable (connection refused): skipped for the rest of this run"}
 
 
+CR, S2 = frozenset({"crossref"}), frozenset({"semantic_scholar"})
+
+
 def record(
     status: str = "resolved",
     method: str = "link",
@@ -22,6 +25,7 @@ def record(
     provenance: tuple[tuple[str, str, str | None], ...] = (("title", "crossref", "2026-11-24"),),
     citations: Citations | None = None,
     checked: str | None = None,
+    failed: frozenset[str] = frozenset(),
 ) -> Record:
     return Record(
         link=Link(url=url, title="A Title", kind=kind),  # type: ignore[arg-type]
@@ -30,6 +34,7 @@ def record(
         title="A Title",
         provenance=provenance,
         citations=citations or Citations(),
+        failed=failed,
     )
 
 
@@ -39,10 +44,13 @@ def record(
         (record(), False),
         (record("unresolved", "offline", "offline: not in the cache"), True),
         (record("unresolved", "link-unconfirmed", "crossref unreachable (…)"), True),
-        (record("unresolved", "none", "no candidate found (crossref unreachable: skipped)"), True),
-        (record("unresolved", "search:crossref", "title 0.41 < 0.90 (semantic_scholar: HTTP 503)"), True),
+        (record("unresolved", "none", "no candidate found (crossref unreachable: skipped)", failed=CR), True),
+        (record("unresolved", "search:crossref", "title 0.41 < 0.90 (semantic_scholar: HTTP 503)", failed=S2), True),
+        (record("unresolved", "none", "", failed=S2), True),
         # Negatives: a source answered.
         (record("unresolved", "none", "no candidate found"), False),
+        # A reason that only reads like a failure: no source failed for this link.
+        (record("unresolved", "none", "no candidate found (crossref: HTTP 503)"), False),
         (record("unresolved", "link", "the link's identifier is in neither Crossref nor Semantic Scholar"), False),
         (record("unresolved", "search:crossref", "not the paper: title 0.41 (a different paper)"), False),
         (record("unresolved", "offline", "offline", kind="dataset"), False),

@@ -44,17 +44,17 @@ class Settled:
 def unchecked_reason(record: Record) -> str | None:
     """Why this run could not check the record's link, or None when a source answered for it.
 
-    The one place that reads "could not be checked" from a resolution: an unresolved paper link that no source
-    decided (method offline / link-unconfirmed), or whose searches failed (resolve appends the failure to the
-    reason: "no candidate found (crossref: …)").
+    The one place that decides "could not be checked": an unresolved paper link that no source decided (method
+    offline / link-unconfirmed), or whose lookups or searches failed on some source (`record.failed`, from
+    resolve's Outcome.failed).
     """
     res = record.resolution
     if res.status != "unresolved" or record.link.kind != "paper":
         return None
     if res.method in _UNDECIDED_METHODS:
         return res.reason or res.method
-    if res.reason.endswith(")") and (res.reason.startswith("no candidate found (") or _names_a_source(res.reason)):
-        return res.reason
+    if record.failed:
+        return res.reason or f"{', '.join(sorted(record.failed))} failed"
     return None
 
 
@@ -126,10 +126,6 @@ def _unavailable(reason: str, degraded: Mapping[str, str]) -> str:
     if not names:
         return "offline" if reason.startswith("offline") else "lookups failed"
     return ", ".join(f"{name} unavailable" for name in sorted(names))
-
-
-def _names_a_source(reason: str) -> bool:
-    return any(f"({spelling}:" in reason.lower() for names in _SOURCE_NAMES.values() for spelling in names)
 
 
 def _mentions(reason: str, source: str) -> bool:

@@ -273,6 +273,7 @@ class Record:
     provenance: tuple[tuple[str, str, str | None], ...] = ()
     duplicates: tuple[str, ...] = ()
     issues: tuple[Finding, ...] = ()
+    failed: frozenset[str] = frozenset()  # sources whose failure shaped it this run (resolve's Outcome.failed)
 
 
 @dataclass(frozen=True, slots=True)

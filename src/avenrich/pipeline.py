@@ -75,16 +75,15 @@ def build_records(
     records = []
     for item in items:
         outcome = outcomes[item.link.url]
-        records.append(
-            merging.merge(
-                item.link,
-                item.match.host,
-                outcome.ids,
-                outcome.choice.resolution,
-                outcome.works,
-                duplicates.get(item.link.url, ()),
-            )
+        record = merging.merge(
+            item.link,
+            item.match.host,
+            outcome.ids,
+            outcome.choice.resolution,
+            outcome.works,
+            duplicates.get(item.link.url, ()),
         )
+        records.append(dataclasses.replace(record, failed=outcome.failed) if outcome.failed else record)
     link_ids = {item.link.url: item.match.ids for item in items}
     issues = findings.find_issues(records, link_ids, overrides.ignores if overrides else ())
     return [dataclasses.replace(r, issues=issues[r.link.url]) if r.link.url in issues else r for r in records]
