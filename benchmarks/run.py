@@ -659,12 +659,20 @@ class _Inline:
         pass
 
 
+def _profile_summary(state: dict[str, Any]) -> dict[str, Any]:
+    from avenrich import pipeline
+
+    return pipeline.summarise(state["identifiers"], state["search"], requests={}, degraded={}, overrides=0)
+
+
 def _profile_round(text: Any, sources: Any) -> tuple[cProfile.Profile, dict[str, float]]:
     """One pass of the stages under cProfile; their wall times."""
     from avenrich import pipeline, resolve
     from avenrich.overrides import Overrides
+    from avenrich.publish import publish
 
     profiler = cProfile.Profile()
+    out = Path(tempfile.mkdtemp(prefix="avenrich-profile-"))
     timings: dict[str, float] = {}
     state: dict[str, Any] = {}
     stages: list[tuple[str, Callable[[], Any]]] = [
@@ -673,7 +681,7 @@ def _profile_round(text: Any, sources: Any) -> tuple[cProfile.Profile, dict[str,
         ("lookups", lambda: resolve.lookup(state["identifiers"], sources)),
         ("search", lambda: resolve.search_and_verify(state["identifiers"], state["lookups"], sources)),
         ("merge", lambda: pipeline.build_records(state["identifiers"], state["search"])),
-        ("render", lambda: pipeline.render(state["merge"], {}, source={}, generated_at="x", summary={})),
+        ("write", lambda: publish(state["merge"], text, out, _profile_summary(state), "2026-01-01T00:00:00Z")),
     ]
     profiler.enable()
     for stage, call in stages:
@@ -685,7 +693,7 @@ def _profile_round(text: Any, sources: Any) -> tuple[cProfile.Profile, dict[str,
 
 
 def profile(n: int, seed: int, top: int) -> None:
-    """cProfile of parse → identifiers → lookups → search → merge → render on an n-entry generated list.
+    """cProfile of parse → identifiers → lookups → search → merge → write (publish, into a temporary directory) on an n-entry generated list.
 
     resolve's thread pools are replaced by inline execution, so that the verification done in the search
     threads shows in the profile (requests then go one at a time: compare CPU, not wall).

@@ -11,8 +11,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from avenrich import bibtex, catalogue, csl, keys, pipeline
+from avenrich import bibtex, catalogue, csl, json_text, keys, pipeline
 from avenrich.errors import OutputError
 from avenrich.model import Ids, Link, Record, Resolution
 from avenrich.outputs import write_outputs
@@ -167,3 +169,31 @@ def test_reported_catalogue_is_the_written_catalogue_read_back() -> None:
     assert built == [Entry.of(e) for e in written]
     assert any(e.crossref is not None for e in built) and any(e.key for e in built)
     assert [_counts_of(e) for e in written] == [(e.url, e.counts()) for e in built]
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON_VALUES, st.booleans())
+def test_fast_dumps_are_the_standard_librarys_text(value: Any, sort_keys: bool) -> None:
+    """json_text's orjson path writes exactly json.dumps' text, floats of every size, surrogates, control
+    characters and key orders included (where orjson would differ, json writes it)."""
+    assert json_text.dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+    assert json_text.dumps_compact(value, sort_keys=sort_keys) == json.dumps(
+        value, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":")
+    )
+
+
+@pytest.mark.parametrize("value", [1e-05, 1e16, -2.5e-300, 0.0001, "\ud800", {"k": "1e-5 text"}, 2**64, [1.0, 0.5]])
+def test_fast_dumps_table(value: Any) -> None:
+    """The cases where orjson's own text would differ from json's, or where it refuses, and their neighbours."""
+    assert json_text.dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)

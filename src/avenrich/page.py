@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
@@ -21,6 +20,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
+from avenrich.json_text import dumps_compact
 from avenrich.report import COUNT_SOURCES, Changes, CountChange
 
 # The nights a page plots: a sparkline of years of nightly counts says no more than one of its last months, and
@@ -151,7 +151,7 @@ def safe_url(url: str) -> str | None:
 def to_script_json(value: Any) -> str:
     """JSON to place inside <script type="application/json">: no "<", ">" or "&" appear as such, so no text in
     it ("</script>", "<!--") can end the block; JSON.parse reads it back unchanged."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = dumps_compact(value, sort_keys=False)
     return _JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group(0)], text)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from avenrich import lastgood
 from avenrich.errors import OutputError
+from avenrich.json_text import dumps_compact
 from avenrich.model import Author, Citations, Ids, Link, Record, Resolution
 
 SUFFIX = "sqlite"
@@ -539,8 +540,7 @@ def _fields(value: Any) -> dict[str, Any]:
     return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_dumps = dumps_compact
 
 
 def _why(exc: BaseException) -> str:
