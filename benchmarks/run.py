@@ -293,19 +293,6 @@ def bumped_counts(active: list[bool]) -> Iterator[None]:
         fake_servers.to_crossref_item, fake_servers.to_s2_item = originals  # type: ignore[assignment]
 
 
-def expire_counts(cache_dir: Path) -> int:
-    """Delete every counts entry (what COUNTS_TTL does 20 h after a run); how many were deleted."""
-    import diskcache
-
-    removed = 0
-    with diskcache.Cache(str(cache_dir)) as cache:
-        for key in list(cache.iterkeys()):
-            parts = str(key).split("/")
-            if len(parts) > 2 and parts[2] == "counts":
-                removed += bool(cache.delete(key))
-    return removed
-
-
 def spawn(
     argv: list[str], env: dict[str, str], stats: Path, timeout: float
 ) -> tuple[int, float, float, dict[str, Any]]:
@@ -436,6 +423,7 @@ class Bench:
 
     def run_list(self, label: str, markdown: str, world: Any, *, bundled: bool) -> None:
         from fake_servers import FakeApis
+        from helpers import expire_counts
 
         args = self.args
         folder = self.tmp / label
@@ -693,7 +681,8 @@ def _profile_round(text: Any, sources: Any) -> tuple[cProfile.Profile, dict[str,
 
 
 def profile(n: int, seed: int, top: int) -> None:
-    """cProfile of parse → identifiers → lookups → search → merge → write (publish, into a temporary directory) on an n-entry generated list.
+    """cProfile of parse → identifiers → lookups → search → merge → write (publish, into a temporary directory)
+    on an n-entry generated list.
 
     resolve's thread pools are replaced by inline execution, so that the verification done in the search
     threads shows in the profile (requests then go one at a time: compare CPU, not wall).

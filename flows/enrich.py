@@ -29,4 +29,5 @@ if __name__ == "__main__":
         timezone=os.environ.get("AVENRICH_TIMEZONE", "UTC"),
         cache_dir=os.environ.get("AVENRICH_CACHE_DIR") or None,
         fail_on_degraded=os.environ.get("AVENRICH_FAIL_ON_DEGRADED", "").lower() in ("1", "true", "yes"),
+        recheck=os.environ.get("AVENRICH_RECHECK", "").lower() in ("1", "true", "yes"),
     )

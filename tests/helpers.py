@@ -476,3 +476,16 @@ def timed() -> Iterator[list[float]]:
         yield elapsed
     finally:
         elapsed.append(time.monotonic() - started)
+
+
+def expire_counts(cache_dir: Path) -> int:
+    """Delete every counts entry (what COUNTS_TTL does 20 h after a run); how many were deleted."""
+    import diskcache
+
+    removed = 0
+    with diskcache.Cache(str(cache_dir)) as cache:
+        for key in list(cache.iterkeys()):
+            parts = str(key).split("/")
+            if len(parts) > 2 and parts[2] == "counts":
+                removed += bool(cache.delete(key))
+    return removed

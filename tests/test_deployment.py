@@ -122,6 +122,7 @@ def test_serve_registers_the_nightly_cron_deployment(
             "name": "awesome-audiovisual-learning",
             "cache_dir": str(tmp_path / "cache"),
             "fail_on_degraded": True,
+            "recheck": False,
         }
         assert "sentinel-key" not in reply.text
     finally:

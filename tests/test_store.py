@@ -49,7 +49,27 @@ def test_new_database_is_at_the_current_schema_in_wal_mode(tmp_path: Path) -> No
         assert not state.created
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(store.SCHEMA_VERSION,)]
+        versions = db.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+        assert versions == [(step,) for step in range(1, store.SCHEMA_VERSION + 1)]
+
+
+def test_a_schema_1_database_gains_the_decisions_table_and_keeps_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database made by the release before decisions (schema 1) is migrated forward on the next run: its runs
+    and keys stay, and the decisions table is there, empty."""
+    path = tmp_path / "x.sqlite"
+    monkeypatch.setattr(store, "MIGRATIONS", store.MIGRATIONS[:1])
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 1)
+    with Store.open(path) as state:
+        state.start_run("2026-11-24T03:00:00Z", "list.md", "1")
+        with state.transaction():
+            state.save_registry({}, {"doi:10.1/x": "smith2020a"})
+    monkeypatch.undo()
+    with Store.open(path) as state:
+        assert state.schema_version() == store.SCHEMA_VERSION >= 2
+        assert len(state.runs()) == 1 and state.read_registry() == {"doi:10.1/x": "smith2020a"}
+        assert state.decision_count() == 0
 
 
 def test_a_later_migration_is_applied_forward(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

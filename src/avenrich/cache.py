@@ -46,6 +46,10 @@ class JsonCache(Protocol):
         """Store a JSON-able value (not None) for `ttl` seconds."""
         ...
 
+    def has(self, key: str) -> bool:
+        """True when a live (unexpired) entry is stored under the key; nothing is read or counted."""
+        ...
+
     def close(self) -> None:
         """Release the underlying resources."""
         ...
@@ -129,6 +133,9 @@ class DiskJsonCache:
     def set(self, key: str, value: Any, ttl: float | None) -> None:
         self._cache.set(key, to_json_text(value), expire=ttl)
 
+    def has(self, key: str) -> bool:
+        return key in self._cache  # diskcache leaves out expired entries
+
     def close(self) -> None:
         """Close the cache, first noting this process's hits and misses (if it read anything) for `cache stats`."""
         with self._lock:
@@ -205,6 +212,11 @@ class MemoryJsonCache:
         text = to_json_text(value)
         with self._lock:
             self._entries[key] = (text, None if ttl is None else self._clock() + ttl)
+
+    def has(self, key: str) -> bool:
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry is not None and (entry[1] is None or entry[1] > self._clock())
 
     def close(self) -> None:
         """Nothing to release."""

@@ -143,6 +143,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         help="when a source was unavailable: exit 4, and the Prefect flow run ends Failed after publishing "
         "(for alerts)",
     )
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="match and verify every link again, even those whose listing and records have not changed since "
+        "the night they were decided (by default only those are kept, and only their counts refreshed)",
+    )
 
 
 def _add_verbosity(parser: argparse.ArgumentParser) -> None:
@@ -269,6 +275,7 @@ def _run_flow(args: argparse.Namespace) -> int:
                 offline=args.offline,
                 overrides=args.overrides,
                 fail_on_degraded=args.fail_on_degraded,
+                recheck=args.recheck,
                 in_place=args.in_place,
                 return_state=True,
             )
@@ -390,5 +397,6 @@ def _serve(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         overrides=args.overrides,
         fail_on_degraded=args.fail_on_degraded,
+        recheck=args.recheck,
     )
     return EXIT_OK

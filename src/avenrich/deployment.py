@@ -21,6 +21,7 @@ def nightly_parameters(
     cache_dir: str | None = None,
     overrides: str | None = None,
     fail_on_degraded: bool = False,
+    recheck: bool = False,
 ) -> dict[str, Any]:
     """The flow parameters of the nightly run: plain values only, never a secret (options left unset are left
     out, so the flow's defaults apply)."""
@@ -31,6 +32,7 @@ def nightly_parameters(
         "name": name,
         **{key: value for key, value in optional.items() if value is not None},
         "fail_on_degraded": fail_on_degraded,
+        "recheck": recheck,
     }
 
 
@@ -45,10 +47,17 @@ def serve_nightly(
     cache_dir: str | None = None,
     overrides: str | None = None,
     fail_on_degraded: bool = False,
+    recheck: bool = False,
 ) -> None:
     """Register the nightly deployment and run its scheduled flow runs in this process until stopped."""
     parameters = nightly_parameters(
-        input, out_dir, name, cache_dir=cache_dir, overrides=overrides, fail_on_degraded=fail_on_degraded
+        input,
+        out_dir,
+        name,
+        cache_dir=cache_dir,
+        overrides=overrides,
+        fail_on_degraded=fail_on_degraded,
+        recheck=recheck,
     )
     enrich.serve(
         name=deployment,

@@ -66,14 +66,30 @@ def identify_task(links: Sequence[Link], overrides: Overrides) -> list[Item]:
     return pipeline.identify(links, overrides)
 
 
+@task(name="kept", retries=0, cache_policy=NO_CACHE)
+def keep_task(
+    items: Sequence[Item], state: Store, sources: Sources, overrides: Overrides, recheck: bool
+) -> dict[str, Outcome]:
+    return pipeline.keep(items, state, sources, overrides, recheck)
+
+
 @task(name="lookups", retries=0, cache_policy=NO_CACHE)
 def lookup_task(items: Sequence[Item], sources: Sources) -> Ledger:
     return resolve.lookup(items, sources, current_progress())
 
 
 @task(name="search-and-verify", retries=0, cache_policy=NO_CACHE)
-def search_task(items: Sequence[Item], ledger: Ledger, sources: Sources, overrides: Overrides) -> dict[str, Outcome]:
-    return resolve.search_and_verify(items, ledger, sources, overrides, current_progress())
+def search_task(
+    items: Sequence[Item],
+    ledger: Ledger,
+    sources: Sources,
+    overrides: Overrides,
+    kept: Mapping[str, Outcome],
+    state: Store,
+) -> dict[str, Outcome]:
+    outcomes = resolve.search_and_verify(items, ledger, sources, overrides, current_progress(), kept)
+    pipeline.remember(items, outcomes, kept, state, sources, overrides)
+    return outcomes
 
 
 @task(name="merge", retries=0, cache_policy=NO_CACHE)
@@ -116,11 +132,14 @@ def enrich(
     generated_at: str | None = None,
     in_place: bool = False,
     fail_on_degraded: bool = False,
+    recheck: bool = False,
 ) -> dict[str, Any] | State[Any]:
     """Enrich one paper list into NAME.bib, NAME.json, NAME.csl.json and NAME.report.md in out_dir; with
     in_place, a local .bib input is also rewritten as its enriched self (the old file kept as .bak).
 
     A run with a source unavailable logs a WARNING; with `fail_on_degraded` it ends Failed after publishing.
+    A link decided on an earlier night whose inputs and records have not changed keeps its outcome
+    (decisions.py) and only its counts are refreshed; `recheck` takes every link through the full path.
     """
     logger = get_run_logger()
     settings = Settings.from_env(os.environ)
@@ -146,8 +165,13 @@ def enrich(
                 logger.warning("%s", note)
             links = parse_task(_opaque(text))
             items = identify_task(_opaque(links), _opaque(curated))
-            ledger = lookup_task(_opaque(items), _opaque(sources))
-            outcomes = search_task(_opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated))
+            kept = keep_task(_opaque(items), _opaque(state), _opaque(sources), _opaque(curated), recheck)
+            fresh = [item for item in items if item.link.url not in kept]
+            ledger = lookup_task(_opaque(fresh), _opaque(sources))
+            outcomes = search_task(
+                _opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated), _opaque(kept), _opaque(state)
+            )
+            del fresh
             sources.forget()  # what the sources memoised: the outcomes hold what is published
             memory.release(ledger)
             records = merge_task(_opaque(items), _opaque(outcomes), _opaque(curated))
@@ -159,10 +183,11 @@ def enrich(
                 overrides=len(curated),
             )
             summary["version"] = __version__
+            summary["kept"] = len(kept)
             # Sources that failed for some requests (retries exhausted) or could not be asked: what they would
             # have said cannot replace a verified result (lastgood).
             summary["failed"] = {**ledger.failures, **sources.degraded()}
-            memory.release(items, outcomes)
+            memory.release(items, outcomes, kept)
             published: dict[str, Any] = write_task(
                 _opaque(records),
                 _opaque(text),

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from avenrich import findings, identifiers, listing, merging
+from avenrich import decisions, findings, identifiers, listing, merging
 from avenrich.errors import InputError
 from avenrich.inputs import InputText
+from avenrich.json_text import loads
 from avenrich.model import Link, Record
 from avenrich.overrides import Overrides, parse_overrides
 from avenrich.publish import render_streams
 from avenrich.resolve import Item, Outcome, hosts_summary, prepare
+from avenrich.sources import Sources
+from avenrich.store import Store
 
 log = logging.getLogger("avenrich.pipeline")
 
@@ -50,6 +53,45 @@ def parse(text: InputText) -> list[Link]:
 def identify(links: Sequence[Link], overrides: Overrides) -> list[Item]:
     """Identifiers from every link (curator pins applied)."""
     return prepare(links, [identifiers.match_link(link.url) for link in links], overrides)
+
+
+def keep(
+    items: Sequence[Item], state: Store, sources: Sources, overrides: Overrides, recheck: bool = False
+) -> dict[str, Outcome]:
+    """The outcomes of links decided on an earlier night that still hold (decisions.py): same inputs, same rule
+    book, within their validity, every record still cached. None with `recheck` (the full path for every link)."""
+    if recheck:
+        return {}
+    names, today = [source.name for source in sources.all()], sources.today()
+    papers = {item.link.url: item for item in items if item.link.kind == "paper"}
+    kept: dict[str, Outcome] = {}
+    for decision in state.decisions(papers):
+        if not decisions.still_holds(decision, decisions.inputs_of(papers[decision.url], overrides, names), today):
+            continue
+        outcome = decisions.outcome_from_json(loads(decision.outcome))
+        if all(work.source in names and sources[work.source].holds(work) for work in outcome.works):
+            kept[decision.url] = outcome
+    return kept
+
+
+def remember(
+    items: Sequence[Item],
+    outcomes: Mapping[str, Outcome],
+    kept: Mapping[str, Outcome],
+    state: Store,
+    sources: Sources,
+    overrides: Overrides,
+) -> None:
+    """Keep tonight's new decisions (complete, resolved papers decided anew) and drop those of links no longer
+    listed, in one transaction."""
+    names, today = [source.name for source in sources.all()], sources.today()
+    with state.transaction():
+        state.save_decisions(
+            decisions.decide(item, outcomes[item.link.url], overrides, names, today)
+            for item in items
+            if item.link.url not in kept and decisions.keepable(item, outcomes[item.link.url])
+        )
+        state.drop_decisions({item.link.url for item in items})
 
 
 def load_overrides(path: str | None, input_source: str | None) -> Overrides:

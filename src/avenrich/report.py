@@ -179,6 +179,12 @@ def to_report_markdown(
                 f"| {source} | {endpoint} | {c.get('requests', 0)} | {c.get('retries', 0)} | "
                 f"{c.get('status_429', 0)} | {c.get('errors', 0)} | {c.get('cache_hits', 0)} |"
             )
+    if "kept" in summary:
+        lines += [
+            "",
+            f"Kept from earlier nights: {summary['kept']} of {summary['papers']} papers (their listing and records "
+            "unchanged: counts refreshed, not matched again; `--recheck` matches every link again).",
+        ]
     lines += ["", "## Changes since the previous run", ""]
     lines += _listing("Added", changes.added) + _listing("Removed", changes.removed)
     if changes.counts:

@@ -142,13 +142,18 @@ def search_and_verify(
     sources: Sources,
     overrides: Overrides | None = None,
     progress: Progress = _no_progress,
+    kept: Mapping[str, Outcome] | None = None,
 ) -> dict[str, Outcome]:
     """Verify what the identifiers found, search for the rest, and settle every link. Keyed by link url.
 
-    The ledger's records are let go once completion has used them (before the counts refresh).
+    `kept` are the outcomes of links decided on an earlier night whose inputs and records have not changed
+    (decisions.py): they are not looked up, searched or verified again; only their citation counts are
+    refreshed, with everyone else's. The ledger's records are let go once completion has used them (before
+    the counts refresh).
     """
     overrides = overrides or Overrides()
-    papers = [item for item in items if item.link.kind == "paper"]
+    kept = kept or {}
+    papers = [item for item in items if item.link.kind == "paper" and item.link.url not in kept]
     with_ids = [item for item in papers if _has_lookup_ids(item, sources)]
     outcomes = {item.link.url: _by_identifier(item, ledger, sources) for item in with_ids}
     # Links with an identifier that no source knows (an ACL or PMC id) are searched like the others.
@@ -168,6 +173,7 @@ def search_and_verify(
 
     _complete(outcomes, sources, ledger)
     _unresolve_contradicted(outcomes, to_search)
+    outcomes.update((url, _current(outcome, sources)) for url, outcome in kept.items())
     _refresh_counts(outcomes, sources, ledger)
     for item in items:
         url = item.link.url
@@ -181,6 +187,16 @@ def search_and_verify(
             if failed:
                 outcomes[url] = replace(outcomes[url], failed=failed)
     return outcomes
+
+
+def _current(outcome: Outcome, sources: Sources) -> Outcome:
+    """A kept outcome with its works' counts as the cache holds them now (expired ones wait for the refresh)."""
+    works = tuple(sources[work.source].current(work) for work in outcome.works)
+    chosen = outcome.choice.work
+    for old, new in zip(outcome.works, works, strict=True):
+        if chosen is old:
+            chosen = new
+    return replace(outcome, choice=replace(outcome.choice, work=chosen), works=works)
 
 
 def _failed_sources(item: Item, outcome: Outcome, ledger: Ledger, sources: Sources) -> frozenset[str]:

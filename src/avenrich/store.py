@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from avenrich import lastgood
+from avenrich.decisions import Decision
 from avenrich.errors import OutputError
 from avenrich.json_text import dumps_compact
 from avenrich.model import Author, Citations, Ids, Link, Record, Resolution
@@ -92,10 +93,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX citation_counts_date ON citation_counts (date, position)",
     ),
+    (
+        """CREATE TABLE decisions (
+            url TEXT PRIMARY KEY,
+            inputs TEXT NOT NULL,
+            rules TEXT NOT NULL,
+            decided TEXT NOT NULL,
+            valid_until TEXT NOT NULL,
+            outcome TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COUNT_SOURCES = ("crossref", "semantic_scholar")
+_BATCH = 500  # URLs per `IN (…)` query (SQLite allows 32766 parameters; PostgreSQL more)
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +308,14 @@ class Store:
 
     def save_verified(self, records: Iterable[Record], run_id: int | None) -> None:
         """Store each resolved record as its link's last verified resolution (its `resolution.checked` is the
-        date); inside the caller's transaction."""
+        date); inside the caller's transaction. A record the state already holds as it is gets only its date and
+        run (a night of unchanged papers writes no record twice)."""
+        rows = [(r, _dumps(record_to_json(r))) for r in records]
+        held = dict(self._held_records([r.link.url for r, _text in rows]))
+        self._db.executemany(
+            "UPDATE resolutions SET checked = ?, run_id = ? WHERE url = ?",
+            ((r.resolution.checked, run_id, r.link.url) for r, text in rows if held.get(r.link.url) == text),
+        )
         self._db.executemany(
             "INSERT INTO resolutions (url, doi, arxiv, s2, title, method, confidence, evidence, sources, checked, "
             "run_id, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
@@ -317,15 +336,61 @@ class Store:
                     _dumps(sorted(lastgood.record_sources(r))),
                     r.resolution.checked,
                     run_id,
-                    _dumps(record_to_json(r)),
+                    text,
                 )
-                for r in records
+                for r, text in rows
+                if held.get(r.link.url) != text
             ),
         )
+
+    def _held_records(self, urls: list[str]) -> Iterator[tuple[str, str]]:
+        """(url, record JSON text) of the verified resolutions held for these links."""
+        for start in range(0, len(urls), _BATCH):
+            batch = urls[start : start + _BATCH]
+            marks = ", ".join("?" * len(batch))
+            yield from self._db.execute(f"SELECT url, record FROM resolutions WHERE url IN ({marks})", batch)
 
     def forget_verified(self, urls: Iterable[str]) -> None:
         """Drop the last verified resolution of links a source has now answered for with no paper."""
         self._db.executemany("DELETE FROM resolutions WHERE url = ?", ((url,) for url in urls))
+
+    # -- decisions: what a night may keep without re-matching (decisions.py) --------------------------
+
+    def decisions(self, urls: Iterable[str]) -> Iterator[Decision]:
+        """The kept decisions of these links (in batches; the order is the database's)."""
+        batch: list[str] = []
+        for url in urls:
+            batch.append(url)
+            if len(batch) == _BATCH:
+                yield from self._decisions(batch)
+                batch = []
+        if batch:
+            yield from self._decisions(batch)
+
+    def _decisions(self, urls: list[str]) -> Iterator[Decision]:
+        marks = ", ".join("?" * len(urls))
+        query = f"SELECT url, inputs, rules, decided, valid_until, outcome FROM decisions WHERE url IN ({marks})"
+        for row in self._db.execute(query, urls):
+            yield Decision(*row)
+
+    def save_decisions(self, decisions: Iterable[Decision]) -> None:
+        """Keep these decisions, replacing the links' earlier ones (inside the caller's transaction)."""
+        self._db.executemany(
+            "INSERT INTO decisions (url, inputs, rules, decided, valid_until, outcome) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET inputs = excluded.inputs, rules = excluded.rules, "
+            "decided = excluded.decided, valid_until = excluded.valid_until, outcome = excluded.outcome",
+            (dataclasses.astuple(d) for d in decisions),
+        )
+
+    def drop_decisions(self, keep: Collection[str]) -> int:
+        """Drop the decisions of links not in `keep` (no longer listed); how many (inside the caller's transaction)."""
+        gone = [url for (url,) in self._db.execute("SELECT url FROM decisions") if url not in keep]
+        self._db.executemany("DELETE FROM decisions WHERE url = ?", ((url,) for url in gone))
+        return len(gone)
+
+    def decision_count(self) -> int:
+        """How many decisions are kept."""
+        return int(self._db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
 
     # -- citation keys -----------------------------------------------------------------------------
 
@@ -372,19 +437,19 @@ class Store:
         now keeps its last value; nothing known at all adds nothing); a date's earlier rows are replaced, so a
         second run on one day counts once. Inside the caller's transaction; how many rows were added."""
         added = 0
-        cleared: set[str] = set()
+        latest: dict[str, tuple[int | None, int | None]] = {}
+        date = None
         for position, row in enumerate(rows):
-            if row.date not in cleared:
-                self._db.execute("DELETE FROM citation_counts WHERE date = ?", (row.date,))
-                cleared.add(row.date)
-            last = self._db.execute(
-                "SELECT crossref, semantic_scholar FROM citation_counts WHERE url = ? AND date < ? "
-                "ORDER BY date DESC LIMIT 1",
-                (row.url, row.date),
-            ).fetchone()
-            before = (None, None) if last is None else (last[0], last[1])
+            if row.date != date:
+                date = row.date
+                self._db.execute("DELETE FROM citation_counts WHERE date = ?", (date,))
+                latest = self._latest_counts(date)
+            before = latest.get(row.url, (None, None))
             counts = (row.crossref, row.semantic_scholar)
-            now = tuple(n if n is not None else b for n, b in zip(counts, before, strict=True))
+            now = (
+                counts[0] if counts[0] is not None else before[0],
+                counts[1] if counts[1] is not None else before[1],
+            )
             if now == before or now == (None, None):
                 continue
             self._db.execute(
@@ -392,8 +457,18 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (row.url, row.date, position, row.key, row.doi, now[0], now[1]),
             )
+            latest[row.url] = now
             added += 1
         return added
+
+    def _latest_counts(self, date: str) -> dict[str, tuple[int | None, int | None]]:
+        """Each paper's latest counts before `date` (one query: the history's primary key finds each row)."""
+        rows = self._db.execute(
+            "SELECT c.url, c.crossref, c.semantic_scholar FROM citation_counts c WHERE c.date = "
+            "(SELECT MAX(p.date) FROM citation_counts p WHERE p.url = c.url AND p.date < ?)",
+            (date,),
+        )
+        return {url: (crossref, s2) for url, crossref, s2 in rows}
 
     def count_history(self, url: str | None = None) -> Iterator[CountRow]:
         """The citation-count history (changes only), by date then list order; one link's when `url` is given."""

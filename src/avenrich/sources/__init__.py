@@ -107,6 +107,10 @@ class Sources:
                 return source
         raise KeyError(name)
 
+    def today(self) -> str:
+        """Today's date (ISO) on the sources' clock, the one their cache entries are dated by."""
+        return self.sources[0].today() if self.sources else today_iso()
+
     def degraded(self) -> dict[str, str]:
         """Source name → why it could not be asked during the run (unreachable, or offline)."""
         if self.offline:

@@ -220,6 +220,23 @@ class CachedSource:
         refreshed = self._refresh_counts(self.client, todo, on_batch)
         return {self.count_key(work) or key: work for key, work in refreshed.items() if work is not None}
 
+    def holds(self, work: Work) -> bool:
+        """True when this source's record of the work is still cached (unexpired), so a full run would read it
+        from the cache, not fetch it anew (decisions.py)."""
+        key = self.count_key(work)
+        return bool(key) and self.cache.has(key_for(self.name, self.RECORD_KIND, key))  # as `store` keys it
+
+    def current(self, work: Work) -> Work:
+        """A kept work with its citation counts as the cache holds them now (as `lookup` gives a cached record);
+        expired counts wait, with the work's last counts, for `refresh_counts`."""
+        key = self.count_key(work)
+        counts = self.cache.get(key_for(self.name, "counts", key)) if key else None
+        if isinstance(counts, Mapping):
+            return self.with_counts(work, counts)
+        if key:
+            self._pending[key] = work
+        return work
+
     def _from_cache(
         self,
         norm: str,

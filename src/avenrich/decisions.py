@@ -1,0 +1,206 @@
+"""A night costs what changed (pure): when a link's last verified resolution may be kept without re-matching.
+
+A decision is the outcome resolution reached for one link (resolve.Outcome: the resolution, the ids, the
+works it was merged from), kept in the state (`decisions` table) with what it was decided on:
+
+- `inputs`: the link as read (URL, title, year, venue tag, authors, institution, kind, its BibTeX fields), what its URL
+  says, the curator's pin and rejections for it, and the sources asked;
+- `rules`: the rule book's version (RULES_VERSION, with avenrich's version): new rules decide everything anew;
+- `valid_until`: the last date the records it rests on are certain to be the ones a full run would read from
+  the cache. A record's metadata is cached METADATA_TTL; a source's "no such record" and a search without
+  hits NOT_FOUND_TTL / NO_HIT_SEARCH_TTL. So a decision lasts until a day before the first of its records'
+  metadata expires, and at most REUSE_DAYS after it was made: every link goes the full path at least weekly,
+  where a source that did not know the paper is asked again.
+
+Only a complete, resolved paper's outcome is kept (an outcome a failure shaped, or an unresolved link, goes
+the full path every night). A kept outcome is reused when its inputs and rules are unchanged, the date is
+within `valid_until`, every one of its records is still in the cache, and `--recheck` was not given; its
+citation counts are then refreshed like any other (resolve.search_and_verify).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from avenrich import __version__
+from avenrich.cache import DAY, METADATA_TTL, NO_HIT_SEARCH_TTL, NOT_FOUND_TTL
+from avenrich.json_text import dumps_compact
+from avenrich.matching import Choice
+from avenrich.model import Author, Ids, Resolution, Work
+from avenrich.overrides import Overrides
+from avenrich.resolve import Item, Outcome
+
+# Bump when a change to matching, resolve or merging may decide a link differently from the same records.
+RULES = 1
+RULES_VERSION = f"{__version__}/rules-{RULES}"
+
+# The longest a decision is kept: a day less than the shortest TTL of an answer it may rest on ("no such
+# record", a search without hits), so that a full run would still read the same answers.
+REUSE_DAYS = int(min(NOT_FOUND_TTL, NO_HIT_SEARCH_TTL) // DAY) - 1
+# A decision ends a day before its first record's metadata expires (dates are whole days).
+METADATA_DAYS = int(METADATA_TTL // DAY) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A kept outcome as the state holds it: what it was decided on, until when, and the outcome (JSON text)."""
+
+    url: str
+    inputs: str
+    rules: str
+    decided: str
+    valid_until: str
+    outcome: str
+
+
+def inputs_of(item: Item, overrides: Overrides, sources: Sequence[str]) -> str:
+    """What a link's outcome is decided on, as JSON text (equal text, equal inputs)."""
+    link, url = item.link, item.link.url
+    pin = overrides.pins.get(url)
+    return dumps_compact(
+        {
+            "url": url,
+            "title": link.title,
+            "year": link.year,
+            "venue": link.venue_tag,
+            "authors": list(link.authors),
+            "kind": link.kind,
+            "institution": link.institution,
+            "bibtex": [list(pair) for pair in link.bibtex],
+            "host": item.match.host,
+            "ids": _ids(item.match.ids),
+            "pin": _ids(pin) if pin is not None else None,
+            "rejects": sorted(overrides.rejects.get(url, ())),
+            "sources": list(sources),
+        }
+    )
+
+
+def keepable(item: Item, outcome: Outcome) -> bool:
+    """An outcome worth keeping: a paper's, resolved, and complete (no failure shaped it)."""
+    return (
+        item.link.kind == "paper"
+        and outcome.complete
+        and outcome.choice.work is not None
+        and outcome.choice.resolution.status == "resolved"
+        and bool(outcome.works)
+        and all(work.fetched for work in outcome.works)
+    )
+
+
+def valid_until(outcome: Outcome, today: str) -> str:
+    """The last date the outcome may be reused (see the module's docstring)."""
+    limit = date.fromisoformat(today) + timedelta(days=REUSE_DAYS)
+    for work in outcome.works:
+        fetched = date.fromisoformat(str(work.fetched)[:10])
+        limit = min(limit, fetched + timedelta(days=METADATA_DAYS))
+    return limit.isoformat()
+
+
+def decide(item: Item, outcome: Outcome, overrides: Overrides, sources: Sequence[str], today: str) -> Decision:
+    """The decision to keep for a keepable outcome."""
+    return Decision(
+        url=item.link.url,
+        inputs=inputs_of(item, overrides, sources),
+        rules=RULES_VERSION,
+        decided=today,
+        valid_until=valid_until(outcome, today),
+        outcome=dumps_compact(outcome_to_json(outcome)),
+    )
+
+
+def still_holds(decision: Decision, inputs: str, today: str) -> bool:
+    """The decision may be reused tonight for a link read with these inputs (its records' presence in the cache
+    is for the caller to check)."""
+    return decision.rules == RULES_VERSION and decision.inputs == inputs and today <= decision.valid_until
+
+
+# -- outcomes as JSON ----------------------------------------------------------------------------------------
+
+
+def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
+    """Everything a complete outcome holds that the run uses: resolution, ids, works, which work was chosen."""
+    chosen = next((i for i, work in enumerate(outcome.works) if work is outcome.choice.work), None)
+    return {
+        "resolution": _resolution(outcome.choice.resolution),
+        "ids": _ids(outcome.ids),
+        "works": [_work(work) for work in outcome.works],
+        "chosen": chosen,
+        "work": _work(outcome.choice.work) if chosen is None and outcome.choice.work is not None else None,
+    }
+
+
+def outcome_from_json(data: Mapping[str, Any]) -> Outcome:
+    """The outcome `outcome_to_json` kept (the chosen work is the very object among the works)."""
+    works = tuple(_work_from(w) for w in data["works"])
+    chosen = data.get("chosen")
+    work = works[chosen] if isinstance(chosen, int) else (_work_from(data["work"]) if data.get("work") else None)
+    res = data["resolution"]
+    resolution = Resolution(
+        status=res["status"],
+        method=res["method"],
+        confidence=res["confidence"],
+        reason=res["reason"],
+        evidence=tuple((str(name), score) for name, score in res["evidence"]),
+        candidates=tuple(res["candidates"]),
+    )
+    return Outcome(Choice(resolution, work, ()), Ids(**data["ids"]), works)
+
+
+def _resolution(res: Resolution) -> dict[str, Any]:
+    return {
+        "status": res.status,
+        "method": res.method,
+        "confidence": res.confidence,
+        "reason": res.reason,
+        "evidence": [list(pair) for pair in res.evidence],
+        "candidates": list(res.candidates),
+    }
+
+
+def _ids(ids: Ids) -> dict[str, str]:
+    return {name: value for name in Ids.__slots__ if (value := getattr(ids, name)) is not None}
+
+
+_WORK_TUPLES = ("relations", "flags")
+
+
+def _work(work: Work) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for field in dataclasses.fields(Work):
+        value = getattr(work, field.name)
+        if field.name == "ids":
+            data["ids"] = _ids(value)
+        elif field.name == "authors":
+            data["authors"] = [_author(a) for a in value]
+        elif field.name in _WORK_TUPLES:
+            if value:
+                data[field.name] = [list(v) if isinstance(v, tuple) else v for v in value]
+        elif value is not None:
+            data[field.name] = value
+    return data
+
+
+def _work_from(data: Mapping[str, Any]) -> Work:
+    fields: dict[str, Any] = dict(data)
+    fields["ids"] = Ids(**data["ids"])
+    fields["authors"] = tuple(Author(**a) for a in data.get("authors", ()))
+    if "relations" in data:
+        fields["relations"] = tuple((str(r), str(d)) for r, d in data["relations"])
+    if "flags" in data:
+        fields["flags"] = tuple(data["flags"])
+    return Work(**fields)
+
+
+def _author(author: Author) -> dict[str, str]:
+    return {name: value for name in Author.__slots__ if (value := getattr(author, name)) is not None}
+
+
+def stale_urls(kept: Iterable[str], listed: Iterable[str]) -> list[str]:
+    """The kept decisions of links no longer on the list (dropped from the state)."""
+    on_list = set(listed)
+    return [url for url in kept if url not in on_list]

@@ -1,0 +1,195 @@
+"""A night costs what changed (decisions.py), and changes nothing: an incremental night's outputs equal a full
+`--recheck` night's, byte for byte, over generated lists with edits between nights (added, removed, retitled and
+re-yeared links, changed citation counts). The Prefect flow against fake servers on 127.0.0.1.
+
+Each night starts from the same outputs folder and cache, copied twice: one copy runs as a nightly run does
+(kept decisions), the other with recheck=True; the same generated_at. The report's "Sources" section (request
+and cache-hit counters, how many links were kept) is the run's own bookkeeping and is left out of the comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fake_servers
+from avenrich import decisions
+from avenrich.store import Store
+from fake_servers import FakeApis
+from helpers import expire_counts
+from world import Rng, generate_list
+
+pytestmark = pytest.mark.prefect
+
+NAME = "nights"
+STAMPS = ("2026-12-01T03:00:00Z", "2026-12-02T03:00:00Z", "2026-12-03T03:00:00Z", "2026-12-04T03:00:00Z")
+_BULLET = re.compile(r"^\* \[(?P<title>[^\]]+)\]\((?P<url>[^)]+)\)(?P<year>, \d{4})?$")
+
+
+def run_flow(**params: Any) -> dict[str, Any]:
+    from avenrich.prefect_env import prepare_prefect_env
+
+    prepare_prefect_env()
+    from avenrich.flow import enrich
+
+    return enrich(**params)  # type: ignore[no-any-return]
+
+
+@pytest.fixture()
+def counts_shift(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """While shift[0] is n > 0, the fake servers answer about 5% of papers' citation counts + n (a paper's
+    share decided by its title, so both copies of a night see the same counts)."""
+    shift = [0]
+    originals = fake_servers.to_crossref_item, fake_servers.to_s2_item
+
+    def moved(title: Any) -> int:
+        return shift[0] if shift[0] and sum(map(ord, str(title))) % 20 == shift[0] % 20 else 0
+
+    def crossref_item(paper: Any, **options: Any) -> dict[str, Any]:
+        item = originals[0](paper, **options)
+        if isinstance(item.get("is-referenced-by-count"), int):
+            item["is-referenced-by-count"] += moved(item.get("title"))
+        return item
+
+    def s2_item(paper: Any, *args: Any, **options: Any) -> dict[str, Any]:
+        item = originals[1](paper, *args, **options)
+        if isinstance(item.get("citationCount"), int):
+            item["citationCount"] += moved(item.get("title") or paper)
+        return item
+
+    monkeypatch.setattr(fake_servers, "to_crossref_item", crossref_item)
+    monkeypatch.setattr(fake_servers, "to_s2_item", s2_item)
+    yield shift
+
+
+def edit(markdown: str, held_back: list[str], rng: Rng, *, add: int, remove: int, retitle: int, reyear: int) -> str:
+    """The list with `add` bullets from `held_back` put back, `remove` bullets dropped, `retitle` titles changed
+    (a word dropped: some still match their paper, some no longer do) and `reyear` years moved by one."""
+    lines = markdown.split("\n")
+    bullets = [i for i, line in enumerate(lines) if _BULLET.match(line)]
+    picked = sorted(bullets, key=lambda _i: rng.random())[: remove + retitle + reyear]
+    gone = set(picked[:remove])
+    for i in picked[remove : remove + retitle]:
+        m = _BULLET.match(lines[i])
+        assert m is not None
+        words = m["title"].split(" ")
+        title = " ".join(words[:-1] if len(words) > 3 else [*words, "Revisited"])
+        lines[i] = f"* [{title}]({m['url']}){m['year'] or ''}"
+    for i in picked[remove + retitle :]:
+        m = _BULLET.match(lines[i])
+        assert m is not None
+        year = f", {int(m['year'][2:]) + 1}" if m["year"] else ", 2020"
+        lines[i] = f"* [{m['title']}]({m['url']}){year}"
+    kept = [line for i, line in enumerate(lines) if i not in gone]
+    back, held_back[:] = held_back[:add], held_back[add:]
+    return "\n".join([*kept, "", "## Added tonight", "", *back, ""])
+
+
+def outputs(out: Path) -> dict[str, str]:
+    """Every published file's text, the report without its Sources section (the run's own counters)."""
+    texts = {}
+    for path in sorted(out.glob(f"{NAME}.*")):
+        if path.suffix in (".sqlite", ".lock") or path.name.endswith((".sqlite-wal", ".sqlite-shm")):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if path.name.endswith(".report.md"):
+            text = re.sub(r"\n## Sources\n.*?\n## ", "\n## ", text, flags=re.DOTALL)
+        texts[path.name] = text
+    return texts
+
+
+def night(base: Path, listing: Path, stamp: str, shift: list[int], n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Tonight from `base` (out/ and cache/) twice: as a nightly run (in `base`) and with recheck (in a copy);
+    counts moved by n and every counts entry expired first. Their summaries; their outputs must be equal."""
+    full = base.parent / f"{base.name}-recheck"
+    shutil.rmtree(full, ignore_errors=True)
+    shutil.copytree(base, full)
+    shift[0] = n
+    results = []
+    for folder, recheck in ((base, False), (full, True)):
+        expire_counts(folder / "cache")
+        results.append(
+            run_flow(
+                input=str(listing),
+                out_dir=str(folder / "out"),
+                name=NAME,
+                cache_dir=str(folder / "cache"),
+                generated_at=stamp,
+                recheck=recheck,
+            )
+        )
+    incremental, rechecked = outputs(base / "out"), outputs(full / "out")
+    assert sorted(incremental) == sorted(rechecked)
+    for name, text in incremental.items():
+        assert text == rechecked[name], f"{name} differs between the incremental and the --recheck night"
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_an_incremental_night_equals_a_recheck_night_byte_for_byte(
+    prefect_harness: None, counts_shift: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Night 1 cold; night 2 only counts move; nights 3 and 4 add, remove, retitle and re-year links and move
+    counts. Each incremental night equals its --recheck twin, and it kept what had not changed."""
+    markdown, world = generate_list(160, seed=seed)
+    rng = Rng(seed)
+    bullets = [line for line in markdown.split("\n") if _BULLET.match(line)]
+    held_back = bullets[-30:]
+    markdown = "\n".join(line for line in markdown.split("\n") if line not in set(held_back))
+    base, listing = tmp_path / "nightly", tmp_path / f"{NAME}.md"
+    listing.write_text(markdown, encoding="utf-8")
+    with FakeApis(world.prepare()) as apis:
+        for key, value in apis.env().items():
+            monkeypatch.setenv(key, value)
+        first = run_flow(
+            input=str(listing),
+            out_dir=str(base / "out"),
+            name=NAME,
+            cache_dir=str(base / "cache"),
+            generated_at=STAMPS[0],
+        )
+        assert first["kept"] == 0 and first["resolved"] > 100
+
+        counts_only, full = night(base, listing, STAMPS[1], counts_shift, 3)
+        assert counts_only["resolved"] == full["resolved"] == first["resolved"]
+        assert full["kept"] == 0
+        assert counts_only["kept"] >= 0.9 * first["resolved"]  # every verified, unchanged paper
+        changes = json.loads((base / "out" / f"{NAME}.json").read_text(encoding="utf-8"))["entries"]
+        assert any(e["citations"]["crossref"] is not None for e in changes)
+
+        for stamp, n in ((STAMPS[2], 7), (STAMPS[3], 13)):
+            markdown = edit(markdown, held_back, rng, add=10, remove=6, retitle=6, reyear=6)
+            listing.write_text(markdown, encoding="utf-8")
+            edited, _full = night(base, listing, stamp, counts_shift, n)
+            assert 0 < edited["kept"] < edited["resolved"]
+
+        with Store.open(base / "out" / f"{NAME}.sqlite") as state:
+            listed = set(state.link_urls())
+            assert state.decision_count() <= len(listed)
+            assert state.integrity() == "ok"
+
+
+def test_a_decision_holds_only_for_the_same_inputs_rules_and_dates() -> None:
+    """still_holds: table of the conditions (the cache check is the caller's)."""
+    base = decisions.Decision("u", '{"title":"A"}', decisions.RULES_VERSION, "2026-12-01", "2026-12-07", "{}")
+    rows: list[tuple[Callable[[decisions.Decision], decisions.Decision], str, str, bool]] = [
+        (lambda d: d, '{"title":"A"}', "2026-12-01", True),
+        (lambda d: d, '{"title":"A"}', "2026-12-07", True),
+        (lambda d: d, '{"title":"A"}', "2026-12-08", False),  # past its validity
+        (lambda d: d, '{"title":"B"}', "2026-12-02", False),  # the listing changed
+        (lambda d: _with(d, rules="0.0.0/rules-0"), '{"title":"A"}', "2026-12-02", False),  # new rule book
+    ]
+    for change, inputs, today, holds in rows:
+        assert decisions.still_holds(change(base), inputs, today) is holds, (inputs, today)
+
+
+def _with(decision: decisions.Decision, **changes: str) -> decisions.Decision:
+    import dataclasses
+
+    return dataclasses.replace(decision, **changes)
