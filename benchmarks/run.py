@@ -7,7 +7,7 @@
 
 Each run is `avenrich run -q --input LIST --out DIR --cache-dir DIR` in a child process, exactly as a user runs
 it, with the fake servers (tests/fake_servers.py) in this process on 127.0.0.1, so their memory and CPU are
-not counted. The child wraps the functions behind the flow's seven tasks with timers (benchmark-side only;
+not counted. The child wraps the functions behind the flow's tasks with timers (benchmark-side only;
 nothing in src knows about it) and reports its own CPU time and peak RSS (VmHWM, see peak_rss_kb); Prefect's
 temporary server is its subprocess and is reported apart.
 
@@ -59,7 +59,7 @@ BUNDLED = ROOT / "src" / "avenrich" / "data" / "awesome-audiovisual-learning.md"
 REAL_CROSSREF = (10, 3, 3)  # polite pool: single req/s, list req/s, in flight (API-NOTES §0)
 REAL_S2 = (1, 1)  # req/s across endpoints, in flight
 BUMP = 1000  # what the fake servers add to every citation count for the nightly run
-STAGES = ("read", "parse", "identifiers", "lookups", "search", "merge", "write")
+STAGES = ("read", "parse", "identifiers", "kept", "lookups", "search", "merge", "write")
 
 
 def _status_kb(field_name: str) -> int | None:
@@ -148,6 +148,7 @@ def child(stats_path: str, argv: list[str]) -> int:
     preflight.read_run_input = timed("read", preflight.read_run_input)  # type: ignore[assignment]
     pipeline.parse = timed("parse", pipeline.parse)  # type: ignore[assignment]
     pipeline.identify = timed("identifiers", pipeline.identify)  # type: ignore[assignment]
+    pipeline.keep = timed("kept", pipeline.keep)  # type: ignore[assignment]
     resolve.lookup = timed("lookups", resolve.lookup)  # type: ignore[assignment]
     resolve.search_and_verify = timed("search", resolve.search_and_verify)  # type: ignore[assignment]
     pipeline.build_records = timed("merge", pipeline.build_records)  # type: ignore[assignment]

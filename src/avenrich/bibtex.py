@@ -6,6 +6,7 @@ reads it back (the round trip is tested). `to_bibtex` writes one entry per disti
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -96,8 +97,10 @@ _DASHES = re.compile(r"\s*[-‐‑‒–—―]+\s*")
 _WORD_SPLIT = re.compile(r"([-/‐‑‒–—―])")
 _EDGES = re.compile(r"([^\w]*)(.*?)([^\w]*)", re.DOTALL)
 _VERBATIM_OK = re.compile(r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z|~]")
+_VERBATIM_ALL_OK = re.compile(r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z|~]*")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def escape_latex(text: str) -> str:
     """LaTeX for plain Unicode text (never pre-escaped input): specials escaped, accents as commands.
 
@@ -179,11 +182,14 @@ def protect_title(title: str) -> str:
     """
     text = clean_text(title)
     shouting = not any(ch.islower() for ch in text) and len(text.split()) > 1
-    words = (
-        _join(escape_latex(part) if shouting else _protect(part) for part in _WORD_SPLIT.split(word))
-        for word in text.split(" ")
-    )
+    words = (_protected_word(word, shouting) for word in text.split(" "))
     return " ".join(w for w in words if w)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _protected_word(word: str, shouting: bool) -> str:
+    """One word of a title as protect_title writes it (memoised: titles share most of their words)."""
+    return _join(escape_latex(part) if shouting else _protect(part) for part in _WORD_SPLIT.split(word))
 
 
 def _protect(part: str) -> str:
@@ -318,6 +324,9 @@ def _keywords(records: Sequence[Record]) -> str:
 
 def _verbatim(value: str) -> str:
     """A URL, DOI or eprint id for a verbatim field: characters BibTeX or TeX would choke on %-encoded."""
+    value = value.strip()
+    if _VERBATIM_ALL_OK.fullmatch(value):
+        return value
     return "".join(
         ch if _VERBATIM_OK.fullmatch(ch) else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in value.strip()
     )

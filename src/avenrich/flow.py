@@ -88,7 +88,7 @@ def search_task(
     state: Store,
 ) -> dict[str, Outcome]:
     outcomes = resolve.search_and_verify(items, ledger, sources, overrides, current_progress(), kept)
-    pipeline.remember(items, outcomes, kept, state, sources, overrides)
+    pipeline.remember(items, outcomes, kept.keys(), state, sources, overrides)
     return outcomes
 
 
@@ -172,6 +172,8 @@ def enrich(
                 _opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated), _opaque(kept), _opaque(state)
             )
             del fresh
+            kept_count = len(kept)
+            memory.release(kept)  # the outcomes hold them now, with tonight's counts
             sources.forget()  # what the sources memoised: the outcomes hold what is published
             memory.release(ledger)
             records = merge_task(_opaque(items), _opaque(outcomes), _opaque(curated))
@@ -183,11 +185,11 @@ def enrich(
                 overrides=len(curated),
             )
             summary["version"] = __version__
-            summary["kept"] = len(kept)
+            summary["kept"] = kept_count
             # Sources that failed for some requests (retries exhausted) or could not be asked: what they would
             # have said cannot replace a verified result (lastgood).
             summary["failed"] = {**ledger.failures, **sources.degraded()}
-            memory.release(items, outcomes, kept)
+            memory.release(items, outcomes)
             published: dict[str, Any] = write_task(
                 _opaque(records),
                 _opaque(text),

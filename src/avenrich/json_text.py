@@ -19,10 +19,25 @@ from typing import Any
 
 import orjson
 
-# Where orjson's float spelling may differ from json's: an exponent ("1e-7" against "1e-07") or a float below
-# 1e-4 written out ("0.00001" against "1e-05"). Such text inside a string matches too, and json then writes it:
-# correct, only slower.
-_EXPONENT = re.compile(rb"\d[eE][-+]?\d|0\.0000")
+# Where orjson's float spelling may differ from json's: a number with an exponent ("1e-7" against "1e-07") or a
+# float below 1e-4 written out ("0.00001" against "1e-05"). `_float_risk` keeps the candidates that start a value
+# (after ":", "[", ",", a space or a line break); hexadecimal ids inside strings ("4e5a…") do not. The same
+# characters inside a string (": 1e5") are kept too, and json then writes the text: correct, only slower.
+_CANDIDATE = re.compile(rb"\d[eE][-+]?\d|0\.0000")
+_NUMBER_CHARS = frozenset(b"0123456789.-")
+_VALUE_STARTS = frozenset(b":[, \n")
+
+
+def _float_risk(text: bytes) -> bool:
+    if b"e-" not in text and b"e+" not in text and b"0.0000" not in text:  # orjson's exponents are signed
+        return False
+    for match in _CANDIDATE.finditer(text):
+        start = match.start()
+        while start and text[start - 1] in _NUMBER_CHARS:
+            start -= 1
+        if not start or text[start - 1] in _VALUE_STARTS:
+            return True
+    return False
 
 
 def loads(text: str) -> Any:
@@ -36,7 +51,7 @@ def dumps(value: Any) -> str:
         text = orjson.dumps(value, option=orjson.OPT_INDENT_2)
     except TypeError:
         return json.dumps(value, indent=2, ensure_ascii=False)
-    if _EXPONENT.search(text):
+    if _float_risk(text):
         return json.dumps(value, indent=2, ensure_ascii=False)
     return text.decode()
 
@@ -47,7 +62,7 @@ def dumps_compact(value: Any, *, sort_keys: bool = True) -> str:
         text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
     except TypeError:
         return json.dumps(value, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"))
-    if _EXPONENT.search(text):
+    if _float_risk(text):
         return json.dumps(value, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"))
     return text.decode()
 

@@ -479,8 +479,10 @@ def _fold(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", strip_accents(clean_markup(text)).lower()).split())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def recognise_venue(text: str) -> frozenset[tuple[str, bool]]:
-    """The known venues a venue text names, each with whether it is the workshop track."""
+    """The known venues a venue text names, each with whether it is the workshop track (memoised: a long list
+    names a few thousand venue texts, each asked of by matching, the catalogue and the page)."""
     folded = _fold(text)
     found = set()
     for venue, patterns in _COMPILED:

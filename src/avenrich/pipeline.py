@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,13 +77,13 @@ def keep(
 def remember(
     items: Sequence[Item],
     outcomes: Mapping[str, Outcome],
-    kept: Mapping[str, Outcome],
+    kept: Collection[str],
     state: Store,
     sources: Sources,
     overrides: Overrides,
 ) -> None:
-    """Keep tonight's new decisions (complete, resolved papers decided anew) and drop those of links no longer
-    listed, in one transaction."""
+    """Keep tonight's new decisions (complete, resolved papers decided anew; `kept` are the URLs whose earlier
+    decision was kept) and drop those of links no longer listed, in one transaction."""
     names, today = [source.name for source in sources.all()], sources.today()
     with state.transaction():
         state.save_decisions(

@@ -7,7 +7,6 @@ when all are complete renamed, so readers and a crash never see a partial file; 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import fcntl
 import glob
 import os
@@ -185,11 +184,14 @@ def publish(
     markdown = report.to_report_markdown(summary, changes, current, generated_at)
     health = [finding for record in records for finding in record.issues]
     fixes = health_files(text, health)
+    previous_issues = state.previous_issues()
+    if previous_issues is None:  # no list kept in the state yet: the previous catalogue's, if there is one
+        previous_issues = _previous_issues(out_dir / f"{name}.json")
     markdown += report.list_health_markdown(
-        health, _previous_issues(out_dir / f"{name}.json"), name=name, origin=text.origin, patch_file=fixes.get("file")
+        health, previous_issues, name=name, origin=text.origin, patch_file=fixes.get("file")
     )
     with state.transaction():
-        state.save_links(record.link for record in records)
+        state.save_links((record.link for record in records), {r.link.url: [f.kind for f in r.issues] for r in records})
         state.save_verified(settled.verified, run_id)
         state.forget_verified(settled.answered)
         state.save_registry(registry, streams.registry, streams.registry.provisional)
@@ -308,7 +310,7 @@ def read_history_rows(state: Store) -> Iterator[dict[str, Any]]:
     """The count history as rows ({"date", "url", "key", "doi", "crossref", "semantic_scholar"}), tonight's
     included: the one place the page reads the history from (the state's change-only rows)."""
     for row in state.count_history():
-        yield dataclasses.asdict(row)
+        yield row.as_dict()
 
 
 def _reported(record: Record, key: str) -> report.Entry:

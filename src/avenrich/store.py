@@ -102,6 +102,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             valid_until TEXT NOT NULL,
             outcome TEXT NOT NULL
         )""",
+        "ALTER TABLE links ADD COLUMN issues TEXT",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -121,9 +122,20 @@ class CountRow:
     crossref: int | None
     semantic_scholar: int | None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The row as {"date", "url", "key", "doi", "crossref", "semantic_scholar"}."""
+        return {
+            "date": self.date,
+            "url": self.url,
+            "key": self.key,
+            "doi": self.doi,
+            "crossref": self.crossref,
+            "semantic_scholar": self.semantic_scholar,
+        }
+
     def to_json(self) -> str:
         """The row as one line of NAME.history.jsonl (sorted keys, as the file always had them)."""
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
+        return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,12 +268,13 @@ class Store:
 
     # -- the list as last read ---------------------------------------------------------------------
 
-    def save_links(self, links: Iterable[Link]) -> None:
-        """Replace the links table with this run's list, in input order (inside the caller's transaction)."""
+    def save_links(self, links: Iterable[Link], issues: Mapping[str, Collection[str]] | None = None) -> None:
+        """Replace the links table with this run's list, in input order, each with the kinds of its list-health
+        findings (`issues`: url → kinds; inside the caller's transaction)."""
         self._db.execute("DELETE FROM links")
         self._db.executemany(
-            "INSERT INTO links (url, position, title, year, kind, line, sections, authors, venue_tag) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO links (url, position, title, year, kind, line, sections, authors, venue_tag, issues) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     link.url,
@@ -273,10 +286,19 @@ class Store:
                     _dumps([list(path) for path in link.sections]),
                     _dumps(list(link.authors)),
                     link.venue_tag,
+                    _dumps(sorted((issues or {}).get(link.url, ()))),
                 )
                 for position, link in enumerate(links)
             ),
         )
+
+    def previous_issues(self) -> set[tuple[str, str]] | None:
+        """(url, kind) of every list-health finding of the list as last read; None when no list was read yet, or
+        it was read before findings were kept here (schema 1)."""
+        rows = self._db.execute("SELECT url, issues FROM links").fetchall()
+        if not rows or any(issues is None for _url, issues in rows):
+            return None
+        return {(url, kind) for url, issues in rows for kind in json.loads(issues)}
 
     def link_urls(self) -> list[str]:
         """The URLs of the list as last read, in its order."""
