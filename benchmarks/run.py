@@ -18,7 +18,9 @@ run measures avenrich's own overhead (AVENRICH_CROSSREF_RPS and AVENRICH_S2_RPS 
 
 Modes: `cold` (empty cache), `warm` (same cache, immediate rerun), `nightly` (same cache with every counts
 entry deleted, as 20 h after the last run when COUNTS_TTL has expired; the fake servers then answer every
-citation count +1000, and the run is checked to publish the new counts).
+citation count +1000, and the run is checked to publish the new counts), `recheck` (a warm rerun with
+`--recheck`: every link matched again, as every warm run did before decisions were kept), `changed` (nightly,
+with 1% of the links edited first: half retitled, half re-yeared).
 
 Printed per run: requests per entry by source and endpoint, 429s, wall time, the rate floor (requests ÷ the
 servers' permitted rate, per kind for Crossref; the max over sources, which run in parallel), wall ÷ floor,
@@ -268,6 +270,33 @@ def judge(doc: dict[str, Any], world: Any, bumped: bool) -> tuple[int, int, int,
     return resolved, papers, wrong, f"{fresh}/{checked}"
 
 
+CHANGED_SHARE = 0.01  # `changed` mode: the share of links edited since the last night
+
+
+def edit_listing(listing: Path, share: float, seed: int) -> str:
+    """Edit `share` of the list's links in place, as a curator's day does: half retitled (the last word dropped),
+    half re-yeared (+1). What was done, for the run's notes."""
+    import re
+
+    from world import Rng
+
+    bullet = re.compile(r"^(\* \[)(?P<title>[^\]]+)(\]\([^)]+\))(?:, (?P<year>\d{4}))?$")
+    lines = listing.read_text(encoding="utf-8").split("\n")
+    rng = Rng(seed + 1)
+    picked = [i for i, line in enumerate(lines) if bullet.match(line) and rng.random() < share]
+    for n, i in enumerate(picked):
+        m = bullet.match(lines[i])
+        assert m is not None
+        if n % 2 == 0:
+            words = m["title"].split(" ")
+            title = " ".join(words[:-1]) if len(words) > 2 else m["title"] + " Revisited"
+            lines[i] = f"{m[1]}{title}{m[3]}" + (f", {m['year']}" if m["year"] else "")
+        else:
+            lines[i] = f"{m[1]}{m['title']}{m[3]}, {int(m['year'] or 2019) + 1}"
+    listing.write_text("\n".join(lines), encoding="utf-8")
+    return f"{len(picked)} links edited ({(len(picked) + 1) // 2} retitled, {len(picked) // 2} re-yeared)"
+
+
 @contextmanager
 def bumped_counts(active: list[bool]) -> Iterator[None]:
     """While active[0], the fake servers answer every citation count +BUMP."""
@@ -441,10 +470,12 @@ class Bench:
             env = self.env(apis, rps=rps)
             for mode in args.modes:
                 note = ""
-                if mode == "nightly":
+                if mode in ("nightly", "changed"):
                     removed = expire_counts(folder / "cache")
                     bump[0] = True
                     note = f"{removed} counts entries expired; counts +{BUMP}"
+                if mode == "changed":
+                    note += "; " + edit_listing(listing, CHANGED_SHARE, args.seed)
                 apis.reset_counters()
                 argv = [
                     "run",
@@ -455,6 +486,7 @@ class Bench:
                     str(folder / "out"),
                     "--cache-dir",
                     str(folder / "cache"),
+                    *(["--recheck"] if mode == "recheck" else []),
                 ]
                 code, wall, total_cpu, data = spawn(argv, env, folder / f"stats-{mode}.json", args.timeout)
                 records = list(apis.records)
@@ -738,7 +770,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="comma-separated: 'bundled' and/or generated list sizes (default: %(default)s)",
     )
     parser.add_argument("--skip-100k", action="store_true", help="drop 100000 from --sizes")
-    parser.add_argument("--modes", default="cold,warm,nightly", help="comma-separated: cold, warm, nightly")
+    parser.add_argument(
+        "--modes",
+        default="cold,warm,nightly",
+        help="comma-separated, run in order on one cache: cold, warm, recheck (warm with --recheck), nightly, "
+        "changed (nightly with 1%% of links edited)",
+    )
     parser.add_argument("--latency", type=float, default=0.2, help="bundled list: seconds per response (0.2)")
     parser.add_argument("--big-latency", type=float, default=0.0, help="generated lists: seconds per response (0)")
     parser.add_argument(
@@ -772,9 +809,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         sizes = [s for s in sizes if s != "100000"]
     args.sizes = sizes
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    unknown = set(args.modes) - {"cold", "warm", "nightly"}
+    unknown = set(args.modes) - {"cold", "warm", "recheck", "nightly", "changed"}
     if unknown or not args.modes or args.modes[0] != "cold":
-        parser.error("--modes: cold first, then warm and/or nightly")
+        parser.error("--modes: cold first, then warm, recheck, nightly and/or changed")
     return args
 
 

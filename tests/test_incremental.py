@@ -193,3 +193,84 @@ def _with(decision: decisions.Decision, **changes: str) -> decisions.Decision:
     import dataclasses
 
     return dataclasses.replace(decision, **changes)
+
+
+# -- the stages, without Prefect ------------------------------------------------------------------------------
+
+SAMPLE = Path(__file__).parent / "fixtures" / "lists" / "sample.md"
+
+
+@pytest.fixture(scope="module")
+def sample_night() -> Iterator[tuple[FakeApis, list[Any], dict[str, Any]]]:
+    """The sample list resolved once against fake services: (apis, items, outcomes by URL)."""
+    from avenrich import resolve
+    from avenrich.cache import MemoryJsonCache
+    from avenrich.sources import open_sources
+    from helpers import fake_settings, items_of
+    from world import build_sample_world
+
+    world = build_sample_world(SAMPLE.read_text(encoding="utf-8"), seed=7).prepare()
+    items = items_of(SAMPLE)[1]
+    with FakeApis(world) as apis:
+        cache = MemoryJsonCache()
+        with open_sources(fake_settings(apis.env()), cache, sleep=lambda _s: None) as sources:
+            outcomes = resolve.search_and_verify(items, resolve.lookup(items, sources), sources)
+        yield apis, items, {"outcomes": outcomes, "cache": cache}
+
+
+def test_a_kept_outcome_reads_back_as_it_was(sample_night: tuple[FakeApis, list[Any], dict[str, Any]]) -> None:
+    """Every keepable outcome of a real night survives the state's JSON: equal resolution, ids and works (every
+    field), the chosen work the very object among the works."""
+    from avenrich.json_text import loads
+
+    _apis, items, night = sample_night
+    kept = [(item, night["outcomes"][item.link.url]) for item in items]
+    kept = [(item, o) for item, o in kept if decisions.keepable(item, o)]
+    assert len(kept) >= 10
+    for _item, outcome in kept:
+        back = decisions.outcome_from_json(loads(decisions.dumps_compact(decisions.outcome_to_json(outcome))))
+        assert back.works == outcome.works and back.ids == outcome.ids and back.complete
+        assert back.choice.resolution == outcome.choice.resolution and back.choice.work == outcome.choice.work
+        assert any(back.choice.work is work for work in back.works)
+
+
+def test_keep_takes_only_what_still_holds(
+    sample_night: tuple[FakeApis, list[Any], dict[str, Any]], tmp_path: Path
+) -> None:
+    """pipeline.keep against a real state and cache: everything decided is kept; a retitled link, a record gone
+    from the cache, a curator's new rejection, or --recheck each send their links the full path."""
+    import dataclasses
+
+    from avenrich import cache as cache_module
+    from avenrich import pipeline
+    from avenrich.overrides import Overrides
+    from avenrich.sources import open_sources
+    from helpers import fake_settings
+
+    apis, items, night = sample_night
+    outcomes, cache = night["outcomes"], night["cache"]
+    with Store.open(tmp_path / "s.sqlite") as state, open_sources(fake_settings(apis.env()), cache) as sources:
+        pipeline.remember(items, outcomes, (), state, sources, Overrides())
+        keepable = {i.link.url for i in items if decisions.keepable(i, outcomes[i.link.url])}
+        assert set(pipeline.keep(items, state, sources, Overrides())) == keepable
+        assert pipeline.keep(items, state, sources, Overrides(), recheck=True) == {}
+
+        first, second, third = sorted(keepable)[:3]
+        retitled = [
+            dataclasses.replace(i, link=dataclasses.replace(i.link, title=i.link.title + " II"))
+            if i.link.url == first
+            else i
+            for i in items
+        ]
+        assert set(pipeline.keep(retitled, state, sources, Overrides())) == keepable - {first}
+
+        work = outcomes[second].works[0]
+        source = sources[work.source]
+        gone = cache_module.key_for(source.name, source.RECORD_KIND, source.count_key(work))
+        cache._entries.pop(gone)  # the record's metadata expired
+        held = set(pipeline.keep(items, state, sources, Overrides()))
+        assert second not in held and first in held
+
+        doi = outcomes[third].ids.doi or ""
+        rejecting = Overrides(rejects={third: frozenset({f"doi:{doi}"})})
+        assert third not in pipeline.keep(items, state, sources, rejecting)
