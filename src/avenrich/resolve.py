@@ -192,6 +192,8 @@ def search_and_verify(
 def _current(outcome: Outcome, sources: Sources) -> Outcome:
     """A kept outcome with its works' counts as the cache holds them now (expired ones wait for the refresh)."""
     works = tuple(sources[work.source].current(work) for work in outcome.works)
+    if all(new is old for new, old in zip(works, outcome.works, strict=True)):
+        return outcome
     chosen = outcome.choice.work
     for old, new in zip(outcome.works, works, strict=True):
         if chosen is old:

@@ -232,7 +232,8 @@ class CachedSource:
         key = self.count_key(work)
         counts = self.cache.get(key_for(self.name, "counts", key)) if key else None
         if isinstance(counts, Mapping):
-            return self.with_counts(work, counts)
+            fresh = self.with_counts(work, counts)
+            return work if fresh == work else fresh  # one object when nothing moved (a warm rerun)
         if key:
             self._pending[key] = work
         return work
