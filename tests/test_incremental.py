@@ -274,3 +274,12 @@ def test_keep_takes_only_what_still_holds(
         doi = outcomes[third].ids.doi or ""
         rejecting = Overrides(rejects={third: frozenset({f"doi:{doi}"})})
         assert third not in pipeline.keep(items, state, sources, rejecting)
+
+
+def test_the_rule_book_is_the_code_that_decides() -> None:
+    """Every rule module exists (a renamed one would silently leave the digest), and the version carries the
+    digest: an edit to any of them decides every link anew."""
+    root = Path(decisions.__file__).resolve().parent
+    assert all((root / name).is_file() for name in decisions.RULE_MODULES)
+    assert decisions.RULES_VERSION.startswith(decisions.__version__ + "/")
+    assert decisions.RULES_VERSION == decisions.rules_version()

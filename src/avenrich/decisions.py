@@ -5,7 +5,8 @@ works it was merged from), kept in the state (`decisions` table) with what it wa
 
 - `inputs`: the link as read (URL, title, year, venue tag, authors, institution, kind, its BibTeX fields), what its URL
   says, the curator's pin and rejections for it, and the sources asked;
-- `rules`: the rule book's version (RULES_VERSION, with avenrich's version): new rules decide everything anew;
+- `rules`: the rule book's version (RULES_VERSION: avenrich's version and a digest of the code of the modules
+  that decide, RULE_MODULES): new rules, or a release, decide everything anew;
 - `valid_until`: the last date the records it rests on are certain to be the ones a full run would read from
   the cache. A record's metadata is cached METADATA_TTL; a source's "no such record" and a search without
   hits NOT_FOUND_TTL / NO_HIT_SEARCH_TTL. So a decision lasts until a day before the first of its records'
@@ -21,9 +22,11 @@ citation counts are then refreshed like any other (resolve.search_and_verify).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from avenrich import __version__
@@ -34,9 +37,37 @@ from avenrich.model import Author, Ids, Resolution, Work
 from avenrich.overrides import Overrides
 from avenrich.resolve import Item, Outcome
 
-# Bump when a change to matching, resolve or merging may decide a link differently from the same records.
-RULES = 1
-RULES_VERSION = f"{__version__}/rules-{RULES}"
+# The modules whose code decides a link's outcome from its inputs and records: matching, resolution, what a
+# URL says, text folding, names, and the sources' parsers. Any change to them is a new rule book.
+RULE_MODULES = (
+    "matching.py",
+    "resolve.py",
+    "identifiers.py",
+    "text.py",
+    "names.py",
+    "model.py",
+    "decisions.py",
+    "sources/base.py",
+    "sources/crossref.py",
+    "sources/semantic_scholar.py",
+)
+
+
+def rules_version() -> str:
+    """The rule book's version: avenrich's version and a digest of the rule modules' code, so that any change to
+    the rules (a release, or a developer's edit) decides every link anew; the version alone where the code cannot
+    be read (a zipped install)."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    try:
+        for name in RULE_MODULES:
+            digest.update((root / name).read_bytes())
+    except OSError:
+        return __version__
+    return f"{__version__}/{digest.hexdigest()[:16]}"
+
+
+RULES_VERSION = rules_version()
 
 # The longest a decision is kept: a day less than the shortest TTL of an answer it may rest on ("no such
 # record", a search without hits), so that a full run would still read the same answers.

@@ -84,11 +84,13 @@ def search_task(
     ledger: Ledger,
     sources: Sources,
     overrides: Overrides,
-    kept: Mapping[str, Outcome],
+    kept: dict[str, Outcome],
     state: Store,
 ) -> dict[str, Outcome]:
+    """Search and verify (the kept outcomes move into the result), then keep tonight's new decisions."""
+    urls = frozenset(kept)
     outcomes = resolve.search_and_verify(items, ledger, sources, overrides, current_progress(), kept)
-    pipeline.remember(items, outcomes, kept.keys(), state, sources, overrides)
+    pipeline.remember(items, outcomes, urls, state, sources, overrides)
     return outcomes
 
 
@@ -166,14 +168,13 @@ def enrich(
             links = parse_task(_opaque(text))
             items = identify_task(_opaque(links), _opaque(curated))
             kept = keep_task(_opaque(items), _opaque(state), _opaque(sources), _opaque(curated), recheck)
+            kept_count = len(kept)
             fresh = [item for item in items if item.link.url not in kept]
             ledger = lookup_task(_opaque(fresh), _opaque(sources))
             outcomes = search_task(
                 _opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated), _opaque(kept), _opaque(state)
             )
             del fresh
-            kept_count = len(kept)
-            memory.release(kept)  # the outcomes hold them now, with tonight's counts
             sources.forget()  # what the sources memoised: the outcomes hold what is published
             memory.release(ledger)
             records = merge_task(_opaque(items), _opaque(outcomes), _opaque(curated))

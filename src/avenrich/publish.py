@@ -191,7 +191,9 @@ def publish(
         health, previous_issues, name=name, origin=text.origin, patch_file=fixes.get("file")
     )
     with state.transaction():
-        state.save_links((record.link for record in records), {r.link.url: [f.kind for f in r.issues] for r in records})
+        state.save_links(
+            (record.link for record in records), {r.link.url: [f.kind for f in r.issues] for r in records if r.issues}
+        )
         state.save_verified(settled.verified, run_id)
         state.forget_verified(settled.answered)
         state.save_registry(registry, streams.registry, streams.registry.provisional)

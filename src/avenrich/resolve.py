@@ -142,17 +142,18 @@ def search_and_verify(
     sources: Sources,
     overrides: Overrides | None = None,
     progress: Progress = _no_progress,
-    kept: Mapping[str, Outcome] | None = None,
+    kept: dict[str, Outcome] | None = None,
 ) -> dict[str, Outcome]:
     """Verify what the identifiers found, search for the rest, and settle every link. Keyed by link url.
 
     `kept` are the outcomes of links decided on an earlier night whose inputs and records have not changed
     (decisions.py): they are not looked up, searched or verified again; only their citation counts are
-    refreshed, with everyone else's. The ledger's records are let go once completion has used them (before
+    refreshed, with everyone else's. They move into the result (`kept` is emptied: a long list's kept
+    outcomes are never held twice). The ledger's records are let go once completion has used them (before
     the counts refresh).
     """
     overrides = overrides or Overrides()
-    kept = kept or {}
+    kept = kept if kept is not None else {}
     papers = [item for item in items if item.link.kind == "paper" and item.link.url not in kept]
     with_ids = [item for item in papers if _has_lookup_ids(item, sources)]
     outcomes = {item.link.url: _by_identifier(item, ledger, sources) for item in with_ids}
@@ -173,7 +174,9 @@ def search_and_verify(
 
     _complete(outcomes, sources, ledger)
     _unresolve_contradicted(outcomes, to_search)
-    outcomes.update((url, _current(outcome, sources)) for url, outcome in kept.items())
+    while kept:
+        url, outcome = kept.popitem()
+        outcomes[url] = _current(outcome, sources)
     _refresh_counts(outcomes, sources, ledger)
     for item in items:
         url = item.link.url

@@ -331,9 +331,24 @@ class Store:
     def save_verified(self, records: Iterable[Record], run_id: int | None) -> None:
         """Store each resolved record as its link's last verified resolution (its `resolution.checked` is the
         date); inside the caller's transaction. A record the state already holds as it is gets only its date and
-        run (a night of unchanged papers writes no record twice)."""
+        run (a night of unchanged papers writes no record twice). In batches: never every record's text at once."""
+        batch: list[Record] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) == _BATCH:
+                self._save_verified(batch, run_id)
+                batch = []
+        if batch:
+            self._save_verified(batch, run_id)
+
+    def _save_verified(self, records: list[Record], run_id: int | None) -> None:
         rows = [(r, _dumps(record_to_json(r))) for r in records]
-        held = dict(self._held_records([r.link.url for r, _text in rows]))
+        marks = ", ".join("?" * len(rows))
+        held = dict(
+            self._db.execute(
+                f"SELECT url, record FROM resolutions WHERE url IN ({marks})", [r.link.url for r in records]
+            )
+        )
         self._db.executemany(
             "UPDATE resolutions SET checked = ?, run_id = ? WHERE url = ?",
             ((r.resolution.checked, run_id, r.link.url) for r, text in rows if held.get(r.link.url) == text),
@@ -364,13 +379,6 @@ class Store:
                 if held.get(r.link.url) != text
             ),
         )
-
-    def _held_records(self, urls: list[str]) -> Iterator[tuple[str, str]]:
-        """(url, record JSON text) of the verified resolutions held for these links."""
-        for start in range(0, len(urls), _BATCH):
-            batch = urls[start : start + _BATCH]
-            marks = ", ".join("?" * len(batch))
-            yield from self._db.execute(f"SELECT url, record FROM resolutions WHERE url IN ({marks})", batch)
 
     def forget_verified(self, urls: Iterable[str]) -> None:
         """Drop the last verified resolution of links a source has now answered for with no paper."""
