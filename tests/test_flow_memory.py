@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from avenrich import listing, memory, pipeline, resolve
+from avenrich import pipeline, resolve
 
 pytestmark = pytest.mark.prefect
 
@@ -48,16 +48,3 @@ def test_stage_results_are_emptied_and_outputs_unchanged(
     assert kept["identify"] == [] and kept["search_and_verify"] == {} and kept["build_records"] == []
     doc = json.loads((out / "sample.json").read_text(encoding="utf-8"))
     assert len(doc["entries"]) == summary["entries"] == 12
-
-
-def test_compacted_gives_equal_fresh_copies_in_the_same_list(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The parse stage's Links are copied chunk by chunk into fresh memory: equal values, new objects, in order,
-    in the list the caller holds (Prefect keeps that list)."""
-    monkeypatch.setattr(memory, "COMPACT_CHUNK", 2)
-    links = listing.parse_markdown(SAMPLE.read_text(encoding="utf-8"))
-    assert len(links) == 12
-    originals = list(links)
-    result = memory.compacted(links)
-    assert result is links and result == originals
-    assert all(new is not old for new, old in zip(result, originals, strict=True))
-    assert memory.compacted([]) == []

@@ -282,4 +282,4 @@ def test_the_rule_book_is_the_code_that_decides() -> None:
     root = Path(decisions.__file__).resolve().parent
     assert all((root / name).is_file() for name in decisions.RULE_MODULES)
     assert decisions.RULES_VERSION.startswith(decisions.__version__ + "/")
-    assert decisions.RULES_VERSION == decisions.rules_version()
+    assert decisions.rules_version() == decisions.RULES_VERSION

@@ -58,7 +58,7 @@ def read_task(source: str | None, out_dir: str, name: str | None, offline: bool)
 
 @task(name="parse", retries=0, cache_policy=NO_CACHE)
 def parse_task(text: InputText) -> list[Link]:
-    return memory.compacted(pipeline.parse(text))
+    return pipeline.parse(text)
 
 
 @task(name="identifiers", retries=0, cache_policy=NO_CACHE)
