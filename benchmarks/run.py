@@ -274,8 +274,9 @@ CHANGED_SHARE = 0.01  # `changed` mode: the share of links edited since the last
 
 
 def edit_listing(listing: Path, share: float, seed: int) -> str:
-    """Edit `share` of the list's links in place, as a curator's day does: half retitled (the last word dropped),
-    half re-yeared (+1). What was done, for the run's notes."""
+    """Edit `share` of the list's links in place, as a curator's day does: half retitled (two letters of the title's
+    longest word swapped: a typo, still the same paper, which the indexes' fuzzy search finds), half re-yeared (+1).
+    What was done, for the run's notes. (Dropping a word instead made some titles exactly another paper's.)"""
     import re
 
     from world import Rng
@@ -289,8 +290,11 @@ def edit_listing(listing: Path, share: float, seed: int) -> str:
         assert m is not None
         if n % 2 == 0:
             words = m["title"].split(" ")
-            title = " ".join(words[:-1]) if len(words) > 2 else m["title"] + " Revisited"
-            lines[i] = f"{m[1]}{title}{m[3]}" + (f", {m['year']}" if m["year"] else "")
+            longest = max(range(len(words)), key=lambda k: len(words[k]))
+            word = words[longest]
+            if len(word) > 3:
+                words[longest] = word[0] + word[2] + word[1] + word[3:]
+            lines[i] = f"{m[1]}{' '.join(words)}{m[3]}" + (f", {m['year']}" if m["year"] else "")
         else:
             lines[i] = f"{m[1]}{m['title']}{m[3]}, {int(m['year'] or 2019) + 1}"
     listing.write_text("\n".join(lines), encoding="utf-8")

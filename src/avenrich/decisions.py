@@ -13,8 +13,9 @@ works it was merged from), kept in the state (`decisions` table) with what it wa
   metadata expires, and at most REUSE_DAYS after it was made: every link goes the full path at least weekly,
   where a source that did not know the paper is asked again.
 
-Only a complete, resolved paper's outcome is kept (an outcome a failure shaped, or an unresolved link, goes
-the full path every night). A kept outcome is reused when its inputs and rules are unchanged, the date is
+Only a paper's complete outcome is kept: resolved, or unresolved by sources that all answered (an outcome a
+failure shaped goes the full path every night, and on a night with any failure no unresolved one is kept: its
+reason may name that failure). A kept outcome is reused when its inputs and rules are unchanged, the date is
 within `valid_until`, every one of its records is still in the cache, and `--recheck` was not given; its
 citation counts are then refreshed like any other (resolve.search_and_verify).
 """
@@ -29,7 +30,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from avenrich import __version__
+from avenrich import __version__, lastgood
 from avenrich.cache import DAY, METADATA_TTL, NO_HIT_SEARCH_TTL, NOT_FOUND_TTL
 from avenrich.json_text import dumps_compact
 from avenrich.matching import Choice
@@ -111,16 +112,15 @@ def inputs_of(item: Item, overrides: Overrides, sources: Sequence[str]) -> str:
     )
 
 
-def keepable(item: Item, outcome: Outcome) -> bool:
-    """An outcome worth keeping: a paper's, resolved, and complete (no failure shaped it)."""
-    return (
-        item.link.kind == "paper"
-        and outcome.complete
-        and outcome.choice.work is not None
-        and outcome.choice.resolution.status == "resolved"
-        and bool(outcome.works)
-        and all(work.fetched for work in outcome.works)
-    )
+def keepable(item: Item, outcome: Outcome, *, unresolved: bool = True) -> bool:
+    """An outcome worth keeping: a paper's, complete (no failure shaped it), and either resolved from dated
+    records or, with `unresolved`, unresolved by the sources that answered (not for want of an answer)."""
+    if item.link.kind != "paper" or not outcome.complete:
+        return False
+    res = outcome.choice.resolution
+    if res.status == "resolved":
+        return outcome.choice.work is not None and bool(outcome.works) and all(w.fetched for w in outcome.works)
+    return unresolved and res.method not in lastgood.UNDECIDED_METHODS
 
 
 def valid_until(outcome: Outcome, today: str) -> str:

@@ -90,7 +90,8 @@ def search_task(
     """Search and verify (the kept outcomes move into the result), then keep tonight's new decisions."""
     urls = frozenset(kept)
     outcomes = resolve.search_and_verify(items, ledger, sources, overrides, current_progress(), kept)
-    pipeline.remember(items, outcomes, urls, state, sources, overrides)
+    failures = bool(ledger.failures or sources.degraded())
+    pipeline.remember(items, outcomes, urls, state, sources, overrides, failures)
     return outcomes
 
 

@@ -16,7 +16,7 @@ from avenrich.model import CROSSREF, LIST, SEMANTIC_SCHOLAR, Record
 
 _SOURCE_NAMES = {CROSSREF: ("crossref",), SEMANTIC_SCHOLAR: ("semantic_scholar", "semantic scholar")}
 # Methods of an unresolved resolution that no source decided (resolve.py: no source reachable, or offline).
-_UNDECIDED_METHODS = frozenset({"offline", "link-unconfirmed"})
+UNDECIDED_METHODS = frozenset({"offline", "link-unconfirmed"})
 # Reasons of an unresolved resolution that say only that the sources which answered did not know the paper.
 _NOT_FOUND = ("no candidate found", "the link's identifier is in neither")
 
@@ -51,7 +51,7 @@ def unchecked_reason(record: Record) -> str | None:
     res = record.resolution
     if res.status != "unresolved" or record.link.kind != "paper":
         return None
-    if res.method in _UNDECIDED_METHODS:
+    if res.method in UNDECIDED_METHODS:
         return res.reason or res.method
     if record.failed:
         return res.reason or f"{', '.join(sorted(record.failed))} failed"

@@ -81,15 +81,17 @@ def remember(
     state: Store,
     sources: Sources,
     overrides: Overrides,
+    failures: bool = False,
 ) -> None:
-    """Keep tonight's new decisions (complete, resolved papers decided anew; `kept` are the URLs whose earlier
-    decision was kept) and drop those of links no longer listed, in one transaction."""
+    """Keep tonight's new decisions (complete outcomes of papers decided anew; `kept` are the URLs whose earlier
+    decision was kept; after a night with `failures`, resolved ones only) and drop those of links no longer
+    listed, in one transaction."""
     names, today = [source.name for source in sources.all()], sources.today()
     with state.transaction():
         state.save_decisions(
             decisions.decide(item, outcomes[item.link.url], overrides, names, today)
             for item in items
-            if item.link.url not in kept and decisions.keepable(item, outcomes[item.link.url])
+            if item.link.url not in kept and decisions.keepable(item, outcomes[item.link.url], unresolved=not failures)
         )
         state.drop_decisions({item.link.url for item in items})
 
