@@ -29,7 +29,7 @@ _VALUE_STARTS = frozenset(b":[, \n")
 
 
 def _float_risk(text: bytes) -> bool:
-    if b"e-" not in text and b"e+" not in text and b"0.0000" not in text:  # orjson's exponents are signed
+    if b"0.0000" not in text and not _signed_exponent(text):  # orjson's exponents are signed
         return False
     for match in _CANDIDATE.finditer(text):
         start = match.start()
@@ -38,6 +38,22 @@ def _float_risk(text: bytes) -> bool:
         if not start or text[start - 1] in _VALUE_STARTS:
             return True
     return False
+
+
+def _signed_exponent(text: bytes) -> bool:
+    """A digit, "e-" or "e+", a digit, somewhere in the text (bytes.find: words such as "large-scale" cost a
+    step each, not a regular expression's scan of every position)."""
+    for mark in (b"e-", b"e+"):
+        at = text.find(mark)
+        while at != -1:
+            if at and text[at - 1] in _DIGITS and text[at + 2 : at + 3] in _DIGIT_BYTES:
+                return True
+            at = text.find(mark, at + 2)
+    return False
+
+
+_DIGITS = frozenset(b"0123456789")
+_DIGIT_BYTES = frozenset(bytes([d]) for d in b"0123456789")
 
 
 def loads(text: str) -> Any:

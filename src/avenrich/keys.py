@@ -51,16 +51,18 @@ _LETTERS = re.compile(r"[^a-z]+")
 
 def identities(record: Record) -> tuple[str, ...]:
     """Every identity of the record, strongest first (`doi:10.1109/…`, …, `url:<the link as written>`)."""
+    return tuple(_identities(record))
+
+
+def _identities(record: Record) -> Iterator[str]:
     ids = record.ids
-    found: list[str] = []
     for kind in _IDENTITIES:
         value = getattr(ids, kind.field)
         text = "" if value is None else str(value).lower() if kind.field == "doi" else str(value)
         if text:
-            found.append(f"{kind.name}:{text}")
+            yield f"{kind.name}:{text}"
     if record.link.url:
-        found.append(f"url:{record.link.url}")
-    return tuple(found)
+        yield f"url:{record.link.url}"
 
 
 def paper_identity(record: Record) -> str:
@@ -308,8 +310,9 @@ def _next_claim(
 
 
 def key_for(record: Record, keys: Mapping[str, str]) -> str:
-    """The key of the record's paper (looked up by its identities, strongest first)."""
-    for identity in identities(record):
+    """The key of the record's paper (looked up by its identities, strongest first; made one at a time: the
+    first is the one a key is kept under)."""
+    for identity in _identities(record):
         if identity in keys:
             return keys[identity]
     raise KeyError(f"no citation key for {record.link.url}")
