@@ -157,7 +157,7 @@ def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
     """Everything a complete outcome holds that the run uses: resolution, ids, works, which work was chosen."""
     chosen = next((i for i, work in enumerate(outcome.works) if work is outcome.choice.work), None)
     return {
-        "resolution": _resolution(outcome.choice.resolution),
+        "resolution": resolution_to_json(outcome.choice.resolution),
         "ids": _ids(outcome.ids),
         "works": [_work(work) for work in outcome.works],
         "chosen": chosen,
@@ -170,19 +170,25 @@ def outcome_from_json(data: Mapping[str, Any]) -> Outcome:
     works = tuple(_work_from(w) for w in data["works"])
     chosen = data.get("chosen")
     work = works[chosen] if isinstance(chosen, int) else (_work_from(data["work"]) if data.get("work") else None)
-    res = data["resolution"]
-    resolution = Resolution(
+    resolution = resolution_from_json(data["resolution"])
+    return Outcome(Choice(resolution, work, ()), Ids(**data["ids"]), works)
+
+
+def resolution_from_json(res: Mapping[str, Any], checked: str | None = None) -> Resolution:
+    """The resolution `resolution_to_json` kept (scores as they were written: 1 stays 1, 0.5 stays 0.5)."""
+    return Resolution(
         status=res["status"],
         method=res["method"],
         confidence=res["confidence"],
         reason=res["reason"],
         evidence=tuple((str(name), score) for name, score in res["evidence"]),
         candidates=tuple(res["candidates"]),
+        checked=checked,
     )
-    return Outcome(Choice(resolution, work, ()), Ids(**data["ids"]), works)
 
 
-def _resolution(res: Resolution) -> dict[str, Any]:
+def resolution_to_json(res: Resolution) -> dict[str, Any]:
+    """A resolution as the state keeps it (with its outcome, or with a verified record), its date apart."""
     return {
         "status": res.status,
         "method": res.method,

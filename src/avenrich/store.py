@@ -22,10 +22,10 @@ from types import TracebackType
 from typing import Any
 
 from avenrich import lastgood
-from avenrich.decisions import Decision
+from avenrich.decisions import Decision, resolution_from_json, resolution_to_json
 from avenrich.errors import OutputError
 from avenrich.json_text import dumps_compact
-from avenrich.model import Author, Citations, Ids, Link, Record, Resolution
+from avenrich.model import Author, Citations, Ids, Link, Record
 
 SUFFIX = "sqlite"
 
@@ -587,17 +587,9 @@ def _history_row(line: str) -> CountRow | None:
 def record_to_json(record: Record) -> dict[str, Any]:
     """What the state keeps of a verified record: everything but the link (read anew each run) and the
     likely duplicates (worked out from the list)."""
-    res = record.resolution
     return {
         "ids": {k: v for k, v in _fields(record.ids).items() if v is not None},
-        "resolution": {
-            "status": res.status,
-            "method": res.method,
-            "confidence": res.confidence,
-            "reason": res.reason,
-            "evidence": [list(pair) for pair in res.evidence],
-            "candidates": list(res.candidates),
-        },
+        "resolution": resolution_to_json(record.resolution),
         "host": record.host,
         "title": record.title,
         "authors": [{k: v for k, v in _fields(a).items() if v is not None} for a in record.authors],
@@ -612,19 +604,10 @@ _PLAIN = ("year", "month", "venue", "type", "publisher", "pages", "volume", "iss
 
 def record_from_json(data: Mapping[str, Any], link: Link, checked: str) -> Record:
     """The record `record_to_json` kept, for `link`, its resolution dated `checked`."""
-    res = data["resolution"]
     return Record(
         link=link,
         ids=Ids(**data["ids"]),
-        resolution=Resolution(
-            status=res["status"],
-            method=res["method"],
-            confidence=float(res["confidence"]),
-            reason=res["reason"],
-            evidence=tuple((str(name), float(score)) for name, score in res["evidence"]),
-            candidates=tuple(res["candidates"]),
-            checked=checked,
-        ),
+        resolution=resolution_from_json(data["resolution"], checked),
         host=data["host"],
         title=data["title"],
         authors=tuple(Author(**a) for a in data["authors"]),
