@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -104,8 +104,8 @@ def inputs_of(item: Item, overrides: Overrides, sources: Sequence[str]) -> str:
             "institution": link.institution,
             "bibtex": [list(pair) for pair in link.bibtex],
             "host": item.match.host,
-            "ids": _ids(item.match.ids),
-            "pin": _ids(pin) if pin is not None else None,
+            "ids": ids_to_json(item.match.ids),
+            "pin": ids_to_json(pin) if pin is not None else None,
             "rejects": sorted(overrides.rejects.get(url, ())),
             "sources": list(sources),
         }
@@ -158,7 +158,7 @@ def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
     chosen = next((i for i, work in enumerate(outcome.works) if work is outcome.choice.work), None)
     return {
         "resolution": resolution_to_json(outcome.choice.resolution),
-        "ids": _ids(outcome.ids),
+        "ids": ids_to_json(outcome.ids),
         "works": [_work(work) for work in outcome.works],
         "chosen": chosen,
         "work": _work(outcome.choice.work) if chosen is None and outcome.choice.work is not None else None,
@@ -199,7 +199,8 @@ def resolution_to_json(res: Resolution) -> dict[str, Any]:
     }
 
 
-def _ids(ids: Ids) -> dict[str, str]:
+def ids_to_json(ids: Ids) -> dict[str, str]:
+    """The ids the state keeps: the fields that are set."""
     return {name: value for name in Ids.__slots__ if (value := getattr(ids, name)) is not None}
 
 
@@ -211,9 +212,9 @@ def _work(work: Work) -> dict[str, Any]:
     for field in dataclasses.fields(Work):
         value = getattr(work, field.name)
         if field.name == "ids":
-            data["ids"] = _ids(value)
+            data["ids"] = ids_to_json(value)
         elif field.name == "authors":
-            data["authors"] = [_author(a) for a in value]
+            data["authors"] = [author_to_json(a) for a in value]
         elif field.name in _WORK_TUPLES:
             if value:
                 data[field.name] = [list(v) if isinstance(v, tuple) else v for v in value]
@@ -233,11 +234,6 @@ def _work_from(data: Mapping[str, Any]) -> Work:
     return Work(**fields)
 
 
-def _author(author: Author) -> dict[str, str]:
+def author_to_json(author: Author) -> dict[str, str]:
+    """An author as the state keeps it: the fields that are set."""
     return {name: value for name in Author.__slots__ if (value := getattr(author, name)) is not None}
-
-
-def stale_urls(kept: Iterable[str], listed: Iterable[str]) -> list[str]:
-    """The kept decisions of links no longer on the list (dropped from the state)."""
-    on_list = set(listed)
-    return [url for url in kept if url not in on_list]

@@ -69,7 +69,7 @@ def keep(
         if not decisions.still_holds(decision, decisions.inputs_of(papers[decision.url], overrides, names), today):
             continue
         outcome = decisions.outcome_from_json(loads(decision.outcome))
-        if all(work.source in names and sources[work.source].holds(work) for work in outcome.works):
+        if all(sources[work.source].holds(work) for work in outcome.works):  # its sources are in its inputs
             kept[decision.url] = outcome
     return kept
 

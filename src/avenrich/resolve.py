@@ -194,14 +194,19 @@ def search_and_verify(
 
 def _current(outcome: Outcome, sources: Sources) -> Outcome:
     """A kept outcome with its works' counts as the cache holds them now (expired ones wait for the refresh)."""
-    works = tuple(sources[work.source].current(work) for work in outcome.works)
+    return _with_works(outcome, tuple(sources[work.source].current(work) for work in outcome.works))
+
+
+def _with_works(outcome: Outcome, works: tuple[Work, ...]) -> Outcome:
+    """The outcome with its works replaced one for one; the chosen work follows its replacement (one object
+    for both, never the old record beside the new). The outcome itself when nothing was replaced."""
     if all(new is old for new, old in zip(works, outcome.works, strict=True)):
         return outcome
-    chosen = outcome.choice.work
+    choice = outcome.choice
     for old, new in zip(outcome.works, works, strict=True):
-        if chosen is old:
-            chosen = new
-    return replace(outcome, choice=replace(outcome.choice, work=chosen), works=works)
+        if choice.work is old and new is not old:
+            choice = replace(choice, work=new)
+    return replace(outcome, choice=choice, works=works)
 
 
 def _failed_sources(item: Item, outcome: Outcome, ledger: Ledger, sources: Sources) -> frozenset[str]:
@@ -603,11 +608,7 @@ def _refresh_counts(outcomes: dict[str, Outcome], sources: Sources, ledger: Ledg
                     for url in holders[source].pop(key, ()):
                         outcome = outcomes[url]
                         works = tuple(_counts_from(w, count_key, key, record) for w in outcome.works)
-                        choice = outcome.choice
-                        for old, new in zip(outcome.works, works, strict=True):
-                            if choice.work is old and new is not old:  # not the old record beside the new
-                                choice = replace(choice, work=new)
-                        outcomes[url] = replace(outcome, works=works, choice=choice)
+                        outcomes[url] = _with_works(outcome, works)
 
         return on_batch
 

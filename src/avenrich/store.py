@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from avenrich import lastgood
-from avenrich.decisions import Decision, resolution_from_json, resolution_to_json
+from avenrich.decisions import Decision, author_to_json, ids_to_json, resolution_from_json, resolution_to_json
 from avenrich.errors import OutputError
 from avenrich.json_text import dumps_compact
 from avenrich.model import Author, Citations, Ids, Link, Record
@@ -588,11 +588,11 @@ def record_to_json(record: Record) -> dict[str, Any]:
     """What the state keeps of a verified record: everything but the link (read anew each run) and the
     likely duplicates (worked out from the list)."""
     return {
-        "ids": {k: v for k, v in _fields(record.ids).items() if v is not None},
+        "ids": ids_to_json(record.ids),
         "resolution": resolution_to_json(record.resolution),
         "host": record.host,
         "title": record.title,
-        "authors": [{k: v for k, v in _fields(a).items() if v is not None} for a in record.authors],
+        "authors": [author_to_json(a) for a in record.authors],
         **{name: getattr(record, name) for name in _PLAIN},
         "citations": _fields(record.citations),
         "provenance": [list(entry) for entry in record.provenance],
