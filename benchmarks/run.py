@@ -153,7 +153,7 @@ def child(stats_path: str, argv: list[str]) -> int:
     pipeline.keep = timed("kept", pipeline.keep)  # type: ignore[assignment]
     resolve.lookup = timed("lookups", resolve.lookup)  # type: ignore[assignment]
     resolve.search_and_verify = timed("search", resolve.search_and_verify)  # type: ignore[assignment]
-    pipeline.build_records = timed("merge", pipeline.build_records)  # type: ignore[assignment]
+    pipeline.merge_records = timed("merge", pipeline.merge_records)  # type: ignore[assignment]
     flow.publish = timed("write", flow.publish)  # type: ignore[assignment]
     imported = time.monotonic() - started
     code = cli.main(argv)
@@ -687,7 +687,7 @@ class _Inline:
 def _profile_summary(state: dict[str, Any]) -> dict[str, Any]:
     from avenrich import pipeline
 
-    return pipeline.summarise(state["identifiers"], state["search"], requests={}, degraded={}, overrides=0)
+    return pipeline.summarise(state["merge"], requests={}, degraded={}, overrides=0)
 
 
 def _profile_round(text: Any, sources: Any) -> tuple[cProfile.Profile, dict[str, float]]:

@@ -98,7 +98,7 @@ def run_stages(
         degraded = sources.degraded()
         requests = sources.stats.as_dict()
     records = pipeline.build_records(items, outcomes)
-    summary = pipeline.summarise(items, outcomes, requests={}, degraded=degraded, overrides=0)
+    summary = pipeline.summarise(records, requests={}, degraded=degraded, overrides=0)
     stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
     rendered = pipeline.render(records, {}, source={"input": "test"}, generated_at=STAMP, summary=stable)
     return StageRun(outcomes, records, rendered.files, degraded, requests)

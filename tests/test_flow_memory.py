@@ -19,8 +19,8 @@ SAMPLE = Path(__file__).parent / "fixtures" / "lists" / "sample.md"
 def test_stage_results_are_emptied_and_outputs_unchanged(
     prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """After the run the ledger, items, outcomes and records the tasks returned are empty; the outputs still
-    hold every link (they were written before the records were let go)."""
+    """After the run the ledger, items, outcomes and records the tasks returned (each batch's; one batch here)
+    are empty; the outputs still hold every link (they were written before the records were let go)."""
     from avenrich.prefect_env import prepare_prefect_env
 
     prepare_prefect_env()
@@ -38,13 +38,14 @@ def test_stage_results_are_emptied_and_outputs_unchanged(
         return wrapper
 
     for module, name in ((pipeline, "identify"), (resolve, "lookup"), (resolve, "search_and_verify"),
-                         (pipeline, "build_records")):  # fmt: skip
+                         (pipeline, "merge_records"), (pipeline, "note_issues")):  # fmt: skip
         monkeypatch.setattr(module, name, keeping(name, getattr(module, name)))
     out = tmp_path / "out"
     summary = enrich(input=str(SAMPLE), out_dir=str(out), cache_dir=str(tmp_path / "cache"), offline=True)
-    assert sorted(kept) == ["build_records", "identify", "lookup", "search_and_verify"]
+    assert sorted(kept) == ["identify", "lookup", "merge_records", "note_issues", "search_and_verify"]
     ledger = kept["lookup"]
     assert ledger.records and all(not records for records in ledger.records.values())
-    assert kept["identify"] == [] and kept["search_and_verify"] == {} and kept["build_records"] == []
+    assert kept["identify"] == [] and kept["search_and_verify"] == {}
+    assert kept["merge_records"] == [] and kept["note_issues"] == []
     doc = json.loads((out / "sample.json").read_text(encoding="utf-8"))
     assert len(doc["entries"]) == summary["entries"] == 12

@@ -285,3 +285,47 @@ def test_the_rule_book_is_the_code_that_decides() -> None:
     assert all((root / name).is_file() for name in decisions.RULE_MODULES)
     assert decisions.RULES_VERSION.startswith(decisions.__version__ + "/")
     assert decisions.rules_version() == decisions.RULES_VERSION
+
+
+def test_the_outputs_do_not_depend_on_the_batch_size(
+    prefect_harness: None, counts_shift: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list resolved 9 links at a time (kept, fresh, duplicates and the same paper split across batches)
+    publishes the same bytes as in one batch, cold and on an edited night with kept decisions, and keeps as
+    many decisions."""
+    markdown, world = generate_list(120, seed=5)
+    rng = Rng(5)
+    first = next(m for line in markdown.split("\n") if (m := _BULLET.match(line)))
+    # the first paper listed again at the end (another batch): a likely duplicate, and one paper in two batches
+    markdown += f"\n\n## Again\n\n* [{first['title']}]({first['url']}?utm_source=again)\n"
+    listing = tmp_path / f"{NAME}.md"
+    listing.write_text(markdown, encoding="utf-8")
+    with FakeApis(world.prepare(), crossref_limits=(10**6, 10**6, 3), s2_limits=(10**6, 1)) as apis:
+        for key, value in {**apis.env(), "AVENRICH_CROSSREF_RPS": "1000000", "AVENRICH_S2_RPS": "1000000"}.items():
+            monkeypatch.setenv(key, value)
+        summaries: dict[int, list[dict[str, Any]]] = {}
+        texts: dict[int, list[dict[str, str]]] = {}
+        edited = edit(markdown, [], rng, add=0, remove=4, retitle=5, reyear=5)
+        for size in (9, 10_000):
+            folder = tmp_path / f"batch-{size}"
+            for number, (text, stamp) in enumerate(((markdown, STAMPS[0]), (edited, STAMPS[1]))):
+                listing.write_text(text, encoding="utf-8")
+                counts_shift[0] = 3 * number
+                expire_counts(folder / "cache")
+                summary = run_flow(
+                    input=str(listing),
+                    out_dir=str(folder / "out"),
+                    name=NAME,
+                    cache_dir=str(folder / "cache"),
+                    generated_at=stamp,
+                    batch_size=size,
+                )
+                summaries.setdefault(size, []).append(summary)
+                texts.setdefault(size, []).append(outputs(folder / "out"))
+    assert summaries[9][1]["kept"] == summaries[10_000][1]["kept"] > 0
+    assert "the same paper is also listed as" in texts[9][0][f"{NAME}.json"]
+    for night_number in (0, 1):
+        small, whole = texts[9][night_number], texts[10_000][night_number]
+        assert sorted(small) == sorted(whole)
+        for name, text in small.items():
+            assert text == whole[name], f"night {night_number + 1}: {name} differs between batch sizes 9 and 10000"

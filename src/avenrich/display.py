@@ -40,6 +40,7 @@ class Display:
         self.quiet = quiet
         self.console = Console(stderr=True)
         self._tasks: dict[str, Any] = {}
+        self._totals: dict[str, int] = {}
         self._lock = threading.Lock()
         handler = RichHandler(console=self.console, show_path=False, show_time=False, markup=False)
         logger = logging.getLogger("avenrich")
@@ -71,7 +72,12 @@ class Display:
         self._progress.advance(self._task(stage), advance)
 
     def _total(self, stage: str, total: int) -> None:
-        self._progress.update(self._task(stage), total=total)
+        """A batch's units join its stage's total (the list is resolved in batches: one bar per stage)."""
+        task = self._task(stage)
+        with self._lock:
+            self._totals[stage] = self._totals.get(stage, 0) + total
+            total = self._totals[stage]
+        self._progress.update(task, total=total)
 
     def note(self, text: str) -> None:
         """One line for the operator before the run starts (not when quiet)."""

@@ -96,8 +96,15 @@ def search_task(
 
 
 @task(name="merge", retries=0, cache_policy=NO_CACHE)
-def merge_task(items: Sequence[Item], outcomes: Mapping[str, Outcome], overrides: Overrides) -> list[Record]:
-    return pipeline.build_records(items, outcomes, overrides)
+def merge_task(
+    items: Sequence[Item], outcomes: Mapping[str, Outcome], duplicates: Mapping[str, tuple[str, ...]]
+) -> list[Record]:
+    return pipeline.merge_records(items, outcomes, duplicates)
+
+
+@task(name="findings", retries=0, cache_policy=NO_CACHE)
+def findings_task(records: list[Record], items: Sequence[Item], overrides: Overrides) -> list[Record]:
+    return pipeline.note_issues(records, items, overrides)
 
 
 @task(name="write", retries=0, cache_policy=NO_CACHE)
@@ -136,6 +143,7 @@ def enrich(
     in_place: bool = False,
     fail_on_degraded: bool = False,
     recheck: bool = False,
+    batch_size: int = pipeline.BATCH,
 ) -> dict[str, Any] | State[Any]:
     """Enrich one paper list into NAME.bib, NAME.json, NAME.csl.json and NAME.report.md in out_dir; with
     in_place, a local .bib input is also rewritten as its enriched self (the old file kept as .bak).
@@ -143,6 +151,10 @@ def enrich(
     A run with a source unavailable logs a WARNING; with `fail_on_degraded` it ends Failed after publishing.
     A link decided on an earlier night whose inputs and records have not changed keeps its outcome
     (decisions.py) and only its counts are refreshed; `recheck` takes every link through the full path.
+
+    Links are resolved `batch_size` at a time (kept → lookups → search-and-verify → merge, each batch's
+    decisions committed to the state as it ends): those stages hold one batch's outcomes and records, never
+    the whole list's. The outputs do not depend on the batch size.
     """
     logger = get_run_logger()
     settings = Settings.from_env(os.environ)
@@ -168,30 +180,37 @@ def enrich(
                 logger.warning("%s", note)
             links = parse_task(_opaque(text))
             items = identify_task(_opaque(links), _opaque(curated))
-            kept = keep_task(_opaque(items), _opaque(state), _opaque(sources), _opaque(curated), recheck)
-            kept_count = len(kept)
-            fresh = [item for item in items if item.link.url not in kept]
-            ledger = lookup_task(_opaque(fresh), _opaque(sources))
-            outcomes = search_task(
-                _opaque(items), _opaque(ledger), _opaque(sources), _opaque(curated), _opaque(kept), _opaque(state)
-            )
-            del fresh
-            sources.forget()  # what the sources memoised: the outcomes hold what is published
-            memory.release(ledger)
-            records = merge_task(_opaque(items), _opaque(outcomes), _opaque(curated))
+            memory.release(links)
+            duplicates = pipeline.duplicates_of(items)
+            records: list[Record] = []
+            failed: dict[str, str] = {}  # sources that failed for some requests (retries exhausted), first why
+            kept_count = 0
+            for batch in pipeline.batches(items, batch_size):
+                kept = keep_task(_opaque(batch), _opaque(state), _opaque(sources), _opaque(curated), recheck)
+                kept_count += len(kept)
+                fresh = [item for item in batch if item.link.url not in kept]
+                ledger = lookup_task(_opaque(fresh), _opaque(sources))
+                outcomes = search_task(
+                    _opaque(batch), _opaque(ledger), _opaque(sources), _opaque(curated), _opaque(kept), _opaque(state)
+                )
+                del fresh
+                for source, why in ledger.failures.items():
+                    failed.setdefault(source, why)
+                sources.forget()  # what the sources memoised: the outcomes hold what is published
+                merged = merge_task(_opaque(batch), _opaque(outcomes), _opaque(duplicates))
+                records.extend(merged)
+                memory.release(ledger, outcomes, merged)
+            pipeline.forget_unlisted(items, state)
+            records = findings_task(_opaque(records), _opaque(items), _opaque(curated))
             summary = pipeline.summarise(
-                items,
-                outcomes,
-                requests=sources.stats.as_dict(),
-                degraded=sources.degraded(),
-                overrides=len(curated),
+                records, requests=sources.stats.as_dict(), degraded=sources.degraded(), overrides=len(curated)
             )
             summary["version"] = __version__
             summary["kept"] = kept_count
             # Sources that failed for some requests (retries exhausted) or could not be asked: what they would
             # have said cannot replace a verified result (lastgood).
-            summary["failed"] = {**ledger.failures, **sources.degraded()}
-            memory.release(items, outcomes)
+            summary["failed"] = {**failed, **sources.degraded()}
+            memory.release(items, duplicates)
             published: dict[str, Any] = write_task(
                 _opaque(records),
                 _opaque(text),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,16 @@ from avenrich.inputs import InputText
 from avenrich.json_text import loads
 from avenrich.model import Link, Record
 from avenrich.overrides import Overrides, parse_overrides
-from avenrich.publish import render_streams
-from avenrich.resolve import Item, Outcome, hosts_summary, prepare
+from avenrich.publish import render_streams, tally
+from avenrich.resolve import Item, Outcome, prepare
 from avenrich.sources import Sources
 from avenrich.store import Store
 
 log = logging.getLogger("avenrich.pipeline")
+
+# Links resolved at once (kept → lookups → search and verify → merge): what those stages hold (outcomes, the
+# sources' records) grows with this, not with the list. A multiple of S2's 500-id batch and Crossref's 100 DOIs.
+BATCH = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +87,9 @@ def remember(
     overrides: Overrides,
     failures: bool = False,
 ) -> None:
-    """Keep tonight's new decisions (complete outcomes of papers decided anew; `kept` are the URLs whose earlier
-    decision was kept; after a night with `failures`, resolved ones only) and drop those of links no longer
-    listed, in one transaction."""
+    """Keep a batch's new decisions (complete outcomes of papers decided anew; `kept` are the URLs whose earlier
+    decision was kept; after a batch with `failures`, resolved ones only), in one transaction. The decisions of
+    links no longer listed go once the whole list is resolved (`forget_unlisted`)."""
     names, today = [source.name for source in sources.all()], sources.today()
     with state.transaction():
         state.save_decisions(
@@ -93,7 +97,19 @@ def remember(
             for item in items
             if item.link.url not in kept and decisions.keepable(item, outcomes[item.link.url], unresolved=not failures)
         )
+
+
+def forget_unlisted(items: Sequence[Item], state: Store) -> None:
+    """Drop the decisions of links the list no longer holds."""
+    with state.transaction():
         state.drop_decisions({item.link.url for item in items})
+
+
+def batches(items: Sequence[Item], size: int = BATCH) -> Iterator[Sequence[Item]]:
+    """The items in runs of `size` (at least 1), in input order."""
+    size = max(1, size)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def load_overrides(path: str | None, input_source: str | None) -> Overrides:
@@ -114,8 +130,20 @@ def build_records(
     items: Sequence[Item], outcomes: Mapping[str, Outcome], overrides: Overrides | None = None
 ) -> list[Record]:
     """One merged record per link, in input order, with likely duplicates and list-health findings noted
-    (findings the curator silenced in the overrides left out)."""
-    duplicates = findings.likely_duplicates([(item.link, item.match.ids) for item in items])
+    (findings the curator silenced in the overrides left out): `merge_records` then `note_issues`, for a list
+    resolved in one batch."""
+    return note_issues(merge_records(items, outcomes, duplicates_of(items)), items, overrides)
+
+
+def duplicates_of(items: Sequence[Item]) -> dict[str, tuple[str, ...]]:
+    """url -> the other links of the whole list that are likely the same paper (findings.likely_duplicates)."""
+    return findings.likely_duplicates([(item.link, item.match.ids) for item in items])
+
+
+def merge_records(
+    items: Sequence[Item], outcomes: Mapping[str, Outcome], duplicates: Mapping[str, tuple[str, ...]]
+) -> list[Record]:
+    """One merged record per link of a batch, in input order; `duplicates` are the whole list's (duplicates_of)."""
     records = []
     for item in items:
         outcome = outcomes[item.link.url]
@@ -128,9 +156,17 @@ def build_records(
             duplicates.get(item.link.url, ()),
         )
         records.append(dataclasses.replace(record, failed=outcome.failed) if outcome.failed else record)
+    return records
+
+
+def note_issues(records: list[Record], items: Sequence[Item], overrides: Overrides | None = None) -> list[Record]:
+    """The whole list's records with their list-health findings (findings.find_issues), replaced in place."""
     link_ids = {item.link.url: item.match.ids for item in items}
     issues = findings.find_issues(records, link_ids, overrides.ignores if overrides else ())
-    return [dataclasses.replace(r, issues=issues[r.link.url]) if r.link.url in issues else r for r in records]
+    for number, record in enumerate(records):
+        if record.link.url in issues:
+            records[number] = dataclasses.replace(record, issues=issues[record.link.url])
+    return records
 
 
 def render(records: Sequence[Record], registry: Mapping[str, str], **options: Any) -> Rendered:
@@ -148,21 +184,15 @@ def in_place_target(source: str | None, text: InputText) -> str:
 
 
 def summarise(
-    items: Sequence[Item],
-    outcomes: Mapping[str, Outcome],
+    records: Sequence[Record],
     *,
     requests: Mapping[str, Any],
     degraded: Mapping[str, str],
     overrides: int,
 ) -> dict[str, Any]:
     """The run's numbers: entries, resolved/unresolved overall and by link kind, requests, degraded sources."""
-    statuses = [outcomes[item.link.url].choice.resolution.status for item in items]
     return {
-        "entries": len(items),
-        "papers": sum(1 for item in items if item.link.kind == "paper"),
-        "resolved": statuses.count("resolved"),
-        "unresolved": statuses.count("unresolved"),
-        "by_host": hosts_summary(items, outcomes),
+        **tally(records),
         "requests": dict(requests),
         "degraded": dict(sorted(degraded.items())),
         "overrides": overrides,

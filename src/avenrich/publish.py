@@ -150,7 +150,7 @@ def publish(
     failed = summary.get("failed") or summary.get("degraded") or {}
     settled = lastgood.settle(records, state.last_verified, failed, date)
     records = settled.records
-    summary = {**summary, **_tally(records), "name": name, "origin": text.origin}
+    summary = {**summary, **tally(records), "name": name, "origin": text.origin}
     summary["carried_over"] = lastgood.carried_lines(settled.carried)
     if "last good copy" in text.origin:
         summary["input_note"] = "the input URL could not be fetched; used the last good copy of the list"
@@ -351,7 +351,7 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _tally(records: Sequence[Record]) -> dict[str, Any]:
+def tally(records: Sequence[Record]) -> dict[str, Any]:
     """The run's entry counts as published (carried-over records count as what they carry)."""
     by_host: dict[str, dict[str, int]] = {}
     for record in records:

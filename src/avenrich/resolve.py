@@ -690,12 +690,3 @@ def _union(first: Ids, *more: Ids) -> Ids:
 
 def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
-
-
-def hosts_summary(items: Sequence[Item], outcomes: Mapping[str, Outcome]) -> dict[str, dict[str, int]]:
-    """Resolved/unresolved counts per link kind."""
-    table: dict[str, dict[str, int]] = {}
-    for item in items:
-        row = table.setdefault(item.match.host, {"resolved": 0, "unresolved": 0})
-        row[outcomes[item.link.url].choice.resolution.status] += 1
-    return dict(sorted(table.items()))
