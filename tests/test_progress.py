@@ -41,3 +41,17 @@ def test_every_stage_announces_its_total_first_and_reports_exactly_it() -> None:
         advances = [(i, n) for i, (kind, s, n) in enumerate(events) if kind == "advance" and s == stage]
         assert advances and all(i > first_total for i, _ in advances), stage
         assert sum(n for _, n in advances) == expected, stage
+
+
+def test_the_display_adds_each_batchs_total_to_its_stages_bar() -> None:
+    """The flow resolves the list in batches, each announcing its own total: one bar per stage whose total is
+    their sum (not the last batch's), whatever the order of the stages."""
+    from avenrich.display import Display
+    from avenrich.progress import expect
+
+    display = Display(quiet=True, verbose=False)
+    with display.running():
+        for stage, n in [("lookup", 40), ("search", 7), ("lookup", 25), ("search", 0), ("lookup", 1)]:
+            expect(stage, n)
+        bars = {task.description: task.total for task in display._progress.tasks}
+    assert len(bars) == 2 and sorted(bars.values()) == [7, 66]
