@@ -104,6 +104,19 @@ def outputs(out: Path) -> dict[str, str]:
     return texts
 
 
+def run_in(folder: Path, listing: Path, stamp: str, **params: Any) -> dict[str, Any]:
+    """The flow on `listing` with `folder`'s out/ and cache/ (every counts entry expired first), as of `stamp`."""
+    expire_counts(folder / "cache")
+    return run_flow(
+        input=str(listing),
+        out_dir=str(folder / "out"),
+        name=NAME,
+        cache_dir=str(folder / "cache"),
+        generated_at=stamp,
+        **params,
+    )
+
+
 def night(base: Path, listing: Path, stamp: str, shift: list[int], n: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """Tonight from `base` (out/ and cache/) twice: as a nightly run (in `base`) and with recheck (in a copy);
     counts moved by n and every counts entry expired first. Their summaries; their outputs must be equal."""
@@ -113,17 +126,7 @@ def night(base: Path, listing: Path, stamp: str, shift: list[int], n: int) -> tu
     shift[0] = n
     results = []
     for folder, recheck in ((base, False), (full, True)):
-        expire_counts(folder / "cache")
-        results.append(
-            run_flow(
-                input=str(listing),
-                out_dir=str(folder / "out"),
-                name=NAME,
-                cache_dir=str(folder / "cache"),
-                generated_at=stamp,
-                recheck=recheck,
-            )
-        )
+        results.append(run_in(folder, listing, stamp, recheck=recheck))
     incremental, rechecked = outputs(base / "out"), outputs(full / "out")
     assert sorted(incremental) == sorted(rechecked)
     for name, text in incremental.items():
@@ -147,13 +150,7 @@ def test_an_incremental_night_equals_a_recheck_night_byte_for_byte(
     with FakeApis(world.prepare(), crossref_limits=(10**6, 10**6, 3), s2_limits=(10**6, 1)) as apis:
         for key, value in {**apis.env(), "AVENRICH_CROSSREF_RPS": "1000000", "AVENRICH_S2_RPS": "1000000"}.items():
             monkeypatch.setenv(key, value)
-        first = run_flow(
-            input=str(listing),
-            out_dir=str(base / "out"),
-            name=NAME,
-            cache_dir=str(base / "cache"),
-            generated_at=STAMPS[0],
-        )
+        first = run_in(base, listing, STAMPS[0])
         assert first["kept"] == 0 and first["resolved"] > 80
 
         counts_only, full = night(base, listing, STAMPS[1], counts_shift, 3)
@@ -311,15 +308,7 @@ def test_the_outputs_do_not_depend_on_the_batch_size(
             for number, (text, stamp) in enumerate(((markdown, STAMPS[0]), (edited, STAMPS[1]))):
                 listing.write_text(text, encoding="utf-8")
                 counts_shift[0] = 3 * number
-                expire_counts(folder / "cache")
-                summary = run_flow(
-                    input=str(listing),
-                    out_dir=str(folder / "out"),
-                    name=NAME,
-                    cache_dir=str(folder / "cache"),
-                    generated_at=stamp,
-                    batch_size=size,
-                )
+                summary = run_in(folder, listing, stamp, batch_size=size)
                 summaries.setdefault(size, []).append(summary)
                 texts.setdefault(size, []).append(outputs(folder / "out"))
     assert summaries[9][1]["kept"] == summaries[10_000][1]["kept"] > 0
