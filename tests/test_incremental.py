@@ -318,3 +318,42 @@ def test_the_outputs_do_not_depend_on_the_batch_size(
         assert sorted(small) == sorted(whole)
         for name, text in small.items():
             assert text == whole[name], f"night {night_number + 1}: {name} differs between batch sizes 9 and 10000"
+
+
+def test_a_run_that_dies_midway_resumes_from_its_committed_batches(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch's decisions are committed when it ends: a run that dies in its third batch publishes nothing,
+    and the rerun keeps every decision the first two committed (no lookup or search for them) and publishes what
+    a clean run publishes, byte for byte."""
+    from avenrich import resolve
+
+    markdown, world = generate_list(60, seed=9)
+    listing = tmp_path / f"{NAME}.md"
+    listing.write_text(markdown, encoding="utf-8")
+    resumed, clean = tmp_path / "resumed", tmp_path / "clean"
+    with FakeApis(world.prepare(), crossref_limits=(10**6, 10**6, 3), s2_limits=(10**6, 1)) as apis:
+        for key, value in {**apis.env(), "AVENRICH_CROSSREF_RPS": "1000000", "AVENRICH_S2_RPS": "1000000"}.items():
+            monkeypatch.setenv(key, value)
+        real, calls = resolve.search_and_verify, [0]
+
+        def dying(*args: Any, **kwargs: Any) -> Any:
+            calls[0] += 1
+            if calls[0] == 3:
+                raise RuntimeError("the machine went down")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(resolve, "search_and_verify", dying)
+        with pytest.raises(RuntimeError, match="went down"):
+            run_in(resumed, listing, STAMPS[0], batch_size=20)
+        assert not list((resumed / "out").glob(f"{NAME}.json"))
+        with Store.open(resumed / "out" / f"{NAME}.sqlite") as state:
+            committed = state.decision_count()
+            assert state.integrity() == "ok"
+        assert 0 < committed <= 40
+
+        monkeypatch.setattr(resolve, "search_and_verify", real)
+        again = run_in(resumed, listing, STAMPS[0], batch_size=20)
+        run_in(clean, listing, STAMPS[0], batch_size=20)
+    assert again["kept"] == committed
+    assert outputs(resumed / "out") == outputs(clean / "out")
