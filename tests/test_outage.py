@@ -63,14 +63,16 @@ def bib_entries(out: Path) -> dict[str, tuple[str, dict[str, str]]]:
     return {e.key: (e.entry_type, {f.key: f.value for f in e.fields}) for e in library.entries}
 
 
+@pytest.mark.parametrize("batch", [5_000, 3])
 def test_an_outage_night_publishes_the_last_good_night_marked_stale(
-    prefect_harness: None, apis: FakeApis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    prefect_harness: None, apis: FakeApis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
 ) -> None:
     """Good night; then the cache is gone and both services are down: the catalogue and .bib have exactly the
     good night's identifiers, keys and resolved count, each carried entry marked stale with the good night's
-    date, and the report says how many were carried over and why. The services back: nothing is stale."""
+    date, and the report says how many were carried over and why. The services back: nothing is stale. In one
+    batch and in batches of 3 links (the sources fail in the first, stay unavailable in the others)."""
     out, cache = tmp_path / "out", tmp_path / "cache"
-    good = run_flow(input=str(SAMPLE), out_dir=str(out), cache_dir=str(cache), generated_at=NIGHTS[0])
+    good = run_flow(input=str(SAMPLE), out_dir=str(out), cache_dir=str(cache), generated_at=NIGHTS[0], batch_size=batch)
     good_doc, good_bib = catalogue(out), bib_entries(out)
     assert good["resolved"] > 0
     assert {e["resolution"]["checked"] for e in good_doc["entries"] if e["resolution"]["status"] == "resolved"} == {
@@ -80,7 +82,9 @@ def test_an_outage_night_publishes_the_last_good_night_marked_stale(
     shutil.rmtree(cache)
     for name, value in CLOSED.items():
         monkeypatch.setenv(name, value)
-    outage = run_flow(input=str(SAMPLE), out_dir=str(out), cache_dir=str(cache), generated_at=NIGHTS[1])
+    outage = run_flow(
+        input=str(SAMPLE), out_dir=str(out), cache_dir=str(cache), generated_at=NIGHTS[1], batch_size=batch
+    )
     doc = catalogue(out)
     assert set(outage["degraded"]) == {"crossref", "semantic_scholar"}
     assert identifiers(doc) == identifiers(good_doc)
@@ -103,7 +107,7 @@ def test_an_outage_night_publishes_the_last_good_night_marked_stale(
 
     for name in CLOSED:
         monkeypatch.setenv(name, apis.env()[name])
-    back = run_flow(input=str(SAMPLE), out_dir=str(out), cache_dir=str(cache), generated_at=NIGHTS[2])
+    back = run_flow(input=str(SAMPLE), out_dir=str(out), cache_dir=str(cache), generated_at=NIGHTS[2], batch_size=batch)
     doc = catalogue(out)
     assert back["carried_over"] == [] and not any(e["resolution"]["stale"] for e in doc["entries"])
     assert identifiers(doc) == identifiers(good_doc)
