@@ -193,13 +193,14 @@ def enrich(
                 outcomes = search_task(
                     _opaque(batch), _opaque(ledger), _opaque(sources), _opaque(curated), _opaque(kept), _opaque(state)
                 )
-                del fresh
                 for source, why in ledger.failures.items():
                     failed.setdefault(source, why)
                 sources.forget()  # what the sources memoised: the outcomes hold what is published
                 merged = merge_task(_opaque(batch), _opaque(outcomes), _opaque(duplicates))
                 records.extend(merged)
-                memory.release(ledger, outcomes, merged)
+                # Prefect holds every task's arguments and result to the end of the flow run: emptied, a batch's
+                # items and outcomes go when nothing else holds them.
+                memory.release(ledger, outcomes, merged, fresh, batch)
             pipeline.forget_unlisted(items, state)
             records = findings_task(_opaque(records), _opaque(items), _opaque(curated))
             summary = pipeline.summarise(

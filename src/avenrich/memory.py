@@ -43,8 +43,8 @@ def share_texts(value: object, names: Iterable[str]) -> None:
 def release(*values: Clearable) -> None:
     """Empty what a task returned once the flow is done with it.
 
-    Prefect (3.9) keeps every task's return value referenced until the flow run ends (the task's transaction
-    holds its result record), so dropping the flow's own name for it frees nothing; emptying it does.
+    Prefect (3.9) keeps every task's return value and arguments referenced until the flow run ends (the task's
+    transaction holds its result record), so dropping the flow's own name for it frees nothing; emptying it does.
     """
     for value in values:
         value.clear()

@@ -105,11 +105,11 @@ def forget_unlisted(items: Sequence[Item], state: Store) -> None:
         state.drop_decisions({item.link.url for item in items})
 
 
-def batches(items: Sequence[Item], size: int = BATCH) -> Iterator[Sequence[Item]]:
-    """The items in runs of `size` (at least 1), in input order."""
+def batches(items: Sequence[Item], size: int = BATCH) -> Iterator[list[Item]]:
+    """The items in runs of `size` (at least 1), in input order, each a new list (the caller may empty it)."""
     size = max(1, size)
     for start in range(0, len(items), size):
-        yield items[start : start + size]
+        yield list(items[start : start + size])
 
 
 def load_overrides(path: str | None, input_source: str | None) -> Overrides:
