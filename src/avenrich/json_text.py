@@ -46,14 +46,13 @@ def _signed_exponent(text: bytes) -> bool:
     for mark in (b"e-", b"e+"):
         at = text.find(mark)
         while at != -1:
-            if at and text[at - 1] in _DIGITS and text[at + 2 : at + 3] in _DIGIT_BYTES:
+            if at and at + 2 < len(text) and text[at - 1] in _DIGITS and text[at + 2] in _DIGITS:
                 return True
             at = text.find(mark, at + 2)
     return False
 
 
 _DIGITS = frozenset(b"0123456789")
-_DIGIT_BYTES = frozenset(bytes([d]) for d in b"0123456789")
 
 
 def loads(text: str) -> Any:

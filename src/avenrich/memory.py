@@ -1,7 +1,7 @@
 """Memory for very long lists (edge: process memory), confined to this module.
 
     share / share_texts   one copy of equal small immutable values (provenance, evidence, names, venues)
-    release               empty what a finished Prefect task returned (Prefect keeps task results referenced)
+    release               empty what a finished Prefect task returned or was handed (Prefect keeps both referenced)
 
 Nothing else in the package frees memory by hand. The earlier workarounds (glibc's malloc_trim after each
 stage, the parse result pickled and unpickled to compact it) are gone: with tonight's unchanged links kept
