@@ -20,7 +20,8 @@ def test_stage_results_are_emptied_and_outputs_unchanged(
     prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """After the run the ledger, items, outcomes and records the tasks returned or were handed (each batch's; one
-    batch here) are empty; the outputs still hold every link (they were written before the records were let go)."""
+    batch here) are empty, and the records' spool is closed; the outputs still hold every link (they were written
+    before the records were let go)."""
     from avenrich.prefect_env import prepare_prefect_env
 
     prepare_prefect_env()
@@ -48,7 +49,8 @@ def test_stage_results_are_emptied_and_outputs_unchanged(
     ledger = kept["lookup"]
     assert ledger.records and all(not records for records in ledger.records.values())
     assert kept["identify"] == [] and kept["search_and_verify"] == {}
-    assert kept["merge_records"] == [] and kept["note_issues"] == []
+    # the merged records went to a spool on disk (spool.py), closed with the run
+    assert kept["merge_records"] == [] and len(kept["note_issues"]) == 0 and kept["note_issues"].closed
     # the items each batch's tasks were handed (the batch, the links to look up) are emptied as well
     assert arguments["lookup"] == [] and arguments["merge_records"] == [] and arguments["search_and_verify"] == []
     doc = json.loads((out / "sample.json").read_text(encoding="utf-8"))

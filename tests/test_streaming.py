@@ -90,7 +90,7 @@ def test_bibtex_and_csl_chunks_are_their_texts(count: int | None) -> None:
     records = _records()[:count]
     by_paper, _ = keys.assign_keys(records, {})
     pieces = list(bibtex.to_bibtex_chunks(records, by_paper))
-    assert len(pieces) == len(keys.group_by_key(records, by_paper))
+    assert len(pieces) == len(list(keys.group_by_key(records, by_paper)))
     assert all(piece.lstrip("\n").startswith("@") for piece in pieces)
     assert "".join(pieces) == bibtex.to_bibtex(records, by_paper)
     assert "".join(csl.to_csl_json_chunks(records, by_paper)) == csl.to_csl_json_text(records, by_paper)

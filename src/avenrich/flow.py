@@ -34,6 +34,7 @@ from avenrich.progress import current_progress, deliver
 from avenrich.publish import RunLock, open_state, publish
 from avenrich.resolve import Item, Ledger, Outcome
 from avenrich.sources import Sources, open_sources
+from avenrich.spool import Spool
 from avenrich.store import Store
 
 T = TypeVar("T")
@@ -103,7 +104,7 @@ def merge_task(
 
 
 @task(name="findings", retries=0, cache_policy=NO_CACHE)
-def findings_task(records: list[Record], items: Sequence[Item], overrides: Overrides) -> list[Record]:
+def findings_task(records: Spool, items: Sequence[Item], overrides: Overrides) -> Spool:
     return pipeline.note_issues(records, items, overrides)
 
 
@@ -168,6 +169,9 @@ def enrich(
         RunLock(Path(out_dir), stem),
         open_state(Path(out_dir), stem) as state,
         DiskJsonCache(settings.cache_dir) as cache,
+        # Each batch's merged records go to disk as it ends (spool.py): findings and the write stage read them
+        # back one at a time, so no stage holds the whole list's records.
+        Spool(directory=state.path.parent) as records,
     ):
         run_id = state.start_run(stamp, input or "(bundled list)", __version__)
         sources = open_sources(settings, cache)
@@ -182,7 +186,6 @@ def enrich(
             items = identify_task(_opaque(links), _opaque(curated))
             memory.release(links)
             duplicates = pipeline.duplicates_of(items)
-            records: list[Record] = []
             failed: dict[str, str] = {}  # sources that failed for some requests (retries exhausted), first why
             kept_count = 0
             for batch in pipeline.batches(items, batch_size):
@@ -223,7 +226,6 @@ def enrich(
                 _opaque(curated.keys),
                 pipeline.in_place_target(input, text) if in_place else None,
             )
-            memory.release(records)
         finally:
             sources.close()
     publish_artifacts(published)

@@ -8,11 +8,13 @@ paper's key is provisional until the paper first resolves; no key is given to tw
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from avenrich.errors import OutputError
@@ -182,12 +184,23 @@ def assign_keys(
     not resolve. A provisional key yields to a resolved paper that earns it; keys that lose every identity stay
     reserved (`retired:KEY`), so a key is never given to two papers.
     """
-    groups, group_of = _groups(records)
+    # One walk over the records (they may be on disk, spool.py): what the rest needs of each, by position.
+    ids_of: list[tuple[str, ...]] = []
+    ranks: list[tuple[bool, tuple[int, str]]] = []  # unresolved after resolved, then by strongest identity
+    wanted: list[tuple[int, str]] = []  # (position, pinned key)
+    for number, record in enumerate(records):
+        found = identities(record)
+        ids_of.append(found)
+        ranks.append((record.resolution.status != "resolved", _rank(found[0])))
+        if pins and record.link.url in pins:
+            wanted.append((number, pins[record.link.url]))
+    groups, group_of = _groups(ids_of)
     best = {gid: min(members, key=_rank) for gid, members in groups.items()}
     was_provisional = provisional_keys(registry)
-    resolved = {gid for record, gid in zip(records, group_of, strict=True) if record.resolution.status == "resolved"}
-    representative = _representatives(records, group_of)
-    pinned = _pinned(records, group_of, best, pins or {})
+    resolved = {gid for rank, gid in zip(ranks, group_of, strict=True) if not rank[0]}
+    representative = _representatives(ranks, group_of)
+    del ranks
+    pinned = _pinned(wanted, group_of, best)
     claims = _claimed(
         {g: m for g, m in groups.items() if g not in pinned}, registry, {k.casefold() for k in pinned.values()}
     )
@@ -202,7 +215,7 @@ def assign_keys(
     used = ({key.casefold() for key in registry.values()} - released) | {key.casefold() for key in assigned.values()}
     tried: dict[str, int] = {}
     for gid in sorted((g for g in groups if g not in assigned and g in resolved), key=lambda g: _rank(best[g])):
-        assigned[gid] = _mint(citekey_base(representative[gid]), used, tried)
+        assigned[gid] = _mint(citekey_base(records[representative[gid]]), used, tried)
         used.add(assigned[gid].casefold())
     for gid in sorted(kept, key=lambda g: _rank(best[g])):
         if kept[gid].casefold() not in used:
@@ -210,34 +223,33 @@ def assign_keys(
             used.add(kept[gid].casefold())
     provisional = {gid for gid in groups if gid not in assigned} | (set(kept) & set(assigned))
     for gid in sorted((g for g in groups if g not in assigned), key=lambda g: _rank(best[g])):
-        assigned[gid] = _mint(citekey_base(representative[gid]), used, tried)
+        assigned[gid] = _mint(citekey_base(records[representative[gid]]), used, tried)
         used.add(assigned[gid].casefold())
-    by_paper = {paper_identity(record): assigned[gid] for record, gid in zip(records, group_of, strict=True)}
+    by_paper = {found[0]: assigned[gid] for found, gid in zip(ids_of, group_of, strict=True)}
+    del ids_of
     new_keys = dict(registry)
     for gid, members in groups.items():
         for identity in members:
             new_keys[identity] = assigned[gid]
     for lost in sorted(set(registry.values()) - set(new_keys.values())):
         new_keys[f"{RETIRED}:{lost}"] = lost
-    changes = _changes(groups, registry, assigned, pinned, resolved, was_provisional, representative)
+    changes = _changes(groups, registry, assigned, pinned, resolved, was_provisional, representative, records)
     still = {assigned[gid] for gid in provisional}
     return by_paper, Registry(new_keys, still, changes)  # to_registry_json writes it sorted
 
 
-def _pinned(
-    records: Sequence[Record], group_of: Sequence[int], best: Mapping[int, str], pins: Mapping[str, str]
-) -> dict[int, str]:
-    """The pinned key of each paper with a pinned link; a key pinned for two papers goes to the stronger one."""
-    wanted: dict[int, str] = {}
-    for record, gid in zip(records, group_of, strict=True):
-        if record.link.url in pins:
-            wanted.setdefault(gid, pins[record.link.url])
+def _pinned(wanted: Sequence[tuple[int, str]], group_of: Sequence[int], best: Mapping[int, str]) -> dict[int, str]:
+    """The pinned key of each paper with a pinned link (`wanted`: the position of each pinned link's record, and
+    its key, in list order); a key pinned for two papers goes to the stronger one."""
+    first: dict[int, str] = {}
+    for number, key in wanted:
+        first.setdefault(group_of[number], key)
     pinned: dict[int, str] = {}
     held: set[str] = set()
-    for gid in sorted(wanted, key=lambda g: _rank(best[g])):
-        if wanted[gid].casefold() not in held:
-            pinned[gid] = wanted[gid]
-            held.add(wanted[gid].casefold())
+    for gid in sorted(first, key=lambda g: _rank(best[g])):
+        if first[gid].casefold() not in held:
+            pinned[gid] = first[gid]
+            held.add(first[gid].casefold())
     return pinned
 
 
@@ -248,7 +260,8 @@ def _changes(
     pinned: Mapping[int, str],
     resolved: AbstractSet[int],
     was_provisional: AbstractSet[str],
-    representative: Mapping[int, Record],
+    representative: Mapping[int, int],
+    records: Sequence[Record],
 ) -> list[KeyChange]:
     """Every paper whose key is not the key its strongest registered identity had, with why; by new key."""
     pinned_keys = {key.casefold() for key in pinned.values()}
@@ -266,7 +279,7 @@ def _changes(
             reason = EARNED if gid in resolved else YIELDED
         else:
             reason = TAKEN
-        changes.append(KeyChange(old, assigned[gid], representative[gid].link.url, reason))
+        changes.append(KeyChange(old, assigned[gid], records[representative[gid]].link.url, reason))
     return sorted(changes, key=lambda c: (c.new, c.old))
 
 
@@ -318,12 +331,12 @@ def key_for(record: Record, keys: Mapping[str, str]) -> str:
     raise KeyError(f"no citation key for {record.link.url}")
 
 
-def group_by_key(records: Iterable[Record], keys: Mapping[str, str]) -> list[tuple[str, list[Record]]]:
-    """The records of each paper (input order inside), papers ordered by key."""
-    by_key: dict[str, list[Record]] = {}
-    for record in records:
-        by_key.setdefault(key_for(record, keys), []).append(record)
-    return sorted(by_key.items())
+def group_by_key(records: Sequence[Record], keys: Mapping[str, str]) -> Iterator[tuple[str, list[Record]]]:
+    """The records of each paper (input order inside), papers ordered by key; one paper's records at a time (the
+    records may be on disk, spool.py: only each one's key and position are held for the whole list)."""
+    order = sorted((key_for(record, keys), number) for number, record in enumerate(records))
+    for key, members in itertools.groupby(order, key=itemgetter(0)):
+        yield key, [records[number] for _key, number in members]
 
 
 def to_registry_json(registry: Mapping[str, str]) -> Iterator[str]:
@@ -375,33 +388,31 @@ def _rank(identity: str) -> tuple[int, str]:
     return (IDENTITY_KINDS.index(kind) if kind in IDENTITY_KINDS else len(IDENTITY_KINDS), identity)
 
 
-def _groups(records: Sequence[Record]) -> tuple[dict[int, list[str]], list[int]]:
-    """Union of records that share an identity: (group id -> all identities of the group, each record's group).
+def _groups(ids_of: Sequence[Sequence[str]]) -> tuple[dict[int, list[str]], list[int]]:
+    """Union of records that share an identity (`ids_of`: each record's identities): (group id -> all
+    identities of the group, each record's group).
 
     Group ids follow the groups' strongest identities, so they do not depend on the order of the list.
     """
-    ids_of = [identities(record) for record in records]
     groups = connected(ids_of)
     # The identities of each group, each once (lists: a set per paper took 2.5x the memory).
     members = [list(dict.fromkeys(identity for r in group for identity in ids_of[r])) for group in groups]
-    del ids_of
     order = sorted(range(len(groups)), key=lambda g: _rank(min(members[g], key=_rank)))
-    group_of = [0] * len(records)
+    group_of = [0] * len(ids_of)
     for gid, g in enumerate(order):
         for r in groups[g]:
             group_of[r] = gid
     return {gid: members[g] for gid, g in enumerate(order)}, group_of
 
 
-def _representatives(records: Sequence[Record], group_of: Sequence[int]) -> dict[int, Record]:
-    """The record that names each group: resolved before unresolved, then by strongest identity."""
-    chosen: dict[int, Record] = {}
-    ordered = sorted(
-        range(len(records)),
-        key=lambda i: (records[i].resolution.status != "resolved", _rank(paper_identity(records[i]))),
-    )
-    for index in ordered:
-        chosen.setdefault(group_of[index], records[index])
+def _representatives(ranks: Sequence[tuple[bool, tuple[int, str]]], group_of: Sequence[int]) -> dict[int, int]:
+    """The position of the record that names each group: resolved before unresolved, then by strongest identity,
+    then first listed (`ranks`: each record's; positions, not records: the records may be on disk, spool.py)."""
+    chosen: dict[int, int] = {}
+    for index, rank in enumerate(ranks):
+        held = chosen.get(group_of[index])
+        if held is None or rank < ranks[held]:
+            chosen[group_of[index]] = index
     return chosen
 
 

@@ -9,7 +9,7 @@ what the list says.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
 
 from avenrich.model import CROSSREF, LIST, SEMANTIC_SCHOLAR, Record
@@ -25,13 +25,14 @@ _NOT_FOUND = ("no candidate found", "the link's identifier is in neither")
 class Settled:
     """The records to publish, and what the state learns from them.
 
-    `verified`: the records a source verified this run (their `resolution.checked` is today); `answered`: links
+    `verified`: the positions in `records` of those a source verified this run (their `resolution.checked` is
+    today); `answered`: links
     a source answered for with no paper (their old verified resolution goes); `carried`: how many records were
     carried over, by (date last verified, why).
     """
 
-    records: list[Record] = field(default_factory=list)
-    verified: list[Record] = field(default_factory=list)
+    records: MutableSequence[Record] = field(default_factory=list)
+    verified: list[int] = field(default_factory=list)
     answered: list[str] = field(default_factory=list)
     carried: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -63,11 +64,13 @@ def settle(
     last_verified: Callable[[Record], Record | None],
     degraded: Mapping[str, str],
     today: str,
+    into: MutableSequence[Record] | None = None,
 ) -> Settled:
     """Each record as published: verified now (dated today), carried over from its last verified resolution
     (stale), or as resolved. `last_verified(record)` reads the state; it is asked only about the records this
-    run could not fully check. `degraded` holds the sources that could not be asked (name -> why)."""
-    settled = Settled()
+    run could not fully check. `degraded` holds the sources that could not be asked (name -> why). The settled
+    records are appended to `into` (a new list by default)."""
+    settled = Settled() if into is None else Settled(records=into)
     for record in records:
         why = unchecked_reason(record)
         if why is not None:
@@ -93,8 +96,8 @@ def settle(
                 _carry(settled, previous, _unavailable("", {name: degraded[name] for name in missing}))
                 continue
         fresh = dataclasses.replace(record, resolution=dataclasses.replace(record.resolution, checked=today))
+        settled.verified.append(len(settled.records))
         settled.records.append(fresh)
-        settled.verified.append(fresh)
     return settled
 
 

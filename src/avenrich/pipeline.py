@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from avenrich import decisions, findings, identifiers, listing, merging
 from avenrich.errors import InputError
@@ -24,6 +24,7 @@ from avenrich.sources import Sources
 from avenrich.store import Store
 
 log = logging.getLogger("avenrich.pipeline")
+R = TypeVar("R", bound=MutableSequence[Record])
 
 # Links resolved at once (kept → lookups → search and verify → merge): what those stages hold (outcomes, the
 # sources' records) grows with this, not with the list. A multiple of S2's 500-id batch and Crossref's 100 DOIs.
@@ -159,8 +160,9 @@ def merge_records(
     return records
 
 
-def note_issues(records: list[Record], items: Sequence[Item], overrides: Overrides | None = None) -> list[Record]:
-    """The whole list's records with their list-health findings (findings.find_issues), replaced in place."""
+def note_issues(records: R, items: Sequence[Item], overrides: Overrides | None = None) -> R:
+    """The whole list's records (a list, or a spool.Spool on disk) with their list-health findings
+    (findings.find_issues), replaced in place."""
     link_ids = {item.link.url: item.match.ids for item in items}
     issues = findings.find_issues(records, link_ids, overrides.ignores if overrides else ())
     for number, record in enumerate(records):

@@ -25,6 +25,7 @@ from avenrich.inputs import InputText
 from avenrich.keys import Registry
 from avenrich.model import Finding, Record
 from avenrich.outputs import read_json_items, read_lines, rewrite_in_place, write_outputs
+from avenrich.spool import Spool
 from avenrich.store import CountRow, RunSummary, Store
 
 LAST_GOOD_SUFFIX = "input.txt"
@@ -143,13 +144,29 @@ def publish(
     if state is None:
         with open_state(out_dir, text.name) as opened:
             return publish(records, text, out_dir, summary, generated_at, opened, run_id, pins, in_place)
+    # The settled records go to disk (spool.py) and are read back a record at a time by each part of the write.
+    with Spool(directory=state.path.parent) as spooled:
+        return _publish(records, spooled, text, out_dir, summary, generated_at, state, run_id, pins, in_place)
+
+
+def _publish(
+    merged: Sequence[Record],
+    records: Spool,
+    text: InputText,
+    out_dir: Path,
+    summary: dict[str, Any],
+    generated_at: str,
+    state: Store,
+    run_id: int | None,
+    pins: Mapping[str, str] | None,
+    in_place: Path | None,
+) -> dict[str, Any]:
     name = text.name
     date = generated_at[:10]
     if run_id is None:
         run_id = state.start_run(generated_at, text.origin, str(summary.get("version", "")))
     failed = summary.get("failed") or summary.get("degraded") or {}
-    settled = lastgood.settle(records, state.last_verified, failed, date)
-    records = settled.records
+    settled = lastgood.settle(merged, state.last_verified, failed, date, into=records)
     summary = {**summary, **tally(records), "name": name, "origin": text.origin}
     summary["carried_over"] = lastgood.carried_lines(settled.carried)
     if "last good copy" in text.origin:
@@ -170,7 +187,11 @@ def publish(
     summary["key_changes"] = [
         {"old": c.old, "new": c.new, "url": c.url, "reason": c.reason} for c in streams.registry.changes
     ]
-    current = [_reported(record, keys.key_for(record, streams.keys)) for record in records]
+    current: list[report.Entry] = []  # the report's view of each entry
+    health: list[Finding] = []
+    for record in records:  # one walk: the records are read back from disk (spool.py) on each
+        current.append(_reported(record, keys.key_for(record, streams.keys)))
+        health.extend(record.issues)
     previous = state.previous_counts()
     if previous is None:  # the first run with a state: the previous catalogue, if there is one
         previous = _previous_counts(out_dir / f"{name}.json")
@@ -182,7 +203,6 @@ def publish(
         "count_changes": changes.count_total,
     }
     markdown = report.to_report_markdown(summary, changes, current, generated_at)
-    health = [finding for record in records for finding in record.issues]
     fixes = health_files(text, health)
     previous_issues = state.previous_issues()
     if previous_issues is None:  # no list kept in the state yet: the previous catalogue's, if there is one
@@ -191,10 +211,8 @@ def publish(
         health, previous_issues, name=name, origin=text.origin, patch_file=fixes.get("file")
     )
     with state.transaction():
-        state.save_links(
-            (record.link for record in records), {r.link.url: [f.kind for f in r.issues] for r in records if r.issues}
-        )
-        state.save_verified(settled.verified, run_id)
+        state.save_links((record.link for record in records), _kinds_by_url(health))
+        state.save_verified((records[number] for number in settled.verified), run_id)
         state.forget_verified(settled.answered)
         state.save_registry(registry, streams.registry, streams.registry.provisional)
         state.record_counts(_count_row(entry, date) for entry in current)
@@ -313,6 +331,14 @@ def read_history_rows(state: Store) -> Iterator[dict[str, Any]]:
     included: the one place the page reads the history from (the state's change-only rows)."""
     for row in state.count_history():
         yield row.as_dict()
+
+
+def _kinds_by_url(health: Iterable[Finding]) -> dict[str, list[str]]:
+    """The kinds of the findings about each link that has any, in order."""
+    kinds: dict[str, list[str]] = {}
+    for finding in health:
+        kinds.setdefault(finding.url, []).append(finding.kind)
+    return kinds
 
 
 def _reported(record: Record, key: str) -> report.Entry:

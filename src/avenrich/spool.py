@@ -1,0 +1,227 @@
+"""The run's records on disk (edge: a temporary file): what merge hands to findings and the write stage.
+
+A `Spool` is a sequence of Records kept in an anonymous temporary file (unlinked from the start: a killed run
+leaves nothing behind) and read back one record at a time, so the list's merged records (~2.4 KB each in memory)
+are never all in memory at once: memory grows with the batch, not the list. Only each record's place in the
+file (16 bytes) stays in memory.
+
+Records are written with `marshal` as rows of plain values (tuples, strings, numbers), which this process alone
+reads back: the file is never kept, so its format never needs to outlive the run.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import tempfile
+from array import array
+from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
+from operator import attrgetter
+from pathlib import Path
+from typing import Any, TypeVar, overload
+
+from avenrich.model import Author, Citations, Finding, Ids, Link, Record, Resolution
+
+T = TypeVar("T")
+
+_BLOCK = 1 << 20  # bytes read (and buffered for writing) at once
+
+_LINK = attrgetter(*Link.__slots__)
+_IDS = attrgetter(*Ids.__slots__)
+_RESOLUTION = attrgetter(*Resolution.__slots__)
+_AUTHOR = attrgetter(*Author.__slots__)
+_CITATIONS = attrgetter(*Citations.__slots__)
+_FINDING = attrgetter(*Finding.__slots__)
+_PLAIN = attrgetter("host", "title", "year", "month", "venue", "type", "publisher", "pages", "volume", "issue")
+
+
+def to_row(record: Record) -> tuple[Any, ...]:
+    """The record as nested tuples of plain values (its fields in order)."""
+    return (
+        _LINK(record.link),
+        _IDS(record.ids),
+        _RESOLUTION(record.resolution),
+        tuple(_AUTHOR(author) for author in record.authors),
+        _PLAIN(record),
+        _CITATIONS(record.citations),
+        record.provenance,
+        record.duplicates,
+        tuple(_FINDING(finding) for finding in record.issues),
+        record.failed,
+    )
+
+
+def _maker(cls: type[T]) -> Callable[[Sequence[Any]], T]:
+    """A function that makes a `cls` (a frozen, slotted dataclass) from its fields' values in order, setting
+    the slots directly: a third faster than its __init__, and without its __post_init__ (Author's interns its
+    texts: a record read back is short-lived, and the spool's values were a record's already)."""
+    setters = tuple(getattr(cls, name).__set__ for name in cls.__slots__)  # type: ignore[attr-defined]
+    new = object.__new__
+
+    def make(values: Sequence[Any]) -> T:
+        made = new(cls)
+        for set_, value in zip(setters, values, strict=False):  # as many values as slots (to_row)
+            set_(made, value)
+        return made
+
+    return make
+
+
+_MAKE_RECORD = _maker(Record)
+_MAKE_LINK = _maker(Link)
+_MAKE_IDS = _maker(Ids)
+_MAKE_RESOLUTION = _maker(Resolution)
+_MAKE_AUTHOR = _maker(Author)
+_MAKE_CITATIONS = _maker(Citations)
+_MAKE_FINDING = _maker(Finding)
+
+
+def from_row(row: tuple[Any, ...]) -> Record:
+    """The record `to_row` made, equal to it."""
+    link, ids, resolution, authors, plain, citations, provenance, duplicates, issues, failed = row
+    host, title, *fields = plain
+    return _MAKE_RECORD(
+        (
+            _MAKE_LINK(link),
+            _MAKE_IDS(ids),
+            _MAKE_RESOLUTION(resolution),
+            host,
+            title,
+            tuple(map(_MAKE_AUTHOR, authors)),
+            *fields,
+            _MAKE_CITATIONS(citations),
+            provenance,
+            duplicates,
+            tuple(map(_MAKE_FINDING, issues)),
+            failed,
+        )
+    )
+
+
+class Spool(MutableSequence[Record]):
+    """Records in a temporary file in `directory` (the system's temporary folder by default): appended a batch
+    at a time, read in order (a block at a time) or by position, and replaced in place (`spool[i] = record`
+    writes the new record at the end of the file and points position i at it).
+
+    A list that only grows at its end: inserting before the end or deleting raises TypeError.
+    """
+
+    def __init__(self, records: Iterable[Record] = (), directory: Path | str | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - closed by close() or its with
+        self._fd = self._file.fileno()
+        self._offsets = array("q")
+        self._sizes = array("q")
+        self._pending = bytearray()
+        self._end = 0  # the file's size, pending bytes included
+        self.extend(records)
+
+    # -- writing ------------------------------------------------------------------------------------------
+
+    def append(self, record: Record) -> None:
+        """Add a record at the end."""
+        self._offsets.append(self._write(record))
+        self._sizes.append(self._end - self._offsets[-1])
+
+    def extend(self, records: Iterable[Record]) -> None:
+        """Add records at the end, in order."""
+        for record in records:
+            self.append(record)
+
+    @overload
+    def __setitem__(self, index: int, value: Record) -> None: ...
+    @overload
+    def __setitem__(self, index: slice, value: Iterable[Record]) -> None: ...
+    def __setitem__(self, index: int | slice, value: Record | Iterable[Record]) -> None:
+        if isinstance(index, slice):
+            positions, records = range(len(self))[index], list(value)  # type: ignore[arg-type]
+            if len(positions) != len(records):
+                raise TypeError("a spool only grows at its end: a slice is replaced by as many records")
+            for position, record in zip(positions, records, strict=True):
+                self[position] = record
+            return
+        if not isinstance(value, Record):
+            raise TypeError(f"a spool holds records, not {type(value).__name__}")
+        index = range(len(self))[index]
+        self._offsets[index] = self._write(value)
+        self._sizes[index] = self._end - self._offsets[index]
+
+    def insert(self, index: int, record: Record) -> None:
+        """Append (`index` at the end); anywhere else is a TypeError."""
+        if index != len(self):
+            raise TypeError("a spool only grows at its end")
+        self.append(record)
+
+    def __delitem__(self, index: int | slice) -> None:
+        raise TypeError("a spool only grows at its end (clear() empties it)")
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def clear(self) -> None:
+        """Forget every record and give the file's space back."""
+        self._pending.clear()
+        self._offsets = array("q")
+        self._sizes = array("q")
+        self._end = 0
+        if not self._file.closed:
+            os.ftruncate(self._fd, 0)
+
+    def close(self) -> None:
+        """Close (and so remove) the file."""
+        self.clear()
+        self._file.close()
+
+    def _write(self, record: Record) -> int:
+        data = marshal.dumps(to_row(record))
+        offset = self._end
+        self._pending += data
+        self._end += len(data)
+        if len(self._pending) >= _BLOCK:
+            self._flush()
+        return offset
+
+    def _flush(self) -> None:
+        if self._pending:
+            start, data = self._end - len(self._pending), bytes(self._pending)
+            self._pending.clear()
+            while data:
+                written = os.pwrite(self._fd, data, start)
+                data, start = data[written:], start + written
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @property
+    def closed(self) -> bool:
+        """True once closed (its file gone)."""
+        return self._file.closed
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Record]: ...
+    def __getitem__(self, index: int | slice) -> Record | list[Record]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        index = range(len(self))[index]
+        self._flush()
+        data = os.pread(self._fd, self._sizes[index], self._offsets[index])
+        return from_row(marshal.loads(data))
+
+    def __iter__(self) -> Iterator[Record]:
+        """The records in order, the file read a block at a time."""
+        self._flush()
+        block, start = b"", 0
+        for index in range(len(self)):
+            offset, size = self._offsets[index], self._sizes[index]
+            if not start <= offset or offset + size > start + len(block):
+                block, start = os.pread(self._fd, max(size, _BLOCK), offset), offset
+            yield from_row(marshal.loads(block[offset - start : offset - start + size]))
+
+    def __repr__(self) -> str:
+        return f"Spool({len(self)} records, {self._end} bytes)"

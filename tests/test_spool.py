@@ -1,0 +1,120 @@
+"""The records' spool (spool.py): a list of records on disk that reads back exactly what was written."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from avenrich import spool
+from avenrich.model import Author, Finding, Record, Resolution
+from avenrich.spool import Spool, from_row, to_row
+
+GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "sample_records.py"
+
+_FLOATS = st.floats(allow_nan=False)
+RECORDS = st.builds(
+    Record,
+    resolution=st.builds(Resolution, confidence=_FLOATS, evidence=st.lists(st.tuples(st.text(), _FLOATS)).map(tuple)),
+    authors=st.lists(st.builds(Author), max_size=3).map(tuple),
+    issues=st.lists(st.builds(Finding), max_size=2).map(tuple),
+)
+
+
+def _golden() -> list[Record]:
+    spec = importlib.util.spec_from_file_location("golden_sample_records", GOLDEN)
+    assert spec is not None and spec.loader is not None
+    module: Any = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    records: list[Record] = module.build_records()
+    return records
+
+
+@settings(max_examples=200, deadline=None)
+@given(RECORDS)
+def test_a_row_gives_back_an_equal_record(record: Record) -> None:
+    """Every field, nested ones included (authors, findings, evidence, the failed set), survives the row."""
+    back = from_row(to_row(record))
+    assert back == record
+    assert type(back.failed) is frozenset and type(back.authors) is tuple
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(RECORDS, max_size=8), st.data())
+def test_a_spool_reads_back_what_was_written(records: list[Record], data: st.DataObject) -> None:
+    """In order, by position (negative too), in slices, and after replacements, like a list of the same records."""
+    mirror = list(records)
+    with Spool(records) as spooled:
+        for _ in range(data.draw(st.integers(0, 3))):
+            if mirror:
+                index = data.draw(st.integers(-len(mirror), len(mirror) - 1))
+                replacement = data.draw(RECORDS)
+                spooled[index] = mirror[index] = replacement
+        assert len(spooled) == len(mirror)
+        assert list(spooled) == mirror
+        assert [spooled[i] for i in range(-len(mirror), 0)] == mirror
+        assert spooled[1:] == mirror[1:]
+
+
+def test_the_golden_records_and_more_than_a_block() -> None:
+    """The golden sample's records, repeated past several read blocks, with one record larger than a block."""
+    records = _golden()
+    huge = dataclasses.replace(records[0], title="x" * (2 * spool._BLOCK))
+    many = records * 3000 + [huge] + records
+    with Spool(many) as spooled:
+        assert list(spooled) == many
+        assert spooled[len(records) * 3000] == huge
+        spooled[0] = huge  # written at the end, read from there
+        assert spooled[0] == huge and next(iter(spooled)) == huge
+
+
+def test_replacing_while_reading_in_order() -> None:
+    """pipeline.note_issues replaces records while it walks them: the walk still reads each one as it was."""
+    records = _golden()
+    with Spool(records) as spooled:
+        seen = []
+        for number, record in enumerate(spooled):
+            seen.append(record)
+            spooled[number] = dataclasses.replace(record, title=f"#{number}")
+        assert seen == records
+        assert [r.title for r in spooled] == [f"#{n}" for n in range(len(records))]
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda s: s.insert(0, s[0]), TypeError),  # only at the end
+        (lambda s: s.__delitem__(0), TypeError),
+        (lambda s: s.__setitem__(slice(0, 2), [s[0]]), TypeError),  # a slice by as many records
+        (lambda s: s.__setitem__(0, "not a record"), TypeError),
+        (lambda s: s[len(s)], IndexError),
+        (lambda s: s.__setitem__(-len(s) - 1, s[0]), IndexError),
+    ],
+)
+def test_what_a_spool_refuses(change: Any, error: type[Exception]) -> None:
+    with Spool(_golden()) as spooled, pytest.raises(error):
+        change(spooled)
+
+
+def test_insert_at_the_end_and_clear_and_close(tmp_path: Path) -> None:
+    """insert at the end appends; clear empties the file; close removes it; the file is never visible."""
+    records = _golden()
+    spooled = Spool(directory=tmp_path)
+    spooled.insert(0, records[0])
+    spooled.extend(records[1:])
+    assert list(spooled) == records
+    assert os.listdir(tmp_path) == []  # an anonymous file: a killed run leaves nothing behind
+    size = os.fstat(spooled._fd).st_size
+    assert size > 0
+    spooled.clear()
+    assert len(spooled) == 0 and list(spooled) == [] and os.fstat(spooled._fd).st_size == 0
+    spooled.append(records[1])
+    assert list(spooled) == [records[1]]
+    spooled.close()
+    assert spooled.closed and len(spooled) == 0
