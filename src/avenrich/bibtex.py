@@ -219,21 +219,26 @@ def to_bibtex(records: Sequence[Record], keys: Mapping[str, str]) -> str:
     return "".join(to_bibtex_chunks(records, keys))
 
 
-def to_bibtex_chunks(records: Sequence[Record], keys: Mapping[str, str]) -> Iterator[str]:
+def to_bibtex_chunks(
+    records: Sequence[Record], keys: Mapping[str, str], key_of: Sequence[str] | None = None
+) -> Iterator[str]:
     """The BibTeX file an entry at a time (the text of one bibtexparser library of them all, without the
     library and the whole text in memory: hundreds of MB at 100k links); entries are separated by a blank line.
+    `key_of`: each record's key, when the caller has them (keys.group_by_key).
     """
-    for number, (_key, text) in enumerate(to_bibtex_entries(records, keys)):
+    for number, (_key, text) in enumerate(to_bibtex_entries(records, keys, key_of)):
         yield "\n" + text if number else text
 
 
-def to_bibtex_entries(records: Sequence[Record], keys: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+def to_bibtex_entries(
+    records: Sequence[Record], keys: Mapping[str, str], key_of: Sequence[str] | None = None
+) -> Iterator[tuple[str, str]]:
     """(key, BibTeX text of that paper's entry), one per distinct paper, ordered by key (the catalogue page
     copies one entry at a time)."""
     formatting = BibtexFormat()  # type: ignore[no-untyped-call]
     formatting.indent = "  "
     formatting.block_separator = "\n"
-    for key, group in group_by_key(records, keys):
+    for key, group in group_by_key(records, keys, key_of):
         # Values are enclosed here (braces, month macros bare), so no unparse middleware touches them.
         yield key, write_string(Library([to_entry(key, group)]), unparse_stack=[], bibtex_format=formatting)
 

@@ -44,9 +44,12 @@ def to_csl_json_text(records: Sequence[Record], keys: Mapping[str, str]) -> str:
     return "".join(to_csl_json_chunks(records, keys))
 
 
-def to_csl_json_chunks(records: Sequence[Record], keys: Mapping[str, str]) -> Iterator[str]:
-    """The CSL-JSON file an item at a time, each item built only when its text is wanted."""
-    return to_array_chunks(to_item(key, group) for key, group in group_by_key(records, keys))
+def to_csl_json_chunks(
+    records: Sequence[Record], keys: Mapping[str, str], key_of: Sequence[str] | None = None
+) -> Iterator[str]:
+    """The CSL-JSON file an item at a time, each item built only when its text is wanted (`key_of`: each
+    record's key, when the caller has them: keys.group_by_key)."""
+    return to_array_chunks(to_item(key, group) for key, group in group_by_key(records, keys, key_of))
 
 
 def to_item(key: str, records: Sequence[Record]) -> dict[str, Any]:

@@ -192,8 +192,7 @@ def find_issues(
     silenced in overrides.toml.
     """
     silenced = set(ignored)
-    duplicates = _duplicates(records, link_ids)
-    lines = {record.link.url: record.link.line for record in records}
+    duplicates, lines = _duplicates(records, link_ids)
     found: dict[str, tuple[Finding, ...]] = {}
     for record in records:
         url = record.link.url
@@ -338,13 +337,18 @@ def likely_duplicates(links: Sequence[tuple[Link, Ids]]) -> dict[str, tuple[str,
     return _groups(keyed)
 
 
-def _duplicates(records: Sequence[Record], link_ids: Mapping[str, Ids]) -> dict[str, tuple[str, ...]]:
-    """url -> the other paper links that are surely the same paper: another form of an identifier in the URL,
-    or a verified record sharing a DOI, arXiv id or S2 id (a preprint link and its published version's link).
-    Links written on one line are one entry's links (paper and preprint side by side), never duplicates."""
+def _duplicates(
+    records: Iterable[Record], link_ids: Mapping[str, Ids]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, int | None]]:
+    """(url -> the other paper links that are surely the same paper, url -> the link's line), in one walk.
+
+    Surely the same paper: another form of an identifier in the URL, or a verified record sharing a DOI, arXiv
+    id or S2 id (a preprint link and its published version's link). Links written on one line are one entry's
+    links (paper and preprint side by side), never duplicates."""
     keyed: list[tuple[str, list[tuple[str, str]]]] = []
     line_of: dict[str, int | None] = {}
     for record in records:
+        line_of[record.link.url] = record.link.line
         if record.link.kind != "paper":
             continue
         keys = _id_keys(link_ids.get(record.link.url, Ids()))
@@ -352,7 +356,6 @@ def _duplicates(records: Sequence[Record], link_ids: Mapping[str, Ids]) -> dict[
             ids = record.ids
             keys += [(name, value) for name in ("doi", "arxiv", "s2") if (value := getattr(ids, name)) is not None]
         keyed.append((record.link.url, keys))
-        line_of[record.link.url] = record.link.line
     groups = _groups(keyed)
     result: dict[str, tuple[str, ...]] = {}
     for url, others in groups.items():
@@ -360,4 +363,4 @@ def _duplicates(records: Sequence[Record], link_ids: Mapping[str, Ids]) -> dict[
         apart = tuple(o for o in others if line is None or line_of[o] != line)
         if apart:
             result[url] = apart
-    return result
+    return result, line_of

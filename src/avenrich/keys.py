@@ -331,10 +331,17 @@ def key_for(record: Record, keys: Mapping[str, str]) -> str:
     raise KeyError(f"no citation key for {record.link.url}")
 
 
-def group_by_key(records: Sequence[Record], keys: Mapping[str, str]) -> Iterator[tuple[str, list[Record]]]:
+def group_by_key(
+    records: Sequence[Record], keys: Mapping[str, str], key_of: Sequence[str] | None = None
+) -> Iterator[tuple[str, list[Record]]]:
     """The records of each paper (input order inside), papers ordered by key; one paper's records at a time (the
-    records may be on disk, spool.py: only each one's key and position are held for the whole list)."""
-    order = sorted((key_for(record, keys), number) for number, record in enumerate(records))
+    records may be on disk, spool.py: only each one's key and position are held for the whole list).
+
+    `key_of`: each record's key in order (`key_for`), when the caller has them already: no walk to find them.
+    """
+    if key_of is None:
+        key_of = [key_for(record, keys) for record in records]
+    order = sorted(zip(key_of, range(len(key_of)), strict=True))
     for key, members in itertools.groupby(order, key=itemgetter(0)):
         yield key, [records[number] for _key, number in members]
 

@@ -100,16 +100,35 @@ def render_streams(
     `pins` are the curator's keys (link URL -> key); a .bib input's entries keep their own keys too, and with
     `input_bibtex` (the text of a .bib input) NAME.bib is that file enriched in place (bib_update)."""
     by_paper, new_registry = keys.assign_keys(records, registry, keys.key_pins(records, pins or {}))
+    return stream_files(
+        records, by_paper, new_registry, source=source, generated_at=generated_at, summary=summary,
+        input_bibtex=input_bibtex,
+    )  # fmt: skip
+
+
+def stream_files(
+    records: Sequence[Record],
+    by_paper: Mapping[str, str],
+    registry: Registry,
+    *,
+    source: Mapping[str, Any],
+    generated_at: str,
+    summary: Mapping[str, Any],
+    input_bibtex: str | None = None,
+    key_of: Sequence[str] | None = None,
+) -> Streams:
+    """`render_streams` with the keys assigned (keys.assign_keys' result); `key_of`: each record's key, when
+    the caller has them (keys.group_by_key)."""
     files = {
         "bib": (
-            bibtex.to_bibtex_chunks(records, by_paper)
+            bibtex.to_bibtex_chunks(records, by_paper, key_of)
             if input_bibtex is None
             else iter([bib_update.to_enriched_bibtex(input_bibtex, records, keep_failed=False)])
         ),
         "json": catalogue.to_json_chunks(records, by_paper, source=source, generated_at=generated_at, summary=summary),
-        "csl.json": csl.to_csl_json_chunks(records, by_paper),
+        "csl.json": csl.to_csl_json_chunks(records, by_paper, key_of),
     }
-    return Streams(files=files, keys=by_paper, registry=new_registry)
+    return Streams(files=files, keys=by_paper, registry=registry)
 
 
 def open_state(out_dir: Path, name: str) -> Store:
@@ -167,31 +186,36 @@ def _publish(
         run_id = state.start_run(generated_at, text.origin, str(summary.get("version", "")))
     failed = summary.get("failed") or summary.get("degraded") or {}
     settled = lastgood.settle(merged, state.last_verified, failed, date, into=records)
-    summary = {**summary, **tally(records), "name": name, "origin": text.origin}
-    summary["carried_over"] = lastgood.carried_lines(settled.carried)
+    registry = Registry(state.read_registry(), state.provisional_keys())
+    by_paper, new_registry = keys.assign_keys(records, registry, keys.key_pins(records, pins or {}))
+    current: list[report.Entry] = []  # the report's view of each entry, in list order
+    key_of: list[str] = []
+    health: list[Finding] = []
+    for record in records:  # one walk for what needs every record (each walk reads the spool back)
+        key_of.append(keys.key_for(record, by_paper))
+        current.append(_reported(record, key_of[-1]))
+        health.extend(record.issues)
+    summary = {**summary, **count_entries((e.host, e.status, e.kind) for e in current)}
+    summary |= {"name": name, "origin": text.origin, "carried_over": lastgood.carried_lines(settled.carried)}
     if "last good copy" in text.origin:
         summary["input_note"] = "the input URL could not be fetched; used the last good copy of the list"
-    registry = Registry(state.read_registry(), state.provisional_keys())
     source = {"input": text.origin, "format": text.format, "name": name}
     # Only what the same inputs and cache reproduce goes into the catalogue; request counts go to the report.
     stable = {k: summary[k] for k in ("entries", "papers", "resolved", "unresolved", "by_host", "degraded")}
-    streams = render_streams(
+    streams = stream_files(
         records,
-        registry,
+        by_paper,
+        new_registry,
         source=source,
         generated_at=generated_at,
         summary=stable,
-        pins=pins,
         input_bibtex=text.text if text.format == "bibtex" else None,
+        key_of=key_of,
     )
+    del by_paper, new_registry, key_of
     summary["key_changes"] = [
         {"old": c.old, "new": c.new, "url": c.url, "reason": c.reason} for c in streams.registry.changes
     ]
-    current: list[report.Entry] = []  # the report's view of each entry
-    health: list[Finding] = []
-    for record in records:  # one walk: the records are read back from disk (spool.py) on each
-        current.append(_reported(record, keys.key_for(record, streams.keys)))
-        health.extend(record.issues)
     previous = state.previous_counts()
     if previous is None:  # the first run with a state: the previous catalogue, if there is one
         previous = _previous_counts(out_dir / f"{name}.json")
@@ -377,18 +401,27 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def tally(records: Sequence[Record]) -> dict[str, Any]:
+def tally(records: Iterable[Record]) -> dict[str, Any]:
     """The run's entry counts as published (carried-over records count as what they carry)."""
+    return count_entries((record.host, record.resolution.status, record.link.kind) for record in records)
+
+
+def count_entries(entries: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
+    """The counts of entries given as (host, status, link kind): entries, papers, resolved, unresolved, and
+    resolved/unresolved by host."""
     by_host: dict[str, dict[str, int]] = {}
-    for record in records:
-        row = by_host.setdefault(record.host, {"resolved": 0, "unresolved": 0})
-        row[record.resolution.status] += 1
+    entries_total = papers = 0
+    for host, status, kind in entries:
+        row = by_host.setdefault(host, {"resolved": 0, "unresolved": 0})
+        row[status] += 1
+        entries_total += 1
+        papers += kind == "paper"
     resolved = sum(row["resolved"] for row in by_host.values())
     return {
-        "entries": len(records),
-        "papers": sum(1 for record in records if record.link.kind == "paper"),
+        "entries": entries_total,
+        "papers": papers,
         "resolved": resolved,
-        "unresolved": len(records) - resolved,
+        "unresolved": entries_total - resolved,
         "by_host": dict(sorted(by_host.items())),
     }
 
