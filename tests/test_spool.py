@@ -86,6 +86,18 @@ def test_replacing_while_reading_in_order() -> None:
         assert [r.title for r in spooled] == [f"#{n}" for n in range(len(records))]
 
 
+def test_replacing_ahead_of_a_walk() -> None:
+    """A record replaced ahead of a walk (its new text not yet written to the file) reads as replaced."""
+    records = _golden()
+    with Spool(records) as spooled:
+        seen = []
+        for number, record in enumerate(spooled):
+            seen.append(record)
+            if number + 1 < len(records):
+                spooled[number + 1] = dataclasses.replace(records[number + 1], title=f"ahead {number + 1}")
+        assert [r.title for r in seen] == [records[0].title] + [f"ahead {n}" for n in range(1, len(records))]
+
+
 @pytest.mark.parametrize(
     ("change", "error"),
     [

@@ -219,6 +219,8 @@ class Spool(MutableSequence[Record]):
         block, start = b"", 0
         for index in range(len(self)):
             offset, size = self._offsets[index], self._sizes[index]
+            if offset + size > self._end - len(self._pending):  # replaced since the walk began, not yet written
+                self._flush()
             if not start <= offset or offset + size > start + len(block):
                 block, start = os.pread(self._fd, max(size, _BLOCK), offset), offset
             yield from_row(marshal.loads(block[offset - start : offset - start + size]))
