@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from avenrich import spool
+from avenrich.errors import OutputError
 from avenrich.model import Author, Finding, Record, Resolution
 from avenrich.spool import Spool, from_row, to_row
 
@@ -122,11 +124,52 @@ def test_insert_at_the_end_and_clear_and_close(tmp_path: Path) -> None:
     spooled.extend(records[1:])
     assert list(spooled) == records
     assert os.listdir(tmp_path) == []  # an anonymous file: a killed run leaves nothing behind
-    size = os.fstat(spooled._fd).st_size
-    assert size > 0
+    assert spooled.size > 0
     spooled.clear()
-    assert len(spooled) == 0 and list(spooled) == [] and os.fstat(spooled._fd).st_size == 0
+    assert len(spooled) == 0 and list(spooled) == [] and spooled.size == 0
+    assert os.fstat(spooled._pieces._fd).st_size == 0  # the space given back
     spooled.append(records[1])
     assert list(spooled) == [records[1]]
     spooled.close()
     assert spooled.closed and len(spooled) == 0
+
+
+def test_texts_by_key(tmp_path: Path) -> None:
+    """Texts read back by key (any Unicode, a text past a block), the first text of a key kept; nothing visible
+    in the folder; closed, it holds nothing."""
+    texts = spool.Texts(directory=tmp_path)
+    samples = {
+        "gao2019visual": "@inproceedings{gao2019visual,\n  title = {Ünïcödé ∑ 😀}\n}",
+        "b": "",
+        "c": "x" * spool._BLOCK * 2,
+    }
+    for key, text in samples.items():
+        texts.add(key, text)
+    texts.add("b", "a second text for b")
+    assert dict(texts) == samples and len(texts) == 3 and "b" in texts and "d" not in texts
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(KeyError):
+        texts["d"]
+    with texts:
+        assert texts["c"] == samples["c"]
+    assert len(texts) == 0
+
+
+@pytest.mark.parametrize("call", ["pwrite", "pread"])
+def test_a_full_disk_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, call: str) -> None:
+    """An OSError writing or reading the spool's file is an OutputError naming the folder and why."""
+    records = _golden()
+    spooled = Spool(records, directory=tmp_path)
+
+    def failing(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(spool.os, call, failing)
+    with pytest.raises(OutputError, match=re.escape(f"temporary file in {tmp_path}: No space left on device")):
+        spooled.extend(records * 2000)  # past a block: written
+        list(spooled)
+
+
+def test_a_folder_that_cannot_hold_it(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match=r"temporary file in .*missing: No such file or directory"):
+        Spool(directory=tmp_path / "missing")

@@ -25,7 +25,7 @@ from avenrich.inputs import InputText
 from avenrich.keys import Registry
 from avenrich.model import Finding, Record
 from avenrich.outputs import read_json_items, read_lines, rewrite_in_place, write_outputs
-from avenrich.spool import Spool
+from avenrich.spool import Spool, Texts
 from avenrich.store import CountRow, RunSummary, Store
 
 LAST_GOOD_SUFFIX = "input.txt"
@@ -243,7 +243,8 @@ def _publish(
     carried = settled.carried_total
     del registry, settled
     # The big files are made while they are written (streams): none of them is ever whole in memory.
-    bib_by_key: dict[str, str] = {}
+    # The .bib entries' texts the page copies, kept on disk as the .bib is written (spool.py).
+    bib_by_key = Texts(directory=state.path.parent)
     files: dict[str, str | Iterable[str]] = {
         "history.jsonl": (row.to_json() + "\n" for row in state.count_history()),
         "report.md": markdown,
@@ -261,7 +262,8 @@ def _publish(
     if "patch" in fixes:
         files[PATCH_SUFFIX] = fixes["patch"]
     _remove_stale_temps(out_dir, name, files)
-    written = write_outputs(out_dir, name, files)
+    with bib_by_key:
+        written = write_outputs(out_dir, name, files)
     if "patch" not in fixes:  # nothing to fix tonight: last night's patch no longer applies to the list
         with contextlib.suppress(FileNotFoundError):
             (out_dir / f"{name}.{PATCH_SUFFIX}").unlink()
@@ -339,14 +341,14 @@ def _page(
     )
 
 
-def _keeping_entries(chunks: Iterable[str], kept: dict[str, str]) -> Iterator[str]:
+def _keeping_entries(chunks: Iterable[str], kept: Texts) -> Iterator[str]:
     """The .bib's pieces (one entry each, bibtex.to_bibtex_chunks) as they are written, each entry's text also
     kept by its key for the page: rendering them twice took half the page's time."""
     for number, chunk in enumerate(chunks):
         text = chunk[1:] if number and chunk.startswith("\n") else chunk
         match = _BIB_KEY.match(text)
         if match:
-            kept[match.group(1)] = text
+            kept.add(match.group(1), text)
         yield chunk
 
 

@@ -11,15 +11,17 @@ reads back: the file is never kept, so its format never needs to outlive the run
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import tempfile
 from array import array
-from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar, cast, overload
 
+from avenrich.errors import OutputError
 from avenrich.model import Author, Citations, Finding, Ids, Link, Record, Resolution
 
 T = TypeVar("T")
@@ -98,6 +100,100 @@ def from_row(row: tuple[Any, ...]) -> Record:
     )
 
 
+class _Pieces:
+    """Pieces of bytes in an anonymous temporary file, each by its number: appended (buffered a block at a time),
+    replaced (the new bytes go at the end of the file), read one by number or all in order a block at a time."""
+
+    def __init__(self, directory: Path | str | None) -> None:
+        self._directory = directory or tempfile.gettempdir()
+        with self._failing():
+            self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - closed by close()
+        self._fd = self._file.fileno()
+        self._offsets = array("q")
+        self._sizes = array("q")
+        self._pending = bytearray()
+        self._end = 0  # the file's size, pending bytes included
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes (replaced pieces included)."""
+        return self._end
+
+    def add(self, data: bytes) -> None:
+        self._offsets.append(self._write(data))
+        self._sizes.append(len(data))
+
+    def replace(self, number: int, data: bytes) -> None:
+        self._offsets[number] = self._write(data)
+        self._sizes[number] = len(data)
+
+    def read(self, number: int) -> bytes:
+        self._flush()
+        with self._failing():
+            return os.pread(self._fd, self._sizes[number], self._offsets[number])
+
+    def walk(self) -> Iterator[bytes]:
+        """Every piece in order, the file read a block at a time (a piece replaced during the walk reads as
+        replaced)."""
+        self._flush()
+        block, start = b"", 0
+        for number in range(len(self)):
+            offset, size = self._offsets[number], self._sizes[number]
+            if offset + size > self._end - len(self._pending):  # replaced since the walk began, not yet written
+                self._flush()
+            if not start <= offset or offset + size > start + len(block):
+                with self._failing():
+                    block, start = os.pread(self._fd, max(size, _BLOCK), offset), offset
+            yield block[offset - start : offset - start + size]
+
+    def clear(self) -> None:
+        self._pending.clear()
+        self._offsets = array("q")
+        self._sizes = array("q")
+        self._end = 0
+        if not self._file.closed:
+            os.ftruncate(self._fd, 0)
+
+    def close(self) -> None:
+        self.clear()
+        self._file.close()
+
+    def _write(self, data: bytes) -> int:
+        offset = self._end
+        self._pending += data
+        self._end += len(data)
+        if len(self._pending) >= _BLOCK:
+            self._flush()
+        return offset
+
+    def _flush(self) -> None:
+        if self._pending:
+            start, data = self._end - len(self._pending), bytes(self._pending)
+            self._pending.clear()
+            with self._failing():
+                while data:
+                    written = os.pwrite(self._fd, data, start)
+                    data, start = data[written:], start + written
+
+    @contextlib.contextmanager
+    def _failing(self) -> Iterator[None]:
+        """An OSError (a full disk, a folder that cannot be written) as one line: OutputError."""
+        try:
+            yield
+        except OSError as exc:
+            why = exc.strerror or exc.__class__.__name__
+            raise OutputError(
+                f"cannot keep the run's records in a temporary file in {self._directory}: {why}"
+            ) from None
+
+
 class Spool(MutableSequence[Record]):
     """Records in a temporary file in `directory` (the system's temporary folder by default): appended a batch
     at a time, read in order (a block at a time) or by position, and replaced in place (`spool[i] = record`
@@ -107,20 +203,12 @@ class Spool(MutableSequence[Record]):
     """
 
     def __init__(self, records: Iterable[Record] = (), directory: Path | str | None = None) -> None:
-        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - closed by close() or its with
-        self._fd = self._file.fileno()
-        self._offsets = array("q")
-        self._sizes = array("q")
-        self._pending = bytearray()
-        self._end = 0  # the file's size, pending bytes included
+        self._pieces = _Pieces(directory)
         self.extend(records)
-
-    # -- writing ------------------------------------------------------------------------------------------
 
     def append(self, record: Record) -> None:
         """Add a record at the end."""
-        self._offsets.append(self._write(record))
-        self._sizes.append(self._end - self._offsets[-1])
+        self._pieces.add(marshal.dumps(to_row(record)))
 
     def extend(self, records: Iterable[Record]) -> None:
         """Add records at the end, in order."""
@@ -141,9 +229,7 @@ class Spool(MutableSequence[Record]):
             return
         if not isinstance(value, Record):
             raise TypeError(f"a spool holds records, not {type(value).__name__}")
-        index = range(len(self))[index]
-        self._offsets[index] = self._write(value)
-        self._sizes[index] = self._end - self._offsets[index]
+        self._pieces.replace(range(len(self))[index], marshal.dumps(to_row(value)))
 
     def insert(self, index: int, record: Record) -> None:
         """Append (`index` at the end); anywhere else is a TypeError."""
@@ -154,52 +240,8 @@ class Spool(MutableSequence[Record]):
     def __delitem__(self, index: int | slice) -> None:
         raise TypeError("a spool only grows at its end (clear() empties it)")
 
-    def __enter__(self) -> Spool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def clear(self) -> None:
-        """Forget every record and give the file's space back."""
-        self._pending.clear()
-        self._offsets = array("q")
-        self._sizes = array("q")
-        self._end = 0
-        if not self._file.closed:
-            os.ftruncate(self._fd, 0)
-
-    def close(self) -> None:
-        """Close (and so remove) the file."""
-        self.clear()
-        self._file.close()
-
-    def _write(self, record: Record) -> int:
-        data = marshal.dumps(to_row(record))
-        offset = self._end
-        self._pending += data
-        self._end += len(data)
-        if len(self._pending) >= _BLOCK:
-            self._flush()
-        return offset
-
-    def _flush(self) -> None:
-        if self._pending:
-            start, data = self._end - len(self._pending), bytes(self._pending)
-            self._pending.clear()
-            while data:
-                written = os.pwrite(self._fd, data, start)
-                data, start = data[written:], start + written
-
-    # -- reading ------------------------------------------------------------------------------------------
-
     def __len__(self) -> int:
-        return len(self._offsets)
-
-    @property
-    def closed(self) -> bool:
-        """True once closed (its file gone)."""
-        return self._file.closed
+        return len(self._pieces)
 
     @overload
     def __getitem__(self, index: int) -> Record: ...
@@ -208,22 +250,74 @@ class Spool(MutableSequence[Record]):
     def __getitem__(self, index: int | slice) -> Record | list[Record]:
         if isinstance(index, slice):
             return [self[i] for i in range(len(self))[index]]
-        index = range(len(self))[index]
-        self._flush()
-        data = os.pread(self._fd, self._sizes[index], self._offsets[index])
-        return from_row(marshal.loads(data))
+        return from_row(marshal.loads(self._pieces.read(range(len(self))[index])))
 
     def __iter__(self) -> Iterator[Record]:
         """The records in order, the file read a block at a time."""
-        self._flush()
-        block, start = b"", 0
-        for index in range(len(self)):
-            offset, size = self._offsets[index], self._sizes[index]
-            if offset + size > self._end - len(self._pending):  # replaced since the walk began, not yet written
-                self._flush()
-            if not start <= offset or offset + size > start + len(block):
-                block, start = os.pread(self._fd, max(size, _BLOCK), offset), offset
-            yield from_row(marshal.loads(block[offset - start : offset - start + size]))
+        for data in self._pieces.walk():
+            yield from_row(marshal.loads(data))
+
+    @property
+    def closed(self) -> bool:
+        """True once closed (its file gone)."""
+        return self._pieces.closed
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes (replaced records' old bytes included, until cleared)."""
+        return self._pieces.size
+
+    def clear(self) -> None:
+        """Forget every record and give the file's space back."""
+        self._pieces.clear()
+
+    def close(self) -> None:
+        """Close (and so remove) the file."""
+        self._pieces.close()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
-        return f"Spool({len(self)} records, {self._end} bytes)"
+        return f"Spool({len(self)} records, {self._pieces.size} bytes)"
+
+
+class Texts(Mapping[str, str]):
+    """Texts by key in a temporary file (the .bib entries' texts the catalogue page copies): only each key
+    and its text's place stay in memory. A key given again keeps its first text."""
+
+    def __init__(self, directory: Path | str | None = None) -> None:
+        self._pieces = _Pieces(directory)
+        self._numbers: dict[str, int] = {}
+
+    def add(self, key: str, text: str) -> None:
+        """Keep `text` under `key` (unless the key has one)."""
+        if key not in self._numbers:
+            self._numbers[key] = len(self._pieces)
+            self._pieces.add(text.encode("utf-8", "surrogatepass"))
+
+    def __getitem__(self, key: str) -> str:
+        return self._pieces.read(self._numbers[key]).decode("utf-8", "surrogatepass")
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._numbers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._numbers)
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def close(self) -> None:
+        """Close (and so remove) the file."""
+        self._numbers.clear()
+        self._pieces.close()
+
+    def __enter__(self) -> Texts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
