@@ -6,6 +6,7 @@ import dataclasses
 import json
 import random
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -402,3 +403,38 @@ def test_the_id_kinds_table_covers_every_ids_field_and_ranks_the_identities() ->
     assert tuple(f.name for f in dataclasses.fields(Ids)) == ID_FIELDS
     assert IDENTITY_KINDS == ("doi", "arxiv", "s2", "corpus", "acl", "pmcid", "pmid", "openreview", "url")
     assert len({kind.name for kind in ID_KINDS}) == len(ID_KINDS)
+
+
+@pytest.mark.parametrize(
+    ("base", "updates", "expected"),
+    [
+        ({}, {}, {}),
+        ({"doi:a": "k1"}, {}, {"doi:a": "k1"}),
+        ({"doi:a": "k1", "url:b": "k2"}, {"url:b": "k3"}, {"doi:a": "k1", "url:b": "k3"}),  # changed
+        ({"doi:a": "k1"}, {"url:c": "k1", "retired:k0": "k0"}, {"doi:a": "k1", "url:c": "k1", "retired:k0": "k0"}),
+        (Registry({"doi:a": "k1"}, updates={"doi:b": "k2"}), {"doi:a": "k9"}, {"doi:a": "k9", "doi:b": "k2"}),
+    ],
+)
+def test_a_registry_is_the_one_it_was_made_from_plus_its_updates(
+    base: Mapping[str, str], updates: dict[str, str], expected: dict[str, str]
+) -> None:
+    """Every identity once, with its updated key: as a mapping, its items, values, length and membership."""
+    registry = Registry(base, updates=updates)
+    assert registry == expected and dict(registry) == expected
+    assert sorted(registry) == sorted(expected) and len(registry) == len(expected)
+    assert sorted(registry.items()) == sorted(expected.items())
+    assert sorted(registry.values()) == sorted(expected.values())
+    assert all(identity in registry for identity in expected) and "doi:none" not in registry
+    assert registry.get("doi:none") is None
+
+
+def test_assign_keys_shares_the_registry_it_was_given() -> None:
+    """The new registry holds only what changed; the one it was given is not copied, nor changed."""
+    a = record("https://a", "Alpha Paper", ids=Ids(doi="10.1/a"), authors=(Author("A", "Smith"),), year=2020)
+    b = record("https://b", "Beta Paper", ids=Ids(doi="10.1/b"), authors=(Author("B", "Jones"),), year=2021)
+    _, first = assign_keys([a], {})
+    given = dict(first)
+    _, second = assign_keys([a, b], first)
+    assert dict(first) == given  # unchanged
+    assert second.updates == {"doi:10.1/b": "jones2021beta", "url:https://b": "jones2021beta"}
+    assert dict(second) == {**given, **second.updates}

@@ -11,7 +11,7 @@ import heapq
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import itemgetter
@@ -135,31 +135,69 @@ class Registry(Mapping[str, str]):
     A key is permanent once its paper was resolved (or pinned); a key minted for an unresolved paper is
     provisional, and changes once, when the paper first resolves, to the key its verified record earns.
     Equal to any mapping with the same items (the flags are not compared).
+
+    `updates` are identities whose key differs from (or is missing in) `keys`, the registry it was made from,
+    which it shares rather than copies (a 100k-link registry has ~450k identities).
     """
 
-    __slots__ = ("_keys", "changes", "provisional")
+    __slots__ = ("_keys", "changes", "provisional", "updates")
 
     def __init__(
         self,
         keys: Mapping[str, str] | None = None,
         provisional: Iterable[str] = (),
         changes: Sequence[KeyChange] = (),
+        updates: Mapping[str, str] | None = None,
     ) -> None:
-        self._keys: dict[str, str] = keys if isinstance(keys, dict) else dict(keys or {})
+        self._keys: Mapping[str, str] = keys if isinstance(keys, (dict, Registry)) else dict(keys or {})
         self.provisional: frozenset[str] = frozenset(provisional)
         self.changes: tuple[KeyChange, ...] = tuple(changes)
+        self.updates: dict[str, str] = dict(updates or {})
 
     def __getitem__(self, identity: str) -> str:
+        if identity in self.updates:
+            return self.updates[identity]
         return self._keys[identity]
 
+    def __contains__(self, identity: object) -> bool:
+        return identity in self.updates or identity in self._keys
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
+        yield from self.updates
+        yield from (identity for identity in self._keys if identity not in self.updates)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._keys) + sum(1 for identity in self.updates if identity not in self._keys)
+
+    def items(self) -> ItemsView[str, str]:
+        return _RegistryItems(self)
+
+    def values(self) -> ValuesView[str]:
+        return _RegistryValues(self)
+
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        """(identity, key), every one once: the updates, then the rest of the registry it was made from (the
+        dictionaries' own iteration, not a lookup per identity)."""
+        yield from self.updates.items()
+        base = self._keys.items()
+        yield from (pair for pair in base if pair[0] not in self.updates) if self.updates else base
 
     def __repr__(self) -> str:
-        return f"Registry({len(self._keys)} identities, {len(self.provisional)} provisional keys)"
+        return f"Registry({len(self)} identities, {len(self.provisional)} provisional keys)"
+
+
+class _RegistryItems(ItemsView[str, str]):
+    _mapping: Registry
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return self._mapping.pairs()
+
+
+class _RegistryValues(ValuesView[str]):
+    _mapping: Registry
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for _identity, key in self._mapping.pairs())
 
 
 def provisional_keys(registry: Mapping[str, str]) -> frozenset[str]:
@@ -227,15 +265,19 @@ def assign_keys(
         used.add(assigned[gid].casefold())
     by_paper = {found[0]: assigned[gid] for found, gid in zip(ids_of, group_of, strict=True)}
     del ids_of
-    new_keys = dict(registry)
-    for gid, members in groups.items():
-        for identity in members:
-            new_keys[identity] = assigned[gid]
-    for lost in sorted(set(registry.values()) - set(new_keys.values())):
-        new_keys[f"{RETIRED}:{lost}"] = lost
+    # The new registry is the old one plus what changed (the old one is shared, not copied).
+    updates = {
+        identity: assigned[gid]
+        for gid, members in groups.items()
+        for identity in members
+        if registry.get(identity) != assigned[gid]
+    }
+    kept_keys = {key for identity, key in registry.items() if identity not in updates}
+    for lost in sorted(set(registry.values()) - kept_keys - set(updates.values())):
+        updates[f"{RETIRED}:{lost}"] = lost
     changes = _changes(groups, registry, assigned, pinned, resolved, was_provisional, representative, records)
     still = {assigned[gid] for gid in provisional}
-    return by_paper, Registry(new_keys, still, changes)  # to_registry_json writes it sorted
+    return by_paper, Registry(registry, still, changes, updates)  # to_registry_json writes it sorted
 
 
 def _pinned(wanted: Sequence[tuple[int, str]], group_of: Sequence[int], best: Mapping[int, str]) -> dict[int, str]:

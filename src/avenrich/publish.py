@@ -238,7 +238,7 @@ def _publish(
         state.save_links((record.link for record in records), _kinds_by_url(health))
         state.save_verified((records[number] for number in settled.verified), run_id)
         state.forget_verified(settled.answered)
-        state.save_registry(registry, streams.registry, streams.registry.provisional)
+        state.save_registry(registry, streams.registry.updates, streams.registry.provisional)
         state.record_counts(_count_row(entry, date) for entry in current)
     carried = settled.carried_total
     del registry, settled
