@@ -182,21 +182,28 @@ def _is_preprint_link(record: Record, link_ids: Ids) -> bool:
 
 
 def find_issues(
-    records: Sequence[Record],
+    records: Iterable[Record],
     link_ids: Mapping[str, Ids],
     ignored: Iterable[tuple[str, str]] = (),
 ) -> dict[str, tuple[Finding, ...]]:
     """url -> the findings about that link, in KINDS order; links without findings are left out.
 
     `link_ids` are the identifiers each link's URL carries; `ignored` holds (url, kind) pairs a curator
-    silenced in overrides.toml.
+    silenced in overrides.toml. The records are walked once (they may be on disk, spool.py).
     """
     silenced = set(ignored)
-    duplicates, lines = _duplicates(records, link_ids)
+    entry: dict[str, list[Finding]] = {}  # each link's own findings, when it has any
+
+    def noting(record: Record) -> Record:
+        issues = list(_entry_findings(record, link_ids.get(record.link.url, Ids())))
+        if issues:
+            entry[record.link.url] = issues
+        return record
+
+    duplicates, lines = _duplicates(map(noting, records), link_ids)
     found: dict[str, tuple[Finding, ...]] = {}
-    for record in records:
-        url = record.link.url
-        issues = list(_entry_findings(record, link_ids.get(url, Ids())))
+    for url, line in lines.items():
+        issues = entry.pop(url, [])
         others = duplicates.get(url, ())
         if others:
             where = ", ".join(f"{other} (line {lines[other]})" if lines.get(other) else other for other in others)
@@ -204,7 +211,7 @@ def find_issues(
                 Finding(
                     "duplicate",
                     url,
-                    record.link.line,
+                    line,
                     f"the same paper is also listed as {where}",
                     listed=url,
                     found=", ".join(others),

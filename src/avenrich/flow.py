@@ -206,8 +206,9 @@ def enrich(
                 memory.release(ledger, outcomes, merged, fresh, batch)
             pipeline.forget_unlisted(items, state)
             records = findings_task(_opaque(records), _opaque(items), _opaque(curated))
-            summary = pipeline.summarise(
-                records, requests=sources.stats.as_dict(), degraded=sources.degraded(), overrides=len(curated)
+            # The entry counts are publish's, from the records as published (lastgood may carry some over).
+            summary = pipeline.run_numbers(
+                requests=sources.stats.as_dict(), degraded=sources.degraded(), overrides=len(curated)
             )
             summary["version"] = __version__
             summary["kept"] = kept_count

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Collection, Iterator, Mapping, MutableSequence, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -161,13 +161,17 @@ def merge_records(
 
 
 def note_issues(records: R, items: Sequence[Item], overrides: Overrides | None = None) -> R:
-    """The whole list's records (a list, or a spool.Spool on disk) with their list-health findings
-    (findings.find_issues), replaced in place."""
+    """The whole list's records (a list, or a spool.Spool on disk), one per item in the items' order, with their
+    list-health findings (findings.find_issues), replaced in place: only the records with findings are read
+    again."""
     link_ids = {item.link.url: item.match.ids for item in items}
     issues = findings.find_issues(records, link_ids, overrides.ignores if overrides else ())
-    for number, record in enumerate(records):
-        if record.link.url in issues:
-            records[number] = dataclasses.replace(record, issues=issues[record.link.url])
+    for number, item in enumerate(items):
+        if item.link.url in issues:
+            record = records[number]
+            if record.link.url != item.link.url:
+                raise ValueError(f"record {number} is {record.link.url}, not the item's {item.link.url}")
+            records[number] = dataclasses.replace(record, issues=issues[item.link.url])
     return records
 
 
@@ -186,16 +190,18 @@ def in_place_target(source: str | None, text: InputText) -> str:
 
 
 def summarise(
-    records: Sequence[Record],
+    records: Iterable[Record],
     *,
     requests: Mapping[str, Any],
     degraded: Mapping[str, str],
     overrides: int,
 ) -> dict[str, Any]:
-    """The run's numbers: entries, resolved/unresolved overall and by link kind, requests, degraded sources."""
-    return {
-        **tally(records),
-        "requests": dict(requests),
-        "degraded": dict(sorted(degraded.items())),
-        "overrides": overrides,
-    }
+    """The run's numbers: entries, resolved/unresolved overall and by link kind (publish.tally), then
+    `run_numbers`."""
+    return {**tally(records), **run_numbers(requests=requests, degraded=degraded, overrides=overrides)}
+
+
+def run_numbers(*, requests: Mapping[str, Any], degraded: Mapping[str, str], overrides: int) -> dict[str, Any]:
+    """The run's numbers besides its entries' (which publish counts as published): requests, degraded sources,
+    overrides."""
+    return {"requests": dict(requests), "degraded": dict(sorted(degraded.items())), "overrides": overrides}

@@ -195,7 +195,8 @@ def _publish(
         key_of.append(keys.key_for(record, by_paper))
         current.append(_reported(record, key_of[-1]))
         health.extend(record.issues)
-    summary = {**summary, **count_entries((e.host, e.status, e.kind) for e in current)}
+    counts = count_entries((e.host, e.status, e.kind) for e in current)
+    summary = {**counts, **summary, **counts}  # the counts first, as published (lastgood carried some over)
     summary |= {"name": name, "origin": text.origin, "carried_over": lastgood.carried_lines(settled.carried)}
     if "last good copy" in text.origin:
         summary["input_note"] = "the input URL could not be fetched; used the last good copy of the list"
