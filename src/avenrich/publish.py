@@ -101,9 +101,14 @@ def render_streams(
     `input_bibtex` (the text of a .bib input) NAME.bib is that file enriched in place (bib_update)."""
     by_paper, new_registry = keys.assign_keys(records, registry, keys.key_pins(records, pins or {}))
     return stream_files(
-        records, by_paper, new_registry, source=source, generated_at=generated_at, summary=summary,
+        records,
+        by_paper,
+        new_registry,
+        source=source,
+        generated_at=generated_at,
+        summary=summary,
         input_bibtex=input_bibtex,
-    )  # fmt: skip
+    )
 
 
 def stream_files(
@@ -180,6 +185,7 @@ def _publish(
     pins: Mapping[str, str] | None,
     in_place: Path | None,
 ) -> dict[str, Any]:
+    """`publish`, the settled records written to `records` (a spool) and read back from it."""
     name = text.name
     date = generated_at[:10]
     if run_id is None:
