@@ -76,28 +76,20 @@ def test_the_golden_records_and_more_than_a_block() -> None:
         assert spooled[0] == huge and next(iter(spooled)) == huge
 
 
-def test_replacing_while_reading_in_order() -> None:
-    """pipeline.note_issues replaces records while it walks them: the walk still reads each one as it was."""
+@pytest.mark.parametrize("ahead", [0, 1])
+def test_replacing_during_a_walk(ahead: int) -> None:
+    """A record replaced during a walk: the one just read (0) reads back as replaced afterwards; the next one (1),
+    its new text not yet written to the file, reads as replaced in the same walk."""
     records = _golden()
     with Spool(records) as spooled:
         seen = []
         for number, record in enumerate(spooled):
             seen.append(record)
-            spooled[number] = dataclasses.replace(record, title=f"#{number}")
-        assert seen == records
-        assert [r.title for r in spooled] == [f"#{n}" for n in range(len(records))]
-
-
-def test_replacing_ahead_of_a_walk() -> None:
-    """A record replaced ahead of a walk (its new text not yet written to the file) reads as replaced."""
-    records = _golden()
-    with Spool(records) as spooled:
-        seen = []
-        for number, record in enumerate(spooled):
-            seen.append(record)
-            if number + 1 < len(records):
-                spooled[number + 1] = dataclasses.replace(records[number + 1], title=f"ahead {number + 1}")
-        assert [r.title for r in seen] == [records[0].title] + [f"ahead {n}" for n in range(1, len(records))]
+            if number + ahead < len(records):
+                spooled[number + ahead] = dataclasses.replace(records[number + ahead], title=f"#{number + ahead}")
+        replaced = [dataclasses.replace(r, title=f"#{n}") for n, r in enumerate(records)]
+        assert seen == (records if ahead == 0 else records[:1] + replaced[1:])
+        assert list(spooled) == (replaced if ahead == 0 else records[:1] + replaced[1:])
 
 
 @pytest.mark.parametrize(
