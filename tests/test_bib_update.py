@@ -217,5 +217,5 @@ def test_a_bib_input_keeps_its_keys_in_the_catalogue(resolved: bool) -> None:
 
     bib = "@inproceedings{DBLP:conf/x/Afouras18,\n  title = {Deep Audio-Visual Speech Recognition},\n  year = 2018\n}\n"
     record = bib_record(bib, crossref(), resolution=OK if resolved else NO)
-    by_paper, registry = keys.assign_keys([record], {}, keys.key_pins([record], {}))
+    by_paper, registry = keys.assign_keys([record], {}, own_keys=True)
     assert keys.key_for(record, by_paper) == "DBLP:conf/x/Afouras18" and registry.provisional == frozenset()

@@ -438,3 +438,22 @@ def test_assign_keys_shares_the_registry_it_was_given() -> None:
     assert dict(first) == given  # unchanged
     assert second.updates == {"doi:10.1/b": "jones2021beta", "url:https://b": "jones2021beta"}
     assert dict(second) == {**given, **second.updates}
+
+
+@pytest.mark.parametrize(
+    ("own", "pins", "expected"),
+    [
+        ("Smith2020", {}, "Smith2020"),  # a .bib input's entry keeps its own key
+        ("Smith2020", {"https://a": "curated"}, "curated"),  # the curator's pin over it
+        ("bad key", {}, "smith2020alpha"),  # a key BibTeX refuses is not kept
+        (None, {}, "smith2020alpha"),
+    ],
+)
+def test_own_keys(own: str | None, pins: dict[str, str], expected: str) -> None:
+    a = dataclasses.replace(
+        record("https://a", "Alpha Paper", ids=Ids(doi="10.1/a"), authors=(Author("A", "Smith"),), year=2020),
+        link=Link("https://a", "Alpha Paper", bibtex_key=own),
+    )
+    by_paper, _ = assign_keys([a], {}, pins, own_keys=True)
+    assert by_paper == {"doi:10.1/a": expected}
+    assert assign_keys([a], {}, pins)[0] == {"doi:10.1/a": pins.get("https://a", "smith2020alpha")}  # not asked

@@ -165,3 +165,14 @@ def test_a_full_disk_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 def test_a_folder_that_cannot_hold_it(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"temporary file in .*missing: No such file or directory"):
         Spool(directory=tmp_path / "missing")
+
+
+def test_a_text_spool_reads_back_its_texts(tmp_path: Path) -> None:
+    """In order (past a block), by position (negative too), in slices; any Unicode, lone surrogates included."""
+    texts = ["", "plain", "Ünïcödé ∑ 😀", "\ud800 alone", "y" * (spool._BLOCK + 5), "last"]
+    with spool.TextSpool(directory=tmp_path) as spooled:
+        for text in texts:
+            spooled.append(text)
+        assert list(spooled) == texts and len(spooled) == len(texts)
+        assert [spooled[i] for i in range(-len(texts), 0)] == texts and spooled[2:4] == texts[2:4]
+        assert os.listdir(tmp_path) == []

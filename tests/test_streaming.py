@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from avenrich import bibtex, catalogue, csl, json_text, keys, pipeline
 from avenrich.errors import OutputError
+from avenrich.json_text import dumps
 from avenrich.model import Ids, Link, Record, Resolution
 from avenrich.outputs import write_outputs
 from avenrich.publish import _counts_of, _reported
@@ -82,6 +83,25 @@ def test_catalogue_chunks_are_the_catalogue_text(count: int | None, summary: dic
     )
     chunks = catalogue.to_json_chunks(records, by_paper, source=source, generated_at=STAMP, summary=summary)
     assert "".join(chunks) == whole
+    # the same with what publish makes in its own walk: the section tree and the entries' texts
+    tree = catalogue.SectionTree()
+    for record in records:
+        tree.add(record.link.sections)
+    texts = [dumps(catalogue.to_entry(record, keys.key_for(record, by_paper))) for record in records]
+    made = catalogue.to_json_chunks(
+        records, by_paper, source=source, generated_at=STAMP, summary=summary, sections=tree.roots, entry_texts=texts
+    )
+    assert "".join(made) == whole
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, None])
+def test_the_writers_given_each_records_key_write_the_same(count: int | None) -> None:
+    """The .bib and CSL-JSON writers given each record's key (publish's one walk) write what they find alone."""
+    records = _records()[:count]
+    by_paper, _ = keys.assign_keys(records, {})
+    key_of = [keys.key_for(record, by_paper) for record in records]
+    assert "".join(bibtex.to_bibtex_chunks(records, by_paper, key_of)) == bibtex.to_bibtex(records, by_paper)
+    assert "".join(csl.to_csl_json_chunks(records, by_paper, key_of)) == csl.to_csl_json_text(records, by_paper)
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, None])

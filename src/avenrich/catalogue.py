@@ -150,21 +150,35 @@ def venue_short(record: Record) -> str | None:
 def to_section_tree(records: Iterable[Record]) -> list[dict[str, Any]]:
     """The list's headings as a tree, in the order they first appear, each with how many entries are listed
     under it or its sub-headings: [{"heading", "path", "order", "entries", "children": [...]}, …]."""
-    nodes: dict[tuple[str, ...], dict[str, Any]] = {}
-    last: dict[tuple[str, ...], int] = {}  # the last entry counted under each heading (each entry counts once)
-    roots: list[dict[str, Any]] = []
-    for index, record in enumerate(records):
-        for path in record.link.sections:
+    tree = SectionTree()
+    for record in records:
+        tree.add(record.link.sections)
+    return tree.roots
+
+
+class SectionTree:
+    """`to_section_tree` built an entry at a time (`add` each entry's section paths, in list order; `roots`)."""
+
+    def __init__(self) -> None:
+        self.roots: list[dict[str, Any]] = []
+        self._nodes: dict[tuple[str, ...], dict[str, Any]] = {}
+        self._last: dict[tuple[str, ...], int] = {}  # the last entry counted under each heading (each counts once)
+        self._index = 0
+
+    def add(self, sections: Iterable[Sequence[str]]) -> None:
+        """The next entry's section paths."""
+        nodes, index = self._nodes, self._index
+        for path in sections:
             for depth in range(1, len(path) + 1):
                 prefix = tuple(path[:depth])
                 if prefix not in nodes:
                     nodes[prefix] = {"heading": prefix[-1], "path": list(prefix), "order": len(nodes), "entries": 0}
                     nodes[prefix]["children"] = []
-                    (nodes[prefix[:-1]]["children"] if depth > 1 else roots).append(nodes[prefix])
-                if last.get(prefix) != index:
-                    last[prefix] = index
+                    (nodes[prefix[:-1]]["children"] if depth > 1 else self.roots).append(nodes[prefix])
+                if self._last.get(prefix) != index:
+                    self._last[prefix] = index
                     nodes[prefix]["entries"] += 1
-    return roots
+        self._index += 1
 
 
 def _headings(paths: Sequence[Sequence[str]]) -> list[str]:
@@ -225,10 +239,18 @@ def to_json_chunks(
     source: Mapping[str, Any],
     generated_at: str,
     summary: Mapping[str, Any] | None = None,
+    sections: list[dict[str, Any]] | None = None,
+    entry_texts: Iterable[str] | None = None,
 ) -> Iterator[str]:
     """`to_json(to_catalogue(...))` a piece at a time, each entry built only when its text is wanted: the
-    catalogue is written without its document or its whole text in memory (each is ~1 GB at 100k links)."""
+    catalogue is written without its document or its whole text in memory (each is ~1 GB at 100k links).
+
+    What the caller has made already, so that the records need not be walked for it: `sections`, the records'
+    `to_section_tree` (a SectionTree's roots); `entry_texts`, each record's entry as its `json_text.dumps`
+    text, in order (the page makes the same entries)."""
     head = to_catalogue((), keys, source=source, generated_at=generated_at, summary=summary)
     del head["entries"]
-    head["sections"] = to_section_tree(records)
+    head["sections"] = to_section_tree(records) if sections is None else sections
+    if entry_texts is not None:
+        return object_chunks(head, "entries", entry_texts, dumped=True)
     return object_chunks(head, "entries", (to_entry(record, key_for(record, keys)) for record in records))

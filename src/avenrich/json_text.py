@@ -106,8 +106,11 @@ def to_array_chunks(items: Iterable[Any]) -> Iterator[str]:
     return object_chunks(None, None, items)
 
 
-def object_chunks(head: Mapping[str, Any] | None, name: str | None, items: Iterable[Any]) -> Iterator[str]:
-    """A list (name None) or an object of `head` then `name: items`, as json.dumps(indent=2) pieces."""
+def object_chunks(
+    head: Mapping[str, Any] | None, name: str | None, items: Iterable[Any], *, dumped: bool = False
+) -> Iterator[str]:
+    """A list (name None) or an object of `head` then `name: items`, as json.dumps(indent=2) pieces; `dumped`:
+    the items are given as their `dumps` texts already."""
     if name is None:
         indent, start, empty, end = "  ", "[\n", "[]\n", "\n]\n"
     else:
@@ -116,6 +119,6 @@ def object_chunks(head: Mapping[str, Any] | None, name: str | None, items: Itera
         empty = dumps({**(head or {}), name: []}) + "\n"
     separator = start
     for item in items:
-        yield separator + indent + dumps(item).replace("\n", "\n" + indent)
+        yield separator + indent + (item if dumped else dumps(item)).replace("\n", "\n" + indent)
         separator = ",\n"
     yield end if separator != start else empty

@@ -206,7 +206,11 @@ def provisional_keys(registry: Mapping[str, str]) -> frozenset[str]:
 
 
 def assign_keys(
-    records: Sequence[Record], registry: Mapping[str, str], pins: Mapping[str, str] | None = None
+    records: Sequence[Record],
+    registry: Mapping[str, str],
+    pins: Mapping[str, str] | None = None,
+    *,
+    own_keys: bool = False,
 ) -> tuple[dict[str, str], Registry]:
     """Keys for the records' papers, and the registry to keep for the next run.
 
@@ -221,6 +225,9 @@ def assign_keys(
     their identity, so the result depends neither on the order of the list nor on what earlier nights could
     not resolve. A provisional key yields to a resolved paper that earns it; keys that lose every identity stay
     reserved (`retired:KEY`), so a key is never given to two papers.
+
+    `own_keys`: a .bib input's entries keep their own keys (each record's `link.bibtex_key`, when BibTeX accepts
+    it), the curator's `pins` over them.
     """
     # One walk over the records (they may be on disk, spool.py): what the rest needs of each, by position.
     ids_of: list[tuple[str, ...]] = []
@@ -230,8 +237,11 @@ def assign_keys(
         found = identities(record)
         ids_of.append(found)
         ranks.append((record.resolution.status != "resolved", _rank(found[0])))
-        if pins and record.link.url in pins:
-            wanted.append((number, pins[record.link.url]))
+        url = record.link.url
+        if pins and url in pins:
+            wanted.append((number, pins[url]))
+        elif own_keys and (own := _own_key(record)) is not None:
+            wanted.append((number, own))
     groups, group_of = _groups(ids_of)
     best = {gid: min(members, key=_rank) for gid, members in groups.items()}
     was_provisional = provisional_keys(registry)
@@ -487,7 +497,7 @@ def _mint(base: str, taken: set[str], tried: dict[str, int] | None = None) -> st
         n += 1
 
 
-def key_pins(records: Iterable[Record], curated: Mapping[str, str]) -> dict[str, str]:
-    """The keys no run may change: a .bib input's own entry keys, then the curator's `[[key]]` pins over them."""
-    own = {r.link.url: r.link.bibtex_key for r in records if r.link.bibtex_key and valid_key(r.link.bibtex_key)}
-    return {**own, **curated}
+def _own_key(record: Record) -> str | None:
+    """The key a .bib input's entry has, when BibTeX accepts it."""
+    key = record.link.bibtex_key
+    return key if key and valid_key(key) else None

@@ -22,10 +22,11 @@ from typing import Any
 from avenrich import bib_update, bibtex, catalogue, csl, inputs, keys, lastgood, page, patch, report, store
 from avenrich.errors import OutputError
 from avenrich.inputs import InputText
+from avenrich.json_text import dumps
 from avenrich.keys import Registry
 from avenrich.model import Finding, Record
 from avenrich.outputs import read_json_items, read_lines, rewrite_in_place, write_outputs
-from avenrich.spool import Spool, Texts
+from avenrich.spool import Spool, Texts, TextSpool
 from avenrich.store import CountRow, RunSummary, Store
 
 LAST_GOOD_SUFFIX = "input.txt"
@@ -99,7 +100,7 @@ def render_streams(
 
     `pins` are the curator's keys (link URL -> key); a .bib input's entries keep their own keys too, and with
     `input_bibtex` (the text of a .bib input) NAME.bib is that file enriched in place (bib_update)."""
-    by_paper, new_registry = keys.assign_keys(records, registry, keys.key_pins(records, pins or {}))
+    by_paper, new_registry = keys.assign_keys(records, registry, pins, own_keys=True)
     return stream_files(
         records,
         by_paper,
@@ -121,16 +122,28 @@ def stream_files(
     summary: Mapping[str, Any],
     input_bibtex: str | None = None,
     key_of: Sequence[str] | None = None,
+    sections: list[dict[str, Any]] | None = None,
+    entry_texts: Iterable[str] | None = None,
 ) -> Streams:
-    """`render_streams` with the keys assigned (keys.assign_keys' result); `key_of`: each record's key, when
-    the caller has them (keys.group_by_key)."""
+    """`render_streams` with the keys assigned (keys.assign_keys' result). What the caller has made already, so
+    that the writers need not walk the records for it: `key_of`, each record's key (keys.group_by_key);
+    `sections`, the section tree (catalogue.SectionTree); `entry_texts`, the catalogue's entries as JSON texts
+    (catalogue.to_json_chunks)."""
     files = {
         "bib": (
             bibtex.to_bibtex_chunks(records, by_paper, key_of)
             if input_bibtex is None
             else iter([bib_update.to_enriched_bibtex(input_bibtex, records, keep_failed=False)])
         ),
-        "json": catalogue.to_json_chunks(records, by_paper, source=source, generated_at=generated_at, summary=summary),
+        "json": catalogue.to_json_chunks(
+            records,
+            by_paper,
+            source=source,
+            generated_at=generated_at,
+            summary=summary,
+            sections=sections,
+            entry_texts=entry_texts,
+        ),
         "csl.json": csl.to_csl_json_chunks(records, by_paper, key_of),
     }
     return Streams(files=files, keys=by_paper, registry=registry)
@@ -193,14 +206,17 @@ def _publish(
     failed = summary.get("failed") or summary.get("degraded") or {}
     settled = lastgood.settle(merged, state.last_verified, failed, date, into=records)
     registry = Registry(state.read_registry(), state.provisional_keys())
-    by_paper, new_registry = keys.assign_keys(records, registry, keys.key_pins(records, pins or {}))
+    by_paper, new_registry = keys.assign_keys(records, registry, pins, own_keys=True)
     current: list[report.Entry] = []  # the report's view of each entry, in list order
     key_of: list[str] = []
     health: list[Finding] = []
+    sections = catalogue.SectionTree()
+    entry_texts = TextSpool(directory=state.path.parent)
     for record in records:  # one walk for what needs every record (each walk reads the spool back)
         key_of.append(keys.key_for(record, by_paper))
         current.append(_reported(record, key_of[-1]))
         health.extend(record.issues)
+        sections.add(record.link.sections)
     counts = count_entries((e.host, e.status, e.kind) for e in current)
     summary = {**counts, **summary, **counts}  # the counts first, as published (lastgood carried some over)
     summary |= {"name": name, "origin": text.origin, "carried_over": lastgood.carried_lines(settled.carried)}
@@ -218,8 +234,11 @@ def _publish(
         summary=stable,
         input_bibtex=text.text if text.format == "bibtex" else None,
         key_of=key_of,
+        sections=sections.roots,
+        # The page makes the catalogue's entries first (it is written before): their texts are kept for it.
+        entry_texts=_written(entry_texts, len(records)),
     )
-    del by_paper, new_registry, key_of
+    del by_paper, new_registry
     summary["key_changes"] = [
         {"old": c.old, "new": c.new, "url": c.url, "reason": c.reason} for c in streams.registry.changes
     ]
@@ -260,7 +279,13 @@ def _publish(
         # The page after the .bib (whose entries it copies, kept as they were written) and the other files it offers
         # for download; the catalogue stays the last renamed.
         "html": _page(
-            streams.keys, bib_by_key, read_history_rows(state), changes, current, records, name, generated_at
+            _keeping_texts((catalogue.to_entry(r, key) for r, key in zip(records, key_of, strict=True)), entry_texts),
+            bib_by_key,
+            read_history_rows(state),
+            changes,
+            current,
+            name,
+            generated_at,
         ),
         "json": streams.files["json"],
     }
@@ -269,8 +294,9 @@ def _publish(
     if "patch" in fixes:
         files[PATCH_SUFFIX] = fixes["patch"]
     _remove_stale_temps(out_dir, name, files)
-    with bib_by_key:
+    with bib_by_key, entry_texts:
         written = write_outputs(out_dir, name, files)
+    del key_of
     if "patch" not in fixes:  # nothing to fix tonight: last night's patch no longer applies to the list
         with contextlib.suppress(FileNotFoundError):
             (out_dir / f"{name}.{PATCH_SUFFIX}").unlink()
@@ -324,20 +350,20 @@ def _issues_of(entry: Any) -> list[tuple[str, str]] | None:
 
 
 def _page(
-    by_paper: Mapping[str, str],
+    entries: Iterable[Mapping[str, Any]],
     bib_by_key: Mapping[str, str],
     history_rows: Iterable[Mapping[str, Any]],
     changes: report.Changes,
     current: Sequence[report.Entry],
-    records: Sequence[Record],
     name: str,
     generated_at: str,
 ) -> Iterator[str]:
-    """The catalogue page (NAME.html) from the entries, BibTeX and history this run publishes, made as it is
-    written (after the files before it: their text and this page's are never in memory together)."""
+    """The catalogue page (NAME.html) from the entries (catalogue.to_entry's, in list order), BibTeX and history
+    this run publishes, made as it is written (after the files before it: their text and this page's are never
+    in memory together)."""
     added = set(changes.added)
     yield from page.to_page_chunks(
-        (catalogue.to_entry(record, keys.key_for(record, by_paper)) for record in records),
+        entries,
         bib_by_key,
         history_rows,
         changes,
@@ -346,6 +372,21 @@ def _page(
         downloads={".bib": f"{name}.bib", "JSON": f"{name}.json", "CSL-JSON": f"{name}.csl.json"},
         titles={e.url: e.title for e in current if e.url in added},
     )
+
+
+def _keeping_texts(entries: Iterable[dict[str, Any]], kept: TextSpool) -> Iterator[dict[str, Any]]:
+    """The catalogue's entries as the page takes them, each one's JSON text also kept for the catalogue:
+    making them twice took a fifth of the write stage."""
+    for entry in entries:
+        kept.append(dumps(entry))
+        yield entry
+
+
+def _written(texts: TextSpool, count: int) -> Iterator[str]:
+    """The kept entry texts, once all `count` are kept (the page was written first)."""
+    if len(texts) != count:
+        raise RuntimeError(f"the catalogue's entries were read before the page made them ({len(texts)} of {count})")
+    yield from texts
 
 
 def _keeping_entries(chunks: Iterable[str], kept: Texts) -> Iterator[str]:

@@ -285,22 +285,57 @@ class Spool(MutableSequence[Record]):
         return f"Spool({len(self)} records, {self._pieces.size} bytes)"
 
 
+class TextSpool(Sequence[str]):
+    """Texts in a temporary file, appended and read back in order (a block at a time) or by position."""
+
+    def __init__(self, directory: Path | str | None = None) -> None:
+        self._pieces = _Pieces(directory)
+
+    def append(self, text: str) -> None:
+        self._pieces.add(text.encode("utf-8", "surrogatepass"))
+
+    def __len__(self) -> int:
+        return len(self._pieces)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        return self._pieces.read(range(len(self))[index]).decode("utf-8", "surrogatepass")
+
+    def __iter__(self) -> Iterator[str]:
+        return (data.decode("utf-8", "surrogatepass") for data in self._pieces.walk())
+
+    def close(self) -> None:
+        """Close (and so remove) the file."""
+        self._pieces.close()
+
+    def __enter__(self) -> TextSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class Texts(Mapping[str, str]):
     """Texts by key in a temporary file (the .bib entries' texts the catalogue page copies): only each key
     and its text's place stay in memory. A key given again keeps its first text."""
 
     def __init__(self, directory: Path | str | None = None) -> None:
-        self._pieces = _Pieces(directory)
+        self._texts = TextSpool(directory)
         self._numbers: dict[str, int] = {}
 
     def add(self, key: str, text: str) -> None:
         """Keep `text` under `key` (unless the key has one)."""
         if key not in self._numbers:
-            self._numbers[key] = len(self._pieces)
-            self._pieces.add(text.encode("utf-8", "surrogatepass"))
+            self._numbers[key] = len(self._texts)
+            self._texts.append(text)
 
     def __getitem__(self, key: str) -> str:
-        return self._pieces.read(self._numbers[key]).decode("utf-8", "surrogatepass")
+        return self._texts[self._numbers[key]]
 
     def __contains__(self, key: object) -> bool:
         return key in self._numbers
@@ -314,7 +349,7 @@ class Texts(Mapping[str, str]):
     def close(self) -> None:
         """Close (and so remove) the file."""
         self._numbers.clear()
-        self._pieces.close()
+        self._texts.close()
 
     def __enter__(self) -> Texts:
         return self
