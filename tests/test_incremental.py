@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import fake_servers
-from avenrich import decisions
+from avenrich import decisions, spool
 from avenrich.store import Store
 from fake_servers import FakeApis
 from helpers import expire_counts
@@ -287,9 +287,9 @@ def test_the_rule_book_is_the_code_that_decides() -> None:
 def test_the_outputs_do_not_depend_on_the_batch_size(
     prefect_harness: None, counts_shift: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The list resolved 9 links at a time (kept, fresh, duplicates and the same paper split across batches)
-    publishes the same bytes as in one batch, cold and on an edited night with kept decisions, and keeps as
-    many decisions."""
+    """The list resolved 9 links at a time (kept, fresh, duplicates and the same paper split across batches),
+    with all but the first 10 records on disk (spool.IN_MEMORY), publishes the same bytes as in one batch with
+    every record in memory, cold and on an edited night with kept decisions, and keeps as many decisions."""
     markdown, world = generate_list(120, seed=5)
     rng = Rng(5)
     first = next(m for line in markdown.split("\n") if (m := _BULLET.match(line)))
@@ -303,7 +303,16 @@ def test_the_outputs_do_not_depend_on_the_batch_size(
         summaries: dict[int, list[dict[str, Any]]] = {}
         texts: dict[int, list[dict[str, str]]] = {}
         edited = edit(markdown, [], rng, add=0, remove=4, retitle=5, reyear=5)
+        on_disk: dict[int, list[int]] = {}
+        closing = spool.Spool.close
+
+        def counting(self: spool.Spool) -> None:
+            on_disk.setdefault(size, []).append(self.on_disk)
+            closing(self)
+
+        monkeypatch.setattr(spool.Spool, "close", counting)
         for size in (9, 10_000):
+            monkeypatch.setattr(spool, "IN_MEMORY", 10 if size == 9 else 10**6)
             folder = tmp_path / f"batch-{size}"
             for number, (text, stamp) in enumerate(((markdown, STAMPS[0]), (edited, STAMPS[1]))):
                 listing.write_text(text, encoding="utf-8")
@@ -311,6 +320,7 @@ def test_the_outputs_do_not_depend_on_the_batch_size(
                 summary = run_in(folder, listing, stamp, batch_size=size)
                 summaries.setdefault(size, []).append(summary)
                 texts.setdefault(size, []).append(outputs(folder / "out"))
+    assert min(on_disk[9]) > 100 and max(on_disk[10_000]) == 0  # the merged and the settled records, each night
     assert summaries[9][1]["kept"] == summaries[10_000][1]["kept"] > 0
     assert "the same paper is also listed as" in texts[9][0][f"{NAME}.json"]
     for night_number in (0, 1):

@@ -48,11 +48,12 @@ def test_a_row_gives_back_an_equal_record(record: Record) -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(RECORDS, max_size=8), st.data())
-def test_a_spool_reads_back_what_was_written(records: list[Record], data: st.DataObject) -> None:
-    """In order, by position (negative too), in slices, and after replacements, like a list of the same records."""
+@given(st.lists(RECORDS, max_size=8), st.data(), st.sampled_from([0, 3, None]))
+def test_a_spool_reads_back_what_was_written(records: list[Record], data: st.DataObject, in_memory: int | None) -> None:
+    """In order, by position (negative too), in slices, and after replacements, like a list of the same records:
+    all on disk (0), the first three in memory (3), all in memory (the default budget)."""
     mirror = list(records)
-    with Spool(records) as spooled:
+    with Spool(records, in_memory=in_memory) as spooled:
         for _ in range(data.draw(st.integers(0, 3))):
             if mirror:
                 index = data.draw(st.integers(-len(mirror), len(mirror) - 1))
@@ -69,19 +70,20 @@ def test_the_golden_records_and_more_than_a_block() -> None:
     records = _golden()
     huge = dataclasses.replace(records[0], title="x" * (2 * spool._BLOCK))
     many = records * 3000 + [huge] + records
-    with Spool(many) as spooled:
+    with Spool(many, in_memory=0) as spooled:
         assert list(spooled) == many
         assert spooled[len(records) * 3000] == huge
         spooled[0] = huge  # written at the end, read from there
         assert spooled[0] == huge and next(iter(spooled)) == huge
 
 
+@pytest.mark.parametrize("in_memory", [0, 2])
 @pytest.mark.parametrize("ahead", [0, 1])
-def test_replacing_during_a_walk(ahead: int) -> None:
+def test_replacing_during_a_walk(ahead: int, in_memory: int) -> None:
     """A record replaced during a walk: the one just read (0) reads back as replaced afterwards; the next one (1),
     its new text not yet written to the file, reads as replaced in the same walk."""
     records = _golden()
-    with Spool(records) as spooled:
+    with Spool(records, in_memory=in_memory) as spooled:
         seen = []
         for number, record in enumerate(spooled):
             seen.append(record)
@@ -104,14 +106,14 @@ def test_replacing_during_a_walk(ahead: int) -> None:
     ],
 )
 def test_what_a_spool_refuses(change: Any, error: type[Exception]) -> None:
-    with Spool(_golden()) as spooled, pytest.raises(error):
+    with Spool(_golden(), in_memory=2) as spooled, pytest.raises(error):
         change(spooled)
 
 
 def test_insert_at_the_end_and_clear_and_close(tmp_path: Path) -> None:
     """insert at the end appends; clear empties the file; close removes it; the file is never visible."""
     records = _golden()
-    spooled = Spool(directory=tmp_path)
+    spooled = Spool(directory=tmp_path, in_memory=0)
     spooled.insert(0, records[0])
     spooled.extend(records[1:])
     assert list(spooled) == records
@@ -151,7 +153,7 @@ def test_texts_by_key(tmp_path: Path) -> None:
 def test_a_full_disk_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, call: str) -> None:
     """An OSError writing or reading the spool's file is an OutputError naming the folder and why."""
     records = _golden()
-    spooled = Spool(records, directory=tmp_path)
+    spooled = Spool(records, directory=tmp_path, in_memory=1)
 
     def failing(*args: object) -> None:
         raise OSError(28, "No space left on device")
@@ -176,3 +178,18 @@ def test_a_text_spool_reads_back_its_texts(tmp_path: Path) -> None:
         assert list(spooled) == texts and len(spooled) == len(texts)
         assert [spooled[i] for i in range(-len(texts), 0)] == texts and spooled[2:4] == texts[2:4]
         assert os.listdir(tmp_path) == []
+
+
+def test_the_first_records_stay_in_memory_and_the_rest_go_to_disk(tmp_path: Path) -> None:
+    """Up to the budget in memory (the very objects), past it on disk; cleared, it fills memory first again."""
+    records = _golden()
+    spooled = Spool(records[:3], directory=tmp_path, in_memory=3)
+    assert spooled.on_disk == 0 and spooled.size == 0 and spooled[0] is records[0]
+    spooled.extend(records[3:])
+    assert spooled.on_disk == len(records) - 3 and spooled.size > 0
+    assert list(spooled) == records and spooled[3] == records[3] and spooled[3] is not records[3]
+    spooled.clear()
+    spooled.append(records[0])
+    assert spooled.on_disk == 0 and list(spooled) == [records[0]]
+    assert Spool(records).on_disk == 0  # the default budget (spool.IN_MEMORY) holds a short list
+    spooled.close()
