@@ -169,8 +169,8 @@ def enrich(
         RunLock(Path(out_dir), stem),
         open_state(Path(out_dir), stem) as state,
         DiskJsonCache(settings.cache_dir) as cache,
-        # Each batch's merged records go to disk as it ends (spool.py): findings and the write stage read them
-        # back one at a time, so no stage holds the whole list's records.
+        # Each batch's merged records go to a spool as it ends: past spool.IN_MEMORY records, to disk, read back
+        # one at a time by findings and the write stage, so no stage holds a long list's records.
         Spool(directory=state.path.parent) as records,
     ):
         run_id = state.start_run(stamp, input or "(bundled list)", __version__)

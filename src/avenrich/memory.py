@@ -3,11 +3,11 @@
     share / share_texts   one copy of equal small immutable values (provenance, evidence, names, venues)
     release               empty what a finished Prefect task returned or was handed (Prefect keeps both referenced)
 
-Nothing else in the package frees memory by hand; the run's merged records live on disk from merge to the
-write (spool.py), so no stage holds the whole list's records. The earlier workarounds (glibc's malloc_trim after each
-stage, the parse result pickled and unpickled to compact it) are gone: with tonight's unchanged links kept
-(decisions.py) and the state written in batches, a 100k-link list stays under 1 GB without them
-(benchmarks/RESULTS.md).
+Nothing else in the package frees memory by hand; past a budget, the run's merged records live on disk from
+merge to the write (spool.py), so no stage holds a long list's records. The earlier workarounds (glibc's
+malloc_trim after each stage, the parse result pickled and unpickled to compact it) are gone: with tonight's
+unchanged links kept (decisions.py) and the state written in batches, a 100k-link list stays under 1 GB without
+them (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations

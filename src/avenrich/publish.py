@@ -181,7 +181,7 @@ def publish(
     if state is None:
         with open_state(out_dir, text.name) as opened:
             return publish(records, text, out_dir, summary, generated_at, opened, run_id, pins, in_place)
-    # The settled records go to disk (spool.py) and are read back a record at a time by each part of the write.
+    # The settled records go to a spool (past spool.IN_MEMORY, to disk), read back by each part of the write.
     with Spool(directory=state.path.parent) as spooled:
         return _publish(records, spooled, text, out_dir, summary, generated_at, state, run_id, pins, in_place)
 
