@@ -20,7 +20,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, TypeVar, cast, overload
+from typing import Any, Self, TypeVar, cast, overload
 
 from avenrich.errors import OutputError
 from avenrich.model import Author, Citations, Finding, Ids, Link, Record, Resolution
@@ -200,7 +200,20 @@ class _Pieces:
             ) from None
 
 
-class Spool(MutableSequence[Record]):
+class _Closing:
+    """`with` closes it (`close`: the file removed)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Spool(_Closing, MutableSequence[Record]):
     """Records in order: the first `in_memory` as they are (IN_MEMORY by default), the rest in a temporary file
     in `directory` (the system's temporary folder by default). Appended a batch at a time, read in order (the
     file a block at a time) or by position, and replaced in place (`spool[i] = record`; on disk, the new record
@@ -304,17 +317,11 @@ class Spool(MutableSequence[Record]):
         self._held.clear()
         self._pieces.close()
 
-    def __enter__(self) -> Spool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"Spool({len(self)} records, {self.on_disk} on disk in {self._pieces.size} bytes)"
 
 
-class TextSpool(Sequence[str]):
+class TextSpool(_Closing, Sequence[str]):
     """Texts in a temporary file, appended and read back in order (a block at a time) or by position."""
 
     def __init__(self, directory: Path | str | None = None) -> None:
@@ -342,14 +349,8 @@ class TextSpool(Sequence[str]):
         """Close (and so remove) the file."""
         self._pieces.close()
 
-    def __enter__(self) -> TextSpool:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class Texts(Mapping[str, str]):
+class Texts(_Closing, Mapping[str, str]):
     """Texts by key in a temporary file (the .bib entries' texts the catalogue page copies): only each key
     and its text's place stay in memory. A key given again keeps its first text."""
 
@@ -379,9 +380,3 @@ class Texts(Mapping[str, str]):
         """Close (and so remove) the file."""
         self._numbers.clear()
         self._texts.close()
-
-    def __enter__(self) -> Texts:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
