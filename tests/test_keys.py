@@ -28,7 +28,6 @@ from avenrich.keys import (
     group_by_key,
     identities,
     key_for,
-    paper_identity,
     read_registry,
     significant_words,
     to_registry_json,
@@ -98,7 +97,7 @@ def test_identities_strongest_first() -> None:
     """A record's identities run DOI, arXiv, S2, … URL; DOIs compare lowercased."""
     rec = record("https://x.org/p", ids=Ids(doi="10.1/ABC", arxiv="1812.04204", s2="ab" * 20))
     assert identities(rec) == ("doi:10.1/abc", "arxiv:1812.04204", f"s2:{'ab' * 20}", "url:https://x.org/p")
-    assert paper_identity(record("https://x.org/q")) == "url:https://x.org/q"
+    assert identities(record("https://x.org/q"))[0] == "url:https://x.org/q"  # the paper identity: the first
 
 
 class TestAssignKeys:

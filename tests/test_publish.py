@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from avenrich.inputs import InputText
 from avenrich.model import Finding, Ids, Link, Record, Resolution
 from avenrich.publish import publish
@@ -105,3 +107,16 @@ def test_cli_summary_names_the_findings_and_the_patch(tmp_path: Path) -> None:
     line = _health_line(summary)
     assert line.startswith("list health: 2 findings (year 1, tracking 1); safe fixes in ")
     assert line.endswith("papers.fixes.patch (see the report)")
+
+
+def test_the_catalogue_takes_the_entry_texts_only_once_the_page_made_them_all(tmp_path: Path) -> None:
+    """publish writes the page before the catalogue: kept texts short of the list's entries are an error, not a
+    catalogue missing entries."""
+    from avenrich.publish import _written
+    from avenrich.spool import TextSpool
+
+    with TextSpool(tmp_path) as texts:
+        texts.append('{"url": "a"}')
+        assert list(_written(texts, 1)) == ['{"url": "a"}']
+        with pytest.raises(RuntimeError, match="1 of 2"):
+            list(_written(texts, 2))

@@ -67,11 +67,6 @@ def _identities(record: Record) -> Iterator[str]:
         yield f"url:{record.link.url}"
 
 
-def paper_identity(record: Record) -> str:
-    """The record's strongest identity: DOI, else arXiv id, else S2 id, …, else the link URL."""
-    return identities(record)[0]
-
-
 def significant_words(title: str) -> list[str]:
     """The title's words for a key: ASCII-folded, lowercase, starting with a letter, stopwords left out."""
     # strip_accents spells ° as "deg", a word no reader would look for in a key.
@@ -260,7 +255,8 @@ def assign_keys(
         elif gid not in resolved:
             kept[gid] = key
     released = {key.casefold() for key in claims.values() if key in was_provisional}
-    used = ({key.casefold() for key in registry.values()} - released) | {key.casefold() for key in assigned.values()}
+    old_keys = set(registry.values())
+    used = ({key.casefold() for key in old_keys} - released) | {key.casefold() for key in assigned.values()}
     tried: dict[str, int] = {}
     for gid in sorted((g for g in groups if g not in assigned and g in resolved), key=lambda g: _rank(best[g])):
         assigned[gid] = _mint(citekey_base(records[representative[gid]]), used, tried)
@@ -283,7 +279,7 @@ def assign_keys(
         if registry.get(identity) != assigned[gid]
     }
     kept_keys = {key for identity, key in registry.items() if identity not in updates}
-    for lost in sorted(set(registry.values()) - kept_keys - set(updates.values())):
+    for lost in sorted(old_keys - kept_keys - set(updates.values())):
         updates[f"{RETIRED}:{lost}"] = lost
     changes = _changes(groups, registry, assigned, pinned, resolved, was_provisional, representative, records)
     still = {assigned[gid] for gid in provisional}

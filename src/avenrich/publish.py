@@ -181,14 +181,27 @@ def publish(
     if state is None:
         with open_state(out_dir, text.name) as opened:
             return publish(records, text, out_dir, summary, generated_at, opened, run_id, pins, in_place)
-    # The settled records go to a spool (past spool.IN_MEMORY, to disk), read back by each part of the write.
-    with Spool(directory=state.path.parent) as spooled:
-        return _publish(records, spooled, text, out_dir, summary, generated_at, state, run_id, pins, in_place)
+    # The settled records go to a spool (past spool.IN_MEMORY, to disk), read back by each part of the write; the
+    # catalogue entries' texts and the .bib entries' texts the write keeps go to disk too (closed with it).
+    folder = state.path.parent
+    with Spool(directory=folder) as spooled, TextSpool(folder) as entry_texts, Texts(folder) as bib_by_key:
+        spools = _Spools(spooled, entry_texts, bib_by_key)
+        return _publish(records, spools, text, out_dir, summary, generated_at, state, run_id, pins, in_place)
+
+
+@dataclass(frozen=True, slots=True)
+class _Spools:
+    """What the write stage keeps on disk: the settled records, the catalogue's entries as JSON texts (the page
+    makes them, the catalogue writes them), and the .bib entries' texts by key (the page copies them)."""
+
+    records: Spool
+    entry_texts: TextSpool
+    bib_by_key: Texts
 
 
 def _publish(
     merged: Sequence[Record],
-    records: Spool,
+    spools: _Spools,
     text: InputText,
     out_dir: Path,
     summary: dict[str, Any],
@@ -198,7 +211,8 @@ def _publish(
     pins: Mapping[str, str] | None,
     in_place: Path | None,
 ) -> dict[str, Any]:
-    """`publish`, the settled records written to `records` (a spool) and read back from it."""
+    """`publish`, with what it keeps on disk (`spools`)."""
+    records, entry_texts, bib_by_key = spools.records, spools.entry_texts, spools.bib_by_key
     name = text.name
     date = generated_at[:10]
     if run_id is None:
@@ -211,7 +225,6 @@ def _publish(
     key_of: list[str] = []
     health: list[Finding] = []
     sections = catalogue.SectionTree()
-    entry_texts = TextSpool(directory=state.path.parent)
     for record in records:  # one walk for what needs every record (each walk reads the spool back)
         key_of.append(keys.key_for(record, by_paper))
         current.append(_reported(record, key_of[-1]))
@@ -269,8 +282,6 @@ def _publish(
     carried = settled.carried_total
     del registry, settled
     # The big files are made while they are written (streams): none of them is ever whole in memory.
-    # The .bib entries' texts the page copies, kept on disk as the .bib is written (spool.py).
-    bib_by_key = Texts(directory=state.path.parent)
     files: dict[str, str | Iterable[str]] = {
         "history.jsonl": (row.to_json() + "\n" for row in state.count_history()),
         "report.md": markdown,
@@ -294,8 +305,7 @@ def _publish(
     if "patch" in fixes:
         files[PATCH_SUFFIX] = fixes["patch"]
     _remove_stale_temps(out_dir, name, files)
-    with bib_by_key, entry_texts:
-        written = write_outputs(out_dir, name, files)
+    written = write_outputs(out_dir, name, files)
     del key_of
     if "patch" not in fixes:  # nothing to fix tonight: last night's patch no longer applies to the list
         with contextlib.suppress(FileNotFoundError):

@@ -195,9 +195,7 @@ class _Pieces:
             yield
         except OSError as exc:
             why = exc.strerror or exc.__class__.__name__
-            raise OutputError(
-                f"cannot keep the run's records in a temporary file in {self._directory}: {why}"
-            ) from None
+            raise OutputError(f"cannot use a temporary file in {self._directory}: {why}") from None
 
 
 class _Closing:
